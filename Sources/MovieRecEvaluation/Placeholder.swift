@@ -1,0 +1,1 @@
+// MovieRecEvaluation placeholder; replaced by the module's real sources.

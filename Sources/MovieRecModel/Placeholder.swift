@@ -1,0 +1,1 @@
+// MovieRecModel placeholder; replaced by the module's real sources.

@@ -1,0 +1,1 @@
+// MovieRecNumerics placeholder; replaced by the module's real sources.

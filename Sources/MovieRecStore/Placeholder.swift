@@ -1,0 +1,1 @@
+// MovieRecStore placeholder; replaced by the module's real sources.

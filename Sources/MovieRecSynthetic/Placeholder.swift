@@ -1,0 +1,1 @@
+// MovieRecSynthetic placeholder; replaced by the module's real sources.

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `movierec` command: import ratings, train, recommend, compare users.
+@main
+struct MovieRec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "movierec",
+        abstract: "A movie recommender that explains itself."
+    )
+}
