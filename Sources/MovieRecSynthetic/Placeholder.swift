@@ -1,1 +1,0 @@
-// MovieRecSynthetic placeholder; replaced by the module's real sources.
