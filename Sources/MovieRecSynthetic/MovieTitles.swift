@@ -31,6 +31,13 @@ enum MovieTitles {
         "Rising", "Endgame", "The Lost City", "Redemption",
     ]
 
+    /// English plural of a noun from `nouns` ("Thief" → "Thieves", "Echo" → "Echoes", "Witness" → "Witnesses").
+    static func plural(_ noun: String) -> String {
+        if noun.hasSuffix("f") { return noun.dropLast() + "ves" }
+        if noun.hasSuffix("s") || noun.hasSuffix("o") || noun.hasSuffix("ch") { return noun + "es" }
+        return noun + "s"
+    }
+
     /// A title drawn from one of several patterns, without the year.
     static func make(using rng: inout SeededGenerator) -> String {
         func pick(_ words: [String]) -> String {
@@ -47,11 +54,11 @@ enum MovieTitles {
         case ..<0.44:
             return "\(pick(names))'s \(pick(nouns))"
         case ..<0.56:
-            return "\(pick(adjectives)) \(pick(nouns))s"
+            return "\(pick(adjectives)) \(plural(pick(nouns)))"
         case ..<0.64:
             return "\(pick(nouns)) of the \(pick(nouns))"
         case ..<0.70:
-            return "\(pick(nouns))s, \(pick(nouns))s and \(pick(nouns))s"
+            return "\(plural(pick(nouns))), \(plural(pick(nouns))) and \(plural(pick(nouns)))"
         case ..<0.75:
             return "\(pick(nouns)) for \(pick(names)), A"
         case ..<0.78:

@@ -135,7 +135,7 @@ struct UserHistories: Sendable {
 
     /// Calls `body(movie, time, score, wholeStars)` for each of `user`'s ratings in ascending film order:
     /// draws the user's traits, session times and era from the user's own stream, picks films released before
-    /// the era starts (at least min(M, 2n) of them and 10 % of the popularity mass), then scores each film.
+    /// the era starts (at least min(M, 1.25·n) of them and 10 % of the popularity mass), then scores each film.
     func forEachRating(
         of user: Int,
         workspace: inout PopularitySampler.Workspace,
@@ -149,7 +149,7 @@ struct UserHistories: Sendable {
         UserProfile.sessionOffsets(count: n, into: &offsets, using: &rng)
         let span = offsets.last ?? 0
 
-        let neededPrefix = max(min(configuration.movies, 2 * n), massFloorPrefix)
+        let neededPrefix = max(min(configuration.movies, n + n / 4), massFloorPrefix)
         let earliestStart = max(Double(Self.firstTime), Double(catalog.releaseTimes[neededPrefix - 1]))
         let latestStart = Double(Self.lastTime) - span - Double(n)
         let drawn = Double(Self.firstTime) + rng.nextUniform() * max(0, latestStart - Double(Self.firstTime))
