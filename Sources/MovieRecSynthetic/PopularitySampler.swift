@@ -2,16 +2,51 @@
 /// released by a given time (a prefix of the catalogue, which is sorted by release).
 ///
 /// Two exact methods share the work: while most of the eligible popularity mass is still untaken, draw from a
-/// Walker/Vose alias table over the whole catalogue in O(1) and reject films already taken or not yet released;
-/// once less than half the mass is left, switch to a Fenwick tree of integer weights (taken films set to 0,
+/// Walker/Vose alias table over a catalogue prefix just covering the eligible films in O(1) and reject films
+/// already taken or not yet released; once less than half the mass is left, switch to a Fenwick tree of integer weights (taken films set to 0,
 /// restored afterwards), which samples the rest in O(log M) without rejections. Both draw from the same
 /// distribution: P(j) = w_j / Σ_{k eligible, untaken} w_k.
 struct PopularitySampler {
-    private let probability: [Double]
-    private let alias: [Int32]
+    /// A Walker/Vose alias table over the first `prefix` films: draw column c uniformly, keep c with
+    /// probability `probability[c]`, else take `alias[c]`.
+    private struct AliasTable {
+        let prefix: Int
+        let mass: Double
+        let probability: [Double]
+        let alias: [Int32]
+
+        init(normalized: ArraySlice<Double>, mass: Double) {
+            let count = normalized.count
+            prefix = count
+            self.mass = mass
+            var scaled = normalized.map { $0 / mass * Double(count) }
+            var probability = [Double](repeating: 1, count: count)
+            var alias = [Int32](repeating: 0, count: count)
+            var small = [Int](), large = [Int]()
+            for (index, value) in scaled.enumerated() {
+                if value < 1 { small.append(index) } else { large.append(index) }
+            }
+            while let s = small.popLast(), let l = large.last {
+                probability[s] = scaled[s]
+                alias[s] = Int32(l)
+                scaled[l] -= 1 - scaled[s]
+                if scaled[l] < 1 {
+                    large.removeLast()
+                    small.append(l)
+                }
+            }
+            for index in small + large { probability[index] = 1 }
+            self.probability = probability
+            self.alias = alias
+        }
+    }
+
     private let normalized: [Double]
     /// Cumulative normalised mass of films `0..<i+1`, for sizing a release prefix.
     let cumulativeMass: [Double]
+    /// Alias tables over growing prefixes whose mass falls by √2 per step (1, 0.71, 0.5, … down to < 0.1), so a
+    /// user restricted to films released by their start date draws from a table where ≥ 71 % of the mass is eligible.
+    private let tables: [AliasTable]
     private let integerWeights: [Int64]
     private let tree: [Int64]
 
@@ -22,25 +57,16 @@ struct PopularitySampler {
         var running = 0.0
         cumulativeMass = normalized.map { running += $0; return running }
 
-        var scaled = normalized.map { $0 * Double(count) }
-        var probability = [Double](repeating: 1, count: count)
-        var alias = [Int32](repeating: 0, count: count)
-        var small = [Int](), large = [Int]()
-        for (index, value) in scaled.enumerated() {
-            if value < 1 { small.append(index) } else { large.append(index) }
-        }
-        while let s = small.popLast(), let l = large.last {
-            probability[s] = scaled[s]
-            alias[s] = Int32(l)
-            scaled[l] -= 1 - scaled[s]
-            if scaled[l] < 1 {
-                large.removeLast()
-                small.append(l)
+        var tables = [AliasTable(normalized: normalized[...], mass: running)]
+        var threshold = 1.0
+        while threshold > 0.1 {
+            threshold /= 2.0.squareRoot()
+            let prefix = (cumulativeMass.firstIndex { $0 >= threshold } ?? (count - 1)) + 1
+            if prefix < tables.last!.prefix {
+                tables.append(AliasTable(normalized: normalized[..<prefix], mass: cumulativeMass[prefix - 1]))
             }
         }
-        for index in small + large { probability[index] = 1 }
-        self.probability = probability
-        self.alias = alias
+        self.tables = tables
 
         let maximum = weights.max() ?? 1
         integerWeights = weights.map { Swift.max(1, Int64(($0 / maximum * 0x1p40).rounded())) }
@@ -78,13 +104,14 @@ struct PopularitySampler {
             workspace.stamp = 0
         }
         let stamp = workspace.stamp
-        let limit = Double(count)
+        let table = tables.last { $0.prefix >= eligible } ?? tables[0]
+        let limit = Double(table.prefix)
         var available = cumulativeMass[eligible - 1]
-        let switchBelow = available * 0.5
+        let switchBelow = table.mass * 0.5
         while picks.count < n && available > switchBelow {
             let u = rng.nextUniform() * limit
             let column = Int(u)
-            let j = (u - Double(column)) < probability[column] ? column : Int(alias[column])
+            let j = (u - Double(column)) < table.probability[column] ? column : Int(table.alias[column])
             if j >= eligible || workspace.takenBy[j] == stamp { continue }
             workspace.takenBy[j] = stamp
             picks.append(Int32(j))

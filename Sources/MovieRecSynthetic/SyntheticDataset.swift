@@ -41,20 +41,33 @@ public func generateSyntheticDataset(
     var movieCounts = [Int](repeating: 0, count: configuration.movies)
     let blocks = model.userBlocks()
     let width = max(1, threads)
+    // Waves of `width` blocks are generated concurrently while the previous wave is written, in block order.
+    var written = [SyntheticModel.Block]()
+    var writeError: Error?
     var waveStart = 0
-    while waveStart < blocks.count {
+    while waveStart < blocks.count || !written.isEmpty {
         let wave = Array(blocks[waveStart..<min(blocks.count, waveStart + width)])
+        let toWrite = written
         var results = [SyntheticModel.Block?](repeating: nil, count: wave.count)
         results.withUnsafeMutableBufferPointer { slots in
-            DispatchQueue.concurrentPerform(iterations: wave.count) { index in
-                slots[index] = model.generate(users: wave[index])
+            DispatchQueue.concurrentPerform(iterations: wave.count + 1) { index in
+                if index < wave.count {
+                    slots[index] = model.generate(users: wave[index])
+                    return
+                }
+                do {
+                    for block in toWrite { try ratingsFile.write(block.bytes) }
+                } catch {
+                    writeError = error
+                }
             }
         }
-        for case let block? in results {
-            try ratingsFile.write(block.bytes)
+        if let writeError { throw writeError }
+        for block in toWrite {
             for level in histogram.indices { histogram[level] += block.histogram[level] }
             for movie in movieCounts.indices { movieCounts[movie] += Int(block.movieCounts[movie]) }
         }
+        written = results.compactMap { $0 }
         waveStart += wave.count
     }
     let ratingsBytes = try ratingsFile.finish()
@@ -87,10 +100,21 @@ func streamSeed(_ seed: UInt64, stream: UInt64, index: UInt64) -> UInt64 {
 
 /// Appends the decimal digits of `value` to `bytes`.
 func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
-    var rest = value
-    if rest < 0 {
-        bytes.append(UInt8(ascii: "-"))
-        rest = -rest
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+        let count = writeDecimal(value, to: buffer.baseAddress!)
+        bytes.append(contentsOf: buffer.prefix(count))
+    }
+}
+
+/// Writes the decimal digits of `value` (with a leading "-" when negative) at `destination`, which must have
+/// room for 20 bytes, and returns how many bytes were written.
+@inline(__always)
+func writeDecimal(_ value: Int, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+    var rest = value.magnitude
+    var start = 0
+    if value < 0 {
+        destination[0] = UInt8(ascii: "-")
+        start = 1
     }
     var digits = 1
     var probe = rest
@@ -98,14 +122,13 @@ func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
         probe /= 10
         digits += 1
     }
-    let start = bytes.count
-    bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
     var position = start + digits - 1
     repeat {
-        bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+        destination[position] = UInt8(ascii: "0") + UInt8(rest % 10)
         rest /= 10
         position -= 1
     } while rest > 0
+    return start + digits
 }
 
 /// The parts of the model that decide who rates what and when: the catalogue, the popularity sampler and
@@ -175,6 +198,8 @@ struct UserHistories: Sendable {
 struct SyntheticModel: Sendable {
     /// Users are generated in blocks of at least this many ratings (fixed, so output is thread-count independent).
     static let ratingsPerBlock = 1 << 17
+    /// Longest possible row: two 10-digit ids, "x.y", a 10-digit timestamp, three commas and a newline.
+    static let maximumRowLength = 38
 
     let histories: UserHistories
     let scale: RatingScale
@@ -225,27 +250,35 @@ struct SyntheticModel: Sendable {
         var picks = [Int32]()
         var offsets = [Double]()
         let labels = RatingScale.labels.map { Array($0.utf8) }
-        var block = Block(
-            bytes: [],
-            histogram: [Int](repeating: 0, count: labels.count),
-            movieCounts: [Int32](repeating: 0, count: histories.configuration.movies))
-        block.bytes.reserveCapacity(users.reduce(0) { $0 + histories.userCounts[$1] } * 28)
-        for user in users {
-            histories.forEachRating(of: user, workspace: &workspace, picks: &picks, offsets: &offsets) { movie, time, score, wholeStars in
-                let level = scale.level(of: score, wholeStars: wholeStars)
-                block.histogram[level] += 1
-                block.movieCounts[movie] += 1
-                appendDecimal(user + 1, to: &block.bytes)
-                block.bytes.append(UInt8(ascii: ","))
-                appendDecimal(movie + 1, to: &block.bytes)
-                block.bytes.append(UInt8(ascii: ","))
-                block.bytes.append(contentsOf: labels[level])
-                block.bytes.append(UInt8(ascii: ","))
-                appendDecimal(Int(time), to: &block.bytes)
-                block.bytes.append(UInt8(ascii: "\n"))
+        var histogram = [Int](repeating: 0, count: labels.count)
+        var movieCounts = [Int32](repeating: 0, count: histories.configuration.movies)
+        let capacity = users.reduce(0) { $0 + histories.userCounts[$1] } * Self.maximumRowLength
+        var bytes = [UInt8](repeating: 0, count: capacity)
+        let length = bytes.withUnsafeMutableBufferPointer { buffer -> Int in
+            let base = buffer.baseAddress!
+            var position = 0
+            for user in users {
+                histories.forEachRating(of: user, workspace: &workspace, picks: &picks, offsets: &offsets) { movie, time, score, wholeStars in
+                    let level = scale.level(of: score, wholeStars: wholeStars)
+                    histogram[level] += 1
+                    movieCounts[movie] += 1
+                    position += writeDecimal(user + 1, to: base + position)
+                    base[position] = UInt8(ascii: ",")
+                    position += 1 + writeDecimal(movie + 1, to: base + position + 1)
+                    base[position] = UInt8(ascii: ",")
+                    base[position + 1] = labels[level][0]
+                    base[position + 2] = labels[level][1]
+                    base[position + 3] = labels[level][2]
+                    base[position + 4] = UInt8(ascii: ",")
+                    position += 5 + writeDecimal(Int(time), to: base + position + 5)
+                    base[position] = UInt8(ascii: "\n")
+                    position += 1
+                }
             }
+            return position
         }
-        return block
+        bytes.removeLast(bytes.count - length)
+        return Block(bytes: bytes, histogram: histogram, movieCounts: movieCounts)
     }
 }
 
