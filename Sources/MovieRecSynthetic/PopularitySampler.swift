@@ -8,12 +8,15 @@
 /// distribution: P(j) = w_j / Σ_{k eligible, untaken} w_k.
 struct PopularitySampler {
     /// A Walker/Vose alias table over the first `prefix` films: draw column c uniformly, keep c with
-    /// probability `probability[c]`, else take `alias[c]`.
+    /// probability `columns[c].keep`, else take `columns[c].alias` (both in one 8-byte entry: one cache line read).
     private struct AliasTable {
+        struct Column {
+            var keep: Float
+            var alias: Int32
+        }
         let prefix: Int
         let mass: Double
-        let probability: [Double]
-        let alias: [Int32]
+        let columns: [Column]
 
         init(normalized: ArraySlice<Double>, mass: Double) {
             let count = normalized.count
@@ -36,8 +39,7 @@ struct PopularitySampler {
                 }
             }
             for index in small + large { probability[index] = 1 }
-            self.probability = probability
-            self.alias = alias
+            columns = zip(probability, alias).map { Column(keep: Float($0), alias: $1) }
         }
     }
 
@@ -69,7 +71,8 @@ struct PopularitySampler {
         self.tables = tables
 
         let maximum = weights.max() ?? 1
-        integerWeights = weights.map { Swift.max(1, Int64(($0 / maximum * 0x1p40).rounded())) }
+        // 2³² levels: coarse enough that a last-bit difference in a libm result practically never changes a weight.
+        integerWeights = weights.map { Swift.max(1, Int64(($0 / maximum * 0x1p32).rounded())) }
         var tree = [Int64](repeating: 0, count: count + 1)
         for index in 0..<count {
             tree[index + 1] += integerWeights[index]
@@ -110,8 +113,9 @@ struct PopularitySampler {
         let switchBelow = table.mass * 0.5
         while picks.count < n && available > switchBelow {
             let u = rng.nextUniform() * limit
-            let column = Int(u)
-            let j = (u - Double(column)) < table.probability[column] ? column : Int(table.alias[column])
+            let index = Int(u)
+            let column = table.columns[index]
+            let j = Float(u - Double(index)) < column.keep ? index : Int(column.alias)
             if j >= eligible || workspace.takenBy[j] == stamp { continue }
             workspace.takenBy[j] = stamp
             picks.append(Int32(j))
