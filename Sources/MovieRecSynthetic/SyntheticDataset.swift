@@ -23,11 +23,7 @@ public func generateSyntheticDataset(
 ) throws -> SyntheticSummary {
     try configuration.validate()
     let model = SyntheticModel(configuration: configuration)
-    do {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    } catch {
-        throw SyntheticError.cannotWrite(path: directory.path, reason: "the directory could not be created (\(error.localizedDescription))")
-    }
+    try makeDirectory(directory.path)
 
     let moviesURL = directory.appendingPathComponent("movies.csv")
     var moviesFile = try OutputFile(finalPath: moviesURL.path)
@@ -290,6 +286,25 @@ private func upperBound<T: Comparable>(_ sorted: [T], _ value: T) -> Int {
         if sorted[middle] <= value { low = middle + 1 } else { high = middle }
     }
     return low
+}
+
+/// Creates `path` and any missing parents (like `mkdir -p`), reporting the first component that fails
+/// with the system's reason ("Not a directory", "Permission denied", …).
+private func makeDirectory(_ path: String) throws {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/") {
+        prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw SyntheticError.cannotWrite(path: path, reason: "\(prefix) exists and is not a directory")
+            }
+            continue
+        }
+        guard mkdir(prefix, 0o755) == 0 || errno == EEXIST else {
+            throw SyntheticError.cannotWrite(path: path, reason: "cannot create directory \(prefix): \(String(cString: strerror(errno)))")
+        }
+    }
 }
 
 /// A file written under `<path>.partial` and renamed to `path` by `finish()`, so a reader never sees half a file.
