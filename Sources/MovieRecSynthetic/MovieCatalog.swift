@@ -59,11 +59,11 @@ struct MovieCatalog {
         let d = tasteDimensions
         var embeddings = [Float](repeating: 0, count: MovieLensGenre.names.count * d)
         let embeddingScale = 1.0 / Double(d).squareRoot()
-        for k in embeddings.indices { embeddings[k] = Float(rng.nextGaussian() * embeddingScale) }
+        for k in embeddings.indices { embeddings[k] = Float(PortableMath.normal(using: &rng) * embeddingScale) }
 
         var drawnYears = [Int](repeating: 0, count: movies)
         for index in 0..<movies {
-            let back = -log(1.0 - rng.nextUniform()) * 17.0
+            let back = PortableMath.exponential(mean: 17, using: &rng)
             drawnYears[index] = back < 108 ? 2023 - Int(back) : 1916 + Int(rng.next() % 45)
         }
         drawnYears.sort()
@@ -75,7 +75,7 @@ struct MovieCatalog {
         weights.reserveCapacity(movies)
         biases.reserveCapacity(movies)
         let sigma = 2.5
-        let softCap = exp(sigma * 3.0)
+        let softCap = PortableMath.exp(sigma * 3.0)
         for index in 0..<movies {
             let title = "\(MovieTitles.make(using: &rng)) (\(drawnYears[index]))"
             titles.append(csvQuoted(title))
@@ -89,14 +89,14 @@ struct MovieCatalog {
             }
             genres.append(chosen.isEmpty ? MovieLensGenre.none : chosen.map { MovieLensGenre.names[$0] }.joined(separator: "|"))
 
-            let z = rng.nextGaussian()
-            let raw = exp(sigma * z)
+            let z = PortableMath.normal(using: &rng)
+            let raw = PortableMath.exp(sigma * z)
             weights.append(raw / (1 + raw / softCap))
-            biases.append(Float(0.35 * rng.nextGaussian() + 0.12 * z))
+            biases.append(Float(0.35 * PortableMath.normal(using: &rng) + 0.12 * z))
 
             var norm: Float = 0
             for k in 0..<d {
-                var value = Float(0.5 * rng.nextGaussian() * embeddingScale)
+                var value = Float(0.5 * PortableMath.normal(using: &rng) * embeddingScale)
                 for genre in chosen { value += embeddings[genre * d + k] }
                 tastes[index * d + k] = value
                 norm += value * value

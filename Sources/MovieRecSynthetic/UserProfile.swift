@@ -1,5 +1,3 @@
-import Foundation
-
 /// One synthetic user's hidden traits and rating history times, all drawn from the user's own random stream
 /// (so any user can be generated alone, on any thread, with the same result).
 ///
@@ -16,7 +14,7 @@ struct UserProfile {
     /// Draws the traits; these are the first draws of the user's stream.
     init(catalog: MovieCatalog, using rng: inout SeededGenerator) {
         let d = tasteDimensions
-        bias = Float(0.4 * rng.nextGaussian())
+        bias = Float(0.4 * PortableMath.normal(using: &rng))
         let first = MovieLensGenre.draw(excluding: [], using: &rng)
         let second = MovieLensGenre.draw(excluding: [first], using: &rng)
         let disliked = MovieLensGenre.draw(excluding: [first, second], using: &rng)
@@ -25,7 +23,7 @@ struct UserProfile {
         for k in 0..<d {
             let e = catalog.genreEmbeddings
             taste[k] = 0.6 * (e[first * d + k] + e[second * d + k]) - 0.4 * e[disliked * d + k]
-                + Float(noiseScale * rng.nextGaussian())
+                + Float(noiseScale * PortableMath.normal(using: &rng))
         }
         self.taste = taste
         wholeStarsOnly = rng.nextUniform() < 0.3
@@ -38,7 +36,7 @@ struct UserProfile {
         catalog.tastes.withUnsafeBufferPointer { q in
             for k in 0..<d { dot += taste[k] * q[movie * d + k] }
         }
-        return bias + catalog.biases[movie] + 1.2 * dot + Float(0.55 * rng.nextGaussian())
+        return bias + catalog.biases[movie] + 1.2 * dot + Float(0.55 * PortableMath.normal(using: &rng))
     }
 
     /// Offsets in seconds of `n` ratings from the first one, strictly increasing: bursts of ratings
@@ -50,9 +48,9 @@ struct UserProfile {
         for k in 0..<n {
             if k > 0 {
                 if rng.nextUniform() < breakProbability {
-                    t += 3_600 - log(1 - rng.nextUniform()) * 45 * 86_400
+                    t += 3_600 + PortableMath.exponential(mean: 45 * 86_400, using: &rng)
                 } else {
-                    t += 8 - log(1 - rng.nextUniform()) * 50
+                    t += 8 + PortableMath.exponential(mean: 50, using: &rng)
                 }
             }
             offsets.append(t)

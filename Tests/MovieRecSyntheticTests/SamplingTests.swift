@@ -107,3 +107,38 @@ struct SamplingTests {
         #expect(abs(sumSquares / Double(n) - 1) < 0.02)
     }
 }
+
+@Suite("Portable math")
+struct PortableMathTests {
+    @Test("log and exp agree with the C library to within a few ulps over the ranges the generator uses")
+    func agreesWithLibm() {
+        var rng = SeededGenerator(seed: 21)
+        for _ in 0..<20_000 {
+            let x = Foundation.exp(rng.nextUniform() * 80 - 40)  // 4e-18 … 2e17
+            let log = PortableMath.log(x)
+            #expect(abs(log - Foundation.log(x)) <= 4 * Foundation.log(x).ulp.magnitude + 1e-300, "log(\(x))")
+            let y = rng.nextUniform() * 40 - 20
+            let exp = PortableMath.exp(y)
+            #expect(abs(exp - Foundation.exp(y)) <= 4 * Foundation.exp(y).ulp, "exp(\(y))")
+        }
+        #expect(PortableMath.log(1) == 0)
+        #expect(PortableMath.exp(0) == 1)
+        #expect(abs(PortableMath.log(1 - 0x1p-53) + 0x1p-53) < 1e-30)
+    }
+
+    @Test("polar-method normals have mean 0, variance 1 and a normal tail (P(|z| > 2) ≈ 0.0455)")
+    func normalMoments() {
+        var rng = SeededGenerator(seed: 8)
+        let n = 200_000
+        var sum = 0.0, squares = 0.0, beyondTwo = 0
+        for _ in 0..<n {
+            let z = PortableMath.normal(using: &rng)
+            sum += z
+            squares += z * z
+            if abs(z) > 2 { beyondTwo += 1 }
+        }
+        #expect(abs(sum / Double(n)) < 0.01)
+        #expect(abs(squares / Double(n) - 1) < 0.02)
+        #expect(abs(Double(beyondTwo) / Double(n) - 0.0455) < 0.003)
+    }
+}
