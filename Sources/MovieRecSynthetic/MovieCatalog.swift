@@ -41,7 +41,7 @@ struct MovieCatalog {
     let releaseTimes: [Int64]
     /// Release year of each film.
     let years: [Int]
-    /// One `movies.csv` line per film (without the id), already CSV-quoted.
+    /// Title field of each film ("Title (Year)"), CSV-quoted where needed.
     let titleFields: [String]
     /// Genre field per film, `A|B|C`.
     let genreFields: [String]

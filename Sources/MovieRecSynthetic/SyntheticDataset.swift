@@ -32,41 +32,47 @@ public func generateSyntheticDataset(
 
     let ratingsURL = directory.appendingPathComponent("ratings.csv")
     var ratingsFile = try OutputFile(finalPath: ratingsURL.path)
-    try ratingsFile.write(Array("userId,movieId,rating,timestamp\n".utf8))
     var histogram = [Int](repeating: 0, count: RatingScale.labels.count)
     var movieCounts = [Int](repeating: 0, count: configuration.movies)
-    let blocks = model.userBlocks()
-    let width = max(1, threads)
-    // Waves of `width` blocks are generated concurrently while the previous wave is written, in block order.
-    var written = [SyntheticModel.Block]()
-    var writeError: Error?
-    var waveStart = 0
-    while waveStart < blocks.count || !written.isEmpty {
-        let wave = Array(blocks[waveStart..<min(blocks.count, waveStart + width)])
-        let toWrite = written
-        var results = [SyntheticModel.Block?](repeating: nil, count: wave.count)
-        results.withUnsafeMutableBufferPointer { slots in
-            DispatchQueue.concurrentPerform(iterations: wave.count + 1) { index in
-                if index < wave.count {
-                    slots[index] = model.generate(users: wave[index])
-                    return
-                }
-                do {
-                    for block in toWrite { try ratingsFile.write(block.bytes) }
-                } catch {
-                    writeError = error
+    let ratingsBytes: Int
+    do {
+        try ratingsFile.write(Array("userId,movieId,rating,timestamp\n".utf8))
+        let blocks = model.userBlocks()
+        let width = max(1, threads)
+        // Waves of `width` blocks are generated concurrently while the previous wave is written, in block order.
+        var written = [SyntheticModel.Block]()
+        var writeError: Error?
+        var waveStart = 0
+        while waveStart < blocks.count || !written.isEmpty {
+            let wave = Array(blocks[waveStart..<min(blocks.count, waveStart + width)])
+            let toWrite = written
+            var results = [SyntheticModel.Block?](repeating: nil, count: wave.count)
+            results.withUnsafeMutableBufferPointer { slots in
+                DispatchQueue.concurrentPerform(iterations: wave.count + 1) { index in
+                    if index < wave.count {
+                        slots[index] = model.generate(users: wave[index])
+                        return
+                    }
+                    do {
+                        for block in toWrite { try ratingsFile.write(block.bytes) }
+                    } catch {
+                        writeError = error
+                    }
                 }
             }
+            if let writeError { throw writeError }
+            for block in toWrite {
+                for level in histogram.indices { histogram[level] += block.histogram[level] }
+                for movie in movieCounts.indices { movieCounts[movie] += Int(block.movieCounts[movie]) }
+            }
+            written = results.compactMap { $0 }
+            waveStart += wave.count
         }
-        if let writeError { throw writeError }
-        for block in toWrite {
-            for level in histogram.indices { histogram[level] += block.histogram[level] }
-            for movie in movieCounts.indices { movieCounts[movie] += Int(block.movieCounts[movie]) }
-        }
-        written = results.compactMap { $0 }
-        waveStart += wave.count
+        ratingsBytes = try ratingsFile.finish()
+    } catch {
+        ratingsFile.discard()
+        throw error
     }
-    let ratingsBytes = try ratingsFile.finish()
 
     let total = histogram.reduce(0, +)
     let sum = histogram.enumerated().reduce(0.0) { $0 + Double($1.element) * 0.5 * Double($1.offset + 1) }
@@ -330,6 +336,13 @@ struct OutputFile {
             throw SyntheticError.cannotWrite(path: finalPath, reason: String(cString: strerror(errno)))
         }
         written += count
+    }
+
+    /// Closes and deletes the partial file after a failure.
+    mutating func discard() {
+        if let handle { fclose(handle) }
+        handle = nil
+        unlink(partialPath)
     }
 
     /// Closes the file and renames it into place; returns its size in bytes.
