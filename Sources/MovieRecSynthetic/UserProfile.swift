@@ -2,7 +2,7 @@
 /// (so any user can be generated alone, on any thread, with the same result).
 ///
 /// Taste: `p_u = 0.6·(e_f₁ + e_f₂) − 0.4·e_d + 0.5·ξ` where e_g are genre embeddings, f₁, f₂ two favourite
-/// genres, d a disliked one and ξ ~ N(0, I/12). Bias b_u ~ N(0, 0.4²). 30 % rate in whole stars only.
+/// genres, d a disliked one and ξ ~ N(0, I/12). Bias b_u ~ N(0, 0.4²). 10 % rate in whole stars only.
 struct UserProfile {
     /// User bias b_u.
     let bias: Float
@@ -26,7 +26,7 @@ struct UserProfile {
                 + Float(noiseScale * PortableMath.normal(using: &rng))
         }
         self.taste = taste
-        wholeStarsOnly = rng.nextUniform() < 0.3
+        wholeStarsOnly = rng.nextUniform() < 0.1
     }
 
     /// Latent score s = b_u + b_i + 1.2·p_u·q_i + 0.55·ε (ε ~ N(0, 1)) for film `movie`.
