@@ -17,8 +17,19 @@ enum PortableMath {
         }
         let s = (m - 1) / (m + 1)
         let s2 = s * s
+        // Horner form of 1 + s²/3 + s⁴/5 + … + s²²/23 (|s| ≤ 0.172, so the next term is below 10⁻¹⁸).
         var series = 1.0 / 23
-        for k in stride(from: 21, through: 1, by: -2) { series = series * s2 + 1.0 / Double(k) }
+        series = series * s2 + 1.0 / 21
+        series = series * s2 + 1.0 / 19
+        series = series * s2 + 1.0 / 17
+        series = series * s2 + 1.0 / 15
+        series = series * s2 + 1.0 / 13
+        series = series * s2 + 1.0 / 11
+        series = series * s2 + 1.0 / 9
+        series = series * s2 + 1.0 / 7
+        series = series * s2 + 1.0 / 5
+        series = series * s2 + 1.0 / 3
+        series = series * s2 + 1
         return exponent * ln2High + (exponent * ln2Low + 2 * s * series)
     }
 

@@ -13,7 +13,7 @@ struct GenerateCommand: ParsableCommand {
         The same options and seed always give byte-identical files.
 
         Example (an ML-25M-shaped set):
-          movierec generate --users 160000 --movies 60000 --ratings 25000000 --seed 1 --out /tmp/ml25m-like
+          movierec generate --users 160000 --movies 60000 --ratings 25000000 --seed 1 --out ml25m-like
         """
     )
 
