@@ -108,17 +108,17 @@ public struct SVGChart: Equatable, Sendable {
         let toY = { (y: Double) in plot.bottom - yAxis.fraction(y) * plot.height }
 
         var svg = SVGWriter()
-        svg.line(#"<?xml version="1.0" encoding="UTF-8"?>"#)
-        svg.line(#"<svg xmlns="http://www.w3.org/2000/svg" width="\#(width)" height="\#(height)" viewBox="0 0 \#(width) \#(height)" font-family="Helvetica, Arial, sans-serif" font-size="12" fill="#333333">"#)
-        svg.line(#"<rect width="\#(width)" height="\#(height)" fill="#ffffff"/>"#)
-        svg.text(title, x: Double(width) / 2, y: 30, attributes: #"text-anchor="middle" font-size="17" font-weight="bold""#)
+        svg.line(##"<?xml version="1.0" encoding="UTF-8"?>"##)
+        svg.line(##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(width)" height="\##(height)" viewBox="0 0 \##(width) \##(height)" font-family="Helvetica, Arial, sans-serif" font-size="12" fill="#333333">"##)
+        svg.line(##"<rect width="\##(width)" height="\##(height)" fill="#ffffff"/>"##)
+        svg.text(title, x: Double(width) / 2, y: 30, attributes: ##"text-anchor="middle" font-size="17" font-weight="bold""##)
 
-        svg.line(#"<g stroke="#e6e6e6" stroke-width="1">"#)
+        svg.line(##"<g stroke="#e6e6e6" stroke-width="1">"##)
         for tick in yAxis.ticks {
-            svg.line(#"<line x1="\#(f(plot.left))" y1="\#(f(toY(tick)))" x2="\#(f(plot.right))" y2="\#(f(toY(tick)))"/>"#)
+            svg.line(##"<line x1="\##(f(plot.left))" y1="\##(f(toY(tick)))" x2="\##(f(plot.right))" y2="\##(f(toY(tick)))"/>"##)
         }
         for tick in xAxis.ticks {
-            svg.line(#"<line x1="\#(f(toX(tick)))" y1="\#(f(plot.top))" x2="\#(f(toX(tick)))" y2="\#(f(plot.bottom))"/>"#)
+            svg.line(##"<line x1="\##(f(toX(tick)))" y1="\##(f(plot.top))" x2="\##(f(toX(tick)))" y2="\##(f(plot.bottom))"/>"##)
         }
         svg.line("</g>")
 
@@ -129,11 +129,11 @@ public struct SVGChart: Equatable, Sendable {
                 let path = item.points.enumerated().map { offset, point in
                     "\(offset == 0 ? "M" : "L")\(f(toX(point.x))) \(f(toY(point.y)))"
                 }.joined(separator: " ")
-                svg.line(#"<path d="\#(path)" fill="none" stroke="\#(color)" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"/>"#)
+                svg.line(##"<path d="\##(path)" fill="none" stroke="\##(color)" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"/>"##)
                 if item.points.count <= 40 {
-                    svg.line(#"<g fill="\#(color)">"#)
+                    svg.line(##"<g fill="\##(color)">"##)
                     for point in item.points {
-                        svg.line(#"<circle cx="\#(f(toX(point.x)))" cy="\#(f(toY(point.y)))" r="3"/>"#)
+                        svg.line(##"<circle cx="\##(f(toX(point.x)))" cy="\##(f(toY(point.y)))" r="3"/>"##)
                     }
                     svg.line("</g>")
                 }
@@ -146,36 +146,36 @@ public struct SVGChart: Equatable, Sendable {
                     let top = toY(point.y)
                     return "M\(f(left)) \(f(baseline)) V\(f(top)) H\(f(left + barWidth)) V\(f(baseline)) Z"
                 }.joined(separator: " ")
-                svg.line(#"<path d="\#(path)" fill="\#(color)" stroke="none"/>"#)
+                svg.line(##"<path d="\##(path)" fill="\##(color)" stroke="none"/>"##)
             }
         }
 
-        svg.line(#"<g stroke="#333333" stroke-width="1">"#)
-        svg.line(#"<line x1="\#(f(plot.left))" y1="\#(f(plot.bottom))" x2="\#(f(plot.right))" y2="\#(f(plot.bottom))"/>"#)
-        svg.line(#"<line x1="\#(f(plot.left))" y1="\#(f(plot.top))" x2="\#(f(plot.left))" y2="\#(f(plot.bottom))"/>"#)
+        svg.line(##"<g stroke="#333333" stroke-width="1">"##)
+        svg.line(##"<line x1="\##(f(plot.left))" y1="\##(f(plot.bottom))" x2="\##(f(plot.right))" y2="\##(f(plot.bottom))"/>"##)
+        svg.line(##"<line x1="\##(f(plot.left))" y1="\##(f(plot.top))" x2="\##(f(plot.left))" y2="\##(f(plot.bottom))"/>"##)
         for tick in xAxis.ticks {
-            svg.line(#"<line x1="\#(f(toX(tick)))" y1="\#(f(plot.bottom))" x2="\#(f(toX(tick)))" y2="\#(f(plot.bottom + 5))"/>"#)
+            svg.line(##"<line x1="\##(f(toX(tick)))" y1="\##(f(plot.bottom))" x2="\##(f(toX(tick)))" y2="\##(f(plot.bottom + 5))"/>"##)
         }
         for tick in yAxis.ticks {
-            svg.line(#"<line x1="\#(f(plot.left - 5))" y1="\#(f(toY(tick)))" x2="\#(f(plot.left))" y2="\#(f(toY(tick)))"/>"#)
+            svg.line(##"<line x1="\##(f(plot.left - 5))" y1="\##(f(toY(tick)))" x2="\##(f(plot.left))" y2="\##(f(toY(tick)))"/>"##)
         }
         svg.line("</g>")
         for tick in xAxis.ticks {
-            svg.text(xAxis.label(tick), x: toX(tick), y: plot.bottom + 19, attributes: #"text-anchor="middle""#)
+            svg.text(xAxis.label(tick), x: toX(tick), y: plot.bottom + 19, attributes: ##"text-anchor="middle""##)
         }
         for tick in yAxis.ticks {
-            svg.text(yAxis.label(tick), x: plot.left - 9, y: toY(tick) + 4, attributes: #"text-anchor="end""#)
+            svg.text(yAxis.label(tick), x: plot.left - 9, y: toY(tick) + 4, attributes: ##"text-anchor="end""##)
         }
-        svg.text(xLabel, x: plot.left + plot.width / 2, y: Double(height) - 16, attributes: #"text-anchor="middle" font-size="13""#)
+        svg.text(xLabel, x: plot.left + plot.width / 2, y: Double(height) - 16, attributes: ##"text-anchor="middle" font-size="13""##)
         let yLabelX = 20.0
         let yLabelY = plot.top + plot.height / 2
-        svg.text(yLabel, x: yLabelX, y: yLabelY, attributes: #"text-anchor="middle" font-size="13" transform="rotate(-90 \#(f(yLabelX)) \#(f(yLabelY)))""#)
+        svg.text(yLabel, x: yLabelX, y: yLabelY, attributes: ##"text-anchor="middle" font-size="13" transform="rotate(-90 \##(f(yLabelX)) \##(f(yLabelY)))""##)
 
         let legendX = plot.right + 20
         for (index, item) in series.enumerated() {
             let color = Self.palette[index % Self.palette.count]
             let rowY = plot.top + 8 + Double(index) * 20
-            svg.line(#"<rect x="\#(f(legendX))" y="\#(f(rowY - 6))" width="14" height="12" rx="2" fill="\#(color)"/>"#)
+            svg.line(##"<rect x="\##(f(legendX))" y="\##(f(rowY - 6))" width="14" height="12" rx="2" fill="\##(color)"/>"##)
             svg.text(item.name, x: legendX + 20, y: rowY + 4, attributes: "")
         }
         svg.line("</svg>")
@@ -262,7 +262,7 @@ private struct SVGWriter {
     }
 
     mutating func text(_ content: String, x: Double, y: Double, attributes: String) {
-        let position = String(format: #"x="%.2f" y="%.2f""#, x, y)
+        let position = String(format: ##"x="%.2f" y="%.2f""##, x, y)
         line("<text \(position)\(attributes.isEmpty ? "" : " " + attributes)>\(escapeXML(content))</text>")
     }
 }
@@ -312,7 +312,7 @@ struct ChartAxis: Equatable {
             decimals = value >= 1 ? 0 : Int((-log10(value)).rounded(.up))
         } else {
             let step = ticks.count > 1 ? ticks[1] - ticks[0] : max(abs(value), 1)
-            decimals = max(0, Int((-log10(step) + 1e-9).rounded(.up)))
+            decimals = max(0, Int((-log10(step) - 1e-9).rounded(.up)))
         }
         let text = String(format: "%.\(decimals)f", value)
         return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text
@@ -336,9 +336,11 @@ struct ChartAxis: Equatable {
         let firstDecade = Int(log10(lower).rounded(.down))
         let lastDecade = Int(log10(upper).rounded(.up))
         let mantissas: [Double] = lastDecade - firstDecade <= 3 ? [1, 2, 5] : [1]
-        let ticks = (firstDecade...lastDecade).flatMap { decade in
-            mantissas.map { $0 * pow(10, Double(decade)) }
-        }.filter { $0 >= lower * (1 - 1e-9) && $0 <= upper * (1 + 1e-9) }
+        let candidates: [Double] = (firstDecade...lastDecade).flatMap { decade -> [Double] in
+            let scale = pow(10, Double(decade))
+            return mantissas.map { $0 * scale }
+        }
+        let ticks = candidates.filter { $0 >= lower * (1 - 1e-9) && $0 <= upper * (1 + 1e-9) }
         return ChartAxis(lower: lower, upper: upper, ticks: ticks, isLogarithmic: true)
     }
 

@@ -35,7 +35,8 @@ public struct RankingMetrics: Equatable, Sendable {
     ///   - ranking: item ids, best first; only the first K are used.
     ///   - relevant: the user's relevant item ids.
     ///   - relevantCount: R, the number of relevant items for the denominators; defaults to
-    ///     `relevant.count`. Pass a larger number when some relevant items were left out of `relevant`.
+    ///     `relevant.count`. Pass a larger number when some relevant items were left out of `relevant`
+    ///     (a number below `relevant.count` is raised to it).
     /// - Returns: the scores, or `nil` when the user has no relevant item (R = 0): such users are
     ///   not evaluated.
     public func score<Item: Hashable>(ranking: [Item], relevant: Set<Item>, relevantCount: Int? = nil) -> RankingScores? {
