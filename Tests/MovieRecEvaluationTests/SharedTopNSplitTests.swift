@@ -64,4 +64,22 @@ struct SharedTopNSplitTests {
         #expect(abs(summary.ndcg - 0.1582) < 0.00005)
         #expect(abs(summary.meanAveragePrecision - 0.0882) < 0.00005)
     }
+
+    @Test("Per-user holdout and time split of ratings.csv hold out max(1, n/5) rows per user, like the shared split")
+    func holdoutSizesMatchSharedSplit() throws {
+        let directory = try #require(movieLensDirectory)
+        let rows = try readRatings(directory.appendingPathComponent("ratings.csv"))
+        let sharedTest = try readRatings(directory.appendingPathComponent("topn/test.csv"))
+        #expect(rows.count == 100_836)
+
+        var sharedPerUser: [Int32: Int] = [:]
+        for row in sharedTest { sharedPerUser[row.user, default: 0] += 1 }
+        for split in [RowSplit.perUserHoldout(of: rows, seed: 42), RowSplit.timeSplit(of: rows)] {
+            #expect(split.train.count == 80_896)
+            #expect(split.test.count == 19_940)
+            var perUser: [Int32: Int] = [:]
+            for index in split.test { perUser[rows[index].user, default: 0] += 1 }
+            #expect(perUser == sharedPerUser)
+        }
+    }
 }

@@ -40,6 +40,13 @@ struct SplitTests {
         }
     }
 
+    @Test("K-fold of the 100,836 MovieLens rows has the fold sizes of the shared folds README")
+    func kFoldMovieLensSizes() throws {
+        let folds = try RowSplit.kFold(rowCount: 100_836, folds: 5, seed: 42)
+        #expect(folds.map(\.test.count) == [20_168, 20_167, 20_167, 20_167, 20_167])
+        #expect(folds.map(\.train.count) == [80_668, 80_669, 80_669, 80_669, 80_669])
+    }
+
     @Test("K-fold is deterministic for a seed and changes with the seed")
     func kFoldDeterminism() throws {
         let first = try RowSplit.kFold(rowCount: 50, folds: 4, seed: 1)
