@@ -112,5 +112,11 @@ struct SVGChartTests {
         #expect(throws: EvaluationError.self) { try negativeLog.render() }
         let infinite = SVGChart(title: "t", xLabel: "x", yLabel: "y", series: [.init(name: "a", points: [.init(x: 1, y: .infinity)])])
         #expect(throws: EvaluationError.self) { try infinite.render() }
+        let longLegend = SVGChart(title: "t", xLabel: "x", yLabel: "y",
+                                  series: [.init(name: String(repeating: "n", count: 40), points: [.init(x: 1, y: 1)])], width: 300)
+        #expect(throws: EvaluationError.self) { try longLegend.render() }
+        let bars = SVGChart(title: "t", xLabel: "x", yLabel: "y", series: [.init(name: "a", points: [.init(x: 1, y: 1)])],
+                            style: .bar, xScale: .logarithmic)
+        #expect(throws: EvaluationError.self) { try bars.render() }
     }
 }

@@ -95,14 +95,18 @@ public struct SVGChart: Equatable, Sendable {
 
     /// Draws the chart as a standalone SVG document.
     /// - Throws: ``EvaluationError`` when there is no point, a value is not finite, an x value is
-    ///   ≤ 0 on a logarithmic axis, bars are asked for on a logarithmic axis, or the image is smaller
-    ///   than 240 × 160 pixels.
+    ///   ≤ 0 on a logarithmic axis, bars are asked for on a logarithmic axis, the image is smaller
+    ///   than 240 × 160 pixels, or too narrow for a plot at least 120 pixels wide beside the legend.
     public func render() throws -> String {
         try validate()
         let points = series.flatMap(\.points)
         let legendWidth = 40 + 7 * (series.map(\.name.count).max() ?? 0)
         let plot = PlotArea(left: 76, top: 52, right: Double(width - 24 - legendWidth), bottom: Double(height - 58))
-        let xAxis = try makeXAxis(points.map(\.x))
+        guard plot.width >= 120 else {
+            throw EvaluationError.invalidParameter(
+                "chart width", width, expected: "at least \(width + 120 - Int(plot.width)) pixels to fit the plot and the legend")
+        }
+        let xAxis = makeXAxis(points.map(\.x))
         let yAxis = makeYAxis(points.map(\.y))
         let toX = { (x: Double) in plot.left + xAxis.fraction(x) * plot.width }
         let toY = { (y: Double) in plot.bottom - yAxis.fraction(y) * plot.height }
@@ -208,7 +212,7 @@ public struct SVGChart: Equatable, Sendable {
         }
     }
 
-    private func makeXAxis(_ values: [Double]) throws -> ChartAxis {
+    private func makeXAxis(_ values: [Double]) -> ChartAxis {
         let lower = values.min()!
         let upper = values.max()!
         switch (xScale, style) {
