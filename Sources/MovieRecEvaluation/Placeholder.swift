@@ -1,1 +1,0 @@
-// MovieRecEvaluation placeholder; replaced by the module's real sources.
