@@ -264,13 +264,13 @@ struct ImportBatch {
             try bind(full, position..<(position + width))
             position += width
             statements += 1
-            if statements & 0xFFF == 0 { progress?(ImportProgress(phase: .writing, completed: position, total: rows.count)) }
+            if statements & 0xFFF == 0 { progress?(ImportProgress(phase: .writing, completed: position, total: rows.count, rows: position)) }
         }
         if position < rows.count {
             let tail = try RawStatement(db, sql: sql(rows.count - position))
             defer { tail.finalize() }
             try bind(tail, position..<rows.count)
         }
-        progress?(ImportProgress(phase: .writing, completed: rows.count, total: rows.count))
+        progress?(ImportProgress(phase: .writing, completed: rows.count, total: rows.count, rows: rows.count))
     }
 }

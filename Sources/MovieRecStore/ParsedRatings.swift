@@ -48,11 +48,11 @@ public struct ParsedRatings: Sendable {
     ///     (``RatingsFormat/defaultBounds``).
     ///   - policy: stop at the first bad row (throwing a ``StoreError`` naming file, line, field and value), or
     ///     skip and record it in ``rejects``.
-    ///   - progress: called now and then with the number of bytes consumed so far.
+    ///   - progress: called now and then with the bytes consumed and data rows read so far.
     /// - Throws: ``StoreError`` for a missing/unreadable/empty file, an unknown format, or (with `.abort`) a bad row.
     public init(
         contentsOf path: String, format: RatingsFormat = .auto, bounds: ClosedRange<Double>? = nil,
-        policy: ErrorPolicy = .abort, progress: ((Int) -> Void)? = nil
+        policy: ErrorPolicy = .abort, progress: ((_ bytes: Int, _ rows: Int) -> Void)? = nil
     ) throws {
         let mapped = try MappedFile(path: path)
         try self.init(mapped: mapped, format: format, bounds: bounds, policy: policy, progress: progress)
@@ -60,7 +60,7 @@ public struct ParsedRatings: Sendable {
 
     init(
         mapped: MappedFile, format requested: RatingsFormat, bounds requestedBounds: ClosedRange<Double>?,
-        policy: ErrorPolicy, progress: ((Int) -> Void)?
+        policy: ErrorPolicy, progress: ((_ bytes: Int, _ rows: Int) -> Void)?
     ) throws {
         let path = mapped.path
         var lines = LineCursor(mapped.bytes)
@@ -126,7 +126,7 @@ public struct ParsedRatings: Sendable {
                 if next.start == next.end || Self.isBlank(bytes, next.start, next.end) { continue }
             }
             rowsRead += 1
-            if rowsRead & 0x3FFFF == 0 { progress?(line.end) }
+            if rowsRead & 0x3FFFF == 0 { progress?(line.end, rowsRead) }
 
             func reject(_ field: String, _ reason: String) throws {
                 let row = RejectedRow(file: path, line: lineNumber, field: field, reason: reason,
@@ -188,7 +188,7 @@ public struct ParsedRatings: Sendable {
             rating.append(value)
             timestamp.append(seconds)
         }
-        progress?(mapped.bytes.count)
+        progress?(mapped.bytes.count, rowsRead)
         if rowsRead == 0 {
             throw StoreError(.emptyFile, file: path, reason: "the file has a header but no ratings",
                              expected: "at least one data line after the header")

@@ -49,6 +49,8 @@ public struct ImportProgress: Sendable {
     public let completed: Int
     /// Units in this stage.
     public let total: Int
+    /// Rating rows handled so far in this stage.
+    public let rows: Int
 }
 
 /// What an import did. Every data row read lands in exactly one bucket:
@@ -143,8 +145,8 @@ public struct RatingsImporter: Sendable {
         try checkWritable(exists: exists)
         let mapped = try MappedFile(path: ratingsFile)
         let parsed = try ParsedRatings(mapped: mapped, format: options.format, bounds: options.bounds,
-                                       policy: options.onError) { bytes in
-            progress?(ImportProgress(phase: .parsing, completed: bytes, total: mapped.bytes.count))
+                                       policy: options.onError) { bytes, rows in
+            progress?(ImportProgress(phase: .parsing, completed: bytes, total: mapped.bytes.count, rows: rows))
         }
         let catalogue = try options.moviesFile.map {
             try ParsedMovies(contentsOf: $0, format: options.moviesFormat, policy: options.onError)

@@ -5,6 +5,7 @@ import ArgumentParser
 struct MovieRec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "movierec",
-        abstract: "A movie recommender that explains itself."
+        abstract: "A movie recommender that explains itself.",
+        subcommands: [ImportCommand.self, StatsCommand.self]
     )
 }
