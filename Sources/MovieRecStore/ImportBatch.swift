@@ -2,6 +2,14 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
+let traceStart = DispatchTime.now().uptimeNanoseconds
+func trace(_ label: String) {
+    let start = traceStart
+    if ProcessInfo.processInfo.environment["MOVIEREC_TRACE"] != nil {
+        FileHandle.standardError.write(Data(String(format: "%8.3f %@\n", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, label).utf8))
+    }
+}
+
 /// One parsed import, applied to a database inside a transaction the caller opened.
 struct ImportBatch {
     /// The accepted ratings, in file order.
@@ -37,15 +45,20 @@ struct ImportBatch {
             }
         }
         let existingRatings = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0
+        trace("ids resolved")
         let order = sortedRows(userIDs: users.ids, movieIDs: movies.ids)
         var counts = Counts()
+        trace("sorted")
         let writes = try resolvePairs(db, order: order, users: users, movieIDs: movies.ids,
                                       checkExisting: existingRatings > 0, counts: &counts)
         let rebuildIndex = writes.count >= 200_000 && writes.count >= existingRatings
+        trace("pairs resolved")
         if rebuildIndex { try db.execute(sql: "DROP INDEX \(StoreSchema.ratingsByMovieIndex)") }
         try write(db, rows: writes, userIDs: users.ids, movieIDs: movies.ids, upsert: existingRatings > 0, progress: progress)
+        trace("written")
         if rebuildIndex { try db.execute(sql: "CREATE INDEX \(StoreSchema.ratingsByMovieIndex) ON ratings(movie_id)") }
 
+        trace("indexed")
         if counts.inserted + counts.updated > 0 {
             try db.execute(sql: "UPDATE store_state SET ratings_version = ratings_version + 1 WHERE id = 1")
         }

@@ -151,10 +151,12 @@ public struct RatingsImporter: Sendable {
         let catalogue = try options.moviesFile.map {
             try ParsedMovies(contentsOf: $0, format: options.moviesFormat, policy: options.onError)
         }
+        trace("parsed")
         let rejects = parsed.rejects + (catalogue?.rejects ?? [])
         if options.onError == .skip { try writeRejects(rejects) }
         let batch = ImportBatch(ratings: parsed, catalogue: catalogue, checksum: mapped.checksum(),
                                 fileName: (ratingsFile as NSString).lastPathComponent)
+        trace("checksummed")
         let counts: ImportBatch.Counts
         if exists {
             let queue = try RatingStore.openQueue(path: databasePath, bulkWriting: true)
@@ -215,8 +217,10 @@ public struct RatingsImporter: Sendable {
                 try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
             }
             let counts = try queue.write { db in try batch.apply(to: db, started: started, progress: progress) }
+            trace("committed")
             try queue.close()
             try Self.fsync(path: temporary)
+            trace("synced")
             guard link(temporary, databasePath) == 0 else {
                 let reason = errno == EEXIST ? "another process created the database during the import"
                     : "cannot create the database: \(String(cString: strerror(errno)))"
