@@ -2,18 +2,10 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-let traceStart = DispatchTime.now().uptimeNanoseconds
-func trace(_ label: String) {
-    let start = traceStart
-    if ProcessInfo.processInfo.environment["MOVIEREC_TRACE"] != nil {
-        FileHandle.standardError.write(Data(String(format: "%8.3f %@\n", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, label).utf8))
-    }
-}
-
 /// One parsed import, applied to a database inside a transaction the caller opened.
 struct ImportBatch {
-    /// The accepted ratings, in file order.
-    let ratings: ParsedRatings
+    /// The accepted ratings, in file order (the per-row columns are released once sorted).
+    var ratings: ParsedRatings
     /// The movie catalogue, if one was given.
     let catalogue: ParsedMovies?
     /// Checksum of the ratings file, for `import_log`.
@@ -33,7 +25,7 @@ struct ImportBatch {
     }
 
     /// Writes users, movies and ratings; records the import; bumps the ratings version when ratings changed.
-    func apply(to db: Database, started: UInt64, progress: ((ImportProgress) -> Void)?) throws -> Counts {
+    mutating func apply(to db: Database, started: UInt64, progress: ((ImportProgress) -> Void)?) throws -> Counts {
         let catalogueIDs = catalogue?.movies.map(\.externalID) ?? []
         let movies = try Self.resolveIDs(db, table: "movies", externalIDs: ratings.movieExternalIDs + catalogueIDs)
         let users = try Self.resolveIDs(db, table: "users", externalIDs: ratings.userExternalIDs)
@@ -45,20 +37,21 @@ struct ImportBatch {
             }
         }
         let existingRatings = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0
-        trace("ids resolved")
-        let order = sortedRows(userIDs: users.ids, movieIDs: movies.ids)
+        let sorted = sortedRows(users: users, movieIDs: movies.ids)
+        ratings.releaseRows()
         var counts = Counts()
-        trace("sorted")
-        let writes = try resolvePairs(db, order: order, users: users, movieIDs: movies.ids,
-                                      checkExisting: existingRatings > 0, counts: &counts)
+        let writes = try resolvePairs(db, sorted: sorted, checkExisting: existingRatings > 0, counts: &counts)
         let rebuildIndex = writes.count >= 200_000 && writes.count >= existingRatings
-        trace("pairs resolved")
         if rebuildIndex { try db.execute(sql: "DROP INDEX \(StoreSchema.ratingsByMovieIndex)") }
-        try write(db, rows: writes, userIDs: users.ids, movieIDs: movies.ids, upsert: existingRatings > 0, progress: progress)
-        trace("written")
-        if rebuildIndex { try db.execute(sql: "CREATE INDEX \(StoreSchema.ratingsByMovieIndex) ON ratings(movie_id)") }
+        try write(db, positions: writes, sorted: sorted, upsert: existingRatings > 0, progress: progress)
+        if rebuildIndex {
+            // SQLite's sorter is several times faster with small in-memory runs merged than with one huge run.
+            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+            try db.execute(sql: "PRAGMA cache_size = -2000")
+            try db.execute(sql: "CREATE INDEX \(StoreSchema.ratingsByMovieIndex) ON ratings(movie_id)")
+            try db.execute(sql: "PRAGMA cache_size = \(cacheSize)")
+        }
 
-        trace("indexed")
         if counts.inserted + counts.updated > 0 {
             try db.execute(sql: "UPDATE store_state SET ratings_version = ratings_version + 1 WHERE id = 1")
         }
@@ -80,35 +73,41 @@ struct ImportBatch {
 
     /// Database ids for external ids (duplicates allowed), inserting the missing ones. New rows get ids after the
     /// current maximum, assigned in external-id order (integers numerically first, then text), so ids do not
-    /// depend on row order in the file. `existedBefore(id)` tells whether an id predates this import.
+    /// depend on row order in the file; ids up to ``ResolvedIDs/previousMax`` predate this import.
     static func resolveIDs(_ db: Database, table: String, externalIDs: [String]) throws -> ResolvedIDs {
         var known: [String: Int64] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT external_id, id FROM \(table)") { known[row[0]] = row[1] }
         let previousMax = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM \(table)") ?? 0
-        var missing = Set<String>()
-        for id in externalIDs where known[id] == nil { missing.insert(id) }
-        let insert = try db.makeStatement(sql: "INSERT INTO \(table)(id, external_id) VALUES (?, ?)")
+        var missing: [String] = []
+        var seen = Set<String>()
+        for id in externalIDs where known[id] == nil && seen.insert(id).inserted { missing.append(id) }
+        let insert = try RawStatement(db, sql: "INSERT INTO \(table)(id, external_id) VALUES (?, ?)")
+        defer { insert.finalize() }
         var next = previousMax + 1
-        for externalID in missing.sorted(by: externalIDPrecedes) {
-            try insert.execute(arguments: [next, externalID])
+        for externalID in sortedCanonically(missing) {
+            sqlite3_bind_int64(insert.handle, 1, next)
+            sqlite3_bind_text(insert.handle, 2, externalID, -1, RawStatement.transient)
+            try insert.run()
             known[externalID] = next
             next += 1
         }
         return ResolvedIDs(ids: externalIDs.map { known[$0]! }, previousMax: previousMax)
     }
 
-    /// Canonical order of external ids: canonical integers by value, before any text, texts by Unicode order.
-    static func externalIDPrecedes(_ left: String, _ right: String) -> Bool {
-        func integer(_ text: String) -> Int? {
-            guard let value = Int(text), value >= 0, String(value) == text else { return nil }
-            return value
+    /// External ids in canonical order: canonical integers by value, before any text, texts by Unicode order.
+    static func sortedCanonically(_ ids: [String]) -> [String] {
+        let keyed = ids.map { id -> (integer: Int?, text: String) in
+            guard let value = Int(id), value >= 0, String(value) == id else { return (nil, id) }
+            return (value, id)
         }
-        switch (integer(left), integer(right)) {
-        case let (l?, r?): return l < r
-        case (.some, nil): return true
-        case (nil, .some): return false
-        case (nil, nil): return left < right
-        }
+        return keyed.sorted { left, right in
+            switch (left.integer, right.integer) {
+            case let (l?, r?): return l < r
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return left.text < right.text
+            }
+        }.map(\.text)
     }
 
     /// Ids of a table resolved for this import.
@@ -119,61 +118,90 @@ struct ImportBatch {
         let previousMax: Int64
     }
 
-    /// Row indices ordered by (user id, movie id, file position): a counting sort by user, then a sort of
-    /// `movieRank << 32 | row` keys within each user.
-    private func sortedRows(userIDs: [Int64], movieIDs: [Int64]) -> (order: [Int32], userStarts: [Int], usersByID: [Int]) {
-        let usersByID = (0..<userIDs.count).sorted { userIDs[$0] < userIDs[$1] }
-        var userRank = [Int32](repeating: 0, count: userIDs.count)
+    /// The accepted rows in primary-key order, packed for sequential access.
+    struct SortedRows {
+        /// Per position: `movieRank << 32 | offset`, where `movieRank` orders movies by database id and `offset`
+        /// is the row's order of appearance among its user's rows. Sorted by (user, movie, file order).
+        var keys: [UInt64]
+        /// Per position: the rating.
+        var rating: [Double]
+        /// Per position: the timestamp (or ``ParsedRatings/missingTimestamp``).
+        var timestamp: [Int64]
+        /// Positions `userStarts[r]..<userStarts[r + 1]` belong to the user of rank `r`.
+        var userStarts: [Int]
+        /// Rank → database id of users (ascending).
+        var userIDs: [Int64]
+        /// Rank → database id of movies (ascending).
+        var movieIDs: [Int64]
+        /// Rank → whether the user existed before this import.
+        var userExisted: [Bool]
+    }
+
+    /// Sorts the rows by (user id, movie id, file position): one pass over the columns in file order scatters each
+    /// row to its user's range (a stable counting sort), then each user's small contiguous range is sorted by
+    /// movie and its ratings and timestamps permuted to match. Everything after this reads memory sequentially.
+    private func sortedRows(users: ResolvedIDs, movieIDs: [Int64]) -> SortedRows {
+        let userCount = users.ids.count
+        let usersByID = (0..<userCount).sorted { users.ids[$0] < users.ids[$1] }
+        var userRank = [Int32](repeating: 0, count: userCount)
         for (rank, user) in usersByID.enumerated() { userRank[user] = Int32(rank) }
-        let moviesByID = (0..<ratings.movieExternalIDs.count).sorted { movieIDs[$0] < movieIDs[$1] }
-        var movieRank = [UInt64](repeating: 0, count: ratings.movieExternalIDs.count)
+        let moviesByID = (0..<movieIDs.count).sorted { movieIDs[$0] < movieIDs[$1] }
+        var movieRank = [UInt64](repeating: 0, count: movieIDs.count)
         for (rank, movie) in moviesByID.enumerated() { movieRank[movie] = UInt64(rank) }
 
         let count = ratings.count
-        var starts = [Int](repeating: 0, count: userIDs.count + 1)
-        var order = [Int32](repeating: 0, count: count)
-        ratings.userIndex.withUnsafeBufferPointer { userIndex in
-            for row in 0..<count { starts[Int(userRank[Int(userIndex[row])]) + 1] += 1 }
-            for rank in 0..<userIDs.count { starts[rank + 1] += starts[rank] }
-            var fill = starts
-            order.withUnsafeMutableBufferPointer { order in
-                for row in 0..<count {
-                    let rank = Int(userRank[Int(userIndex[row])])
-                    order[fill[rank]] = Int32(row)
-                    fill[rank] += 1
+        var starts = [Int](repeating: 0, count: userCount + 1)
+        for user in ratings.userIndex { starts[Int(userRank[Int(user)]) + 1] += 1 }
+        for rank in 0..<userCount { starts[rank + 1] += starts[rank] }
+        var keys = [UInt64](repeating: 0, count: count)
+        var sortedRating = [Double](repeating: 0, count: count)
+        var sortedTimestamp = [Int64](repeating: 0, count: count)
+        var fill = starts
+        keys.withUnsafeMutableBufferPointer { keys in
+            sortedRating.withUnsafeMutableBufferPointer { sortedRating in
+                sortedTimestamp.withUnsafeMutableBufferPointer { sortedTimestamp in
+                    for row in 0..<count {
+                        let rank = Int(userRank[Int(ratings.userIndex[row])])
+                        let position = fill[rank]
+                        keys[position] = movieRank[Int(ratings.movieIndex[row])] << 32 | UInt64(position - starts[rank])
+                        sortedRating[position] = ratings.rating[row]
+                        sortedTimestamp[position] = ratings.timestamp[row]
+                        fill[rank] = position + 1
+                    }
+                    var ratingScratch: [Double] = []
+                    var timestampScratch: [Int64] = []
+                    for rank in 0..<userCount where starts[rank + 1] - starts[rank] > 1 {
+                        let range = starts[rank]..<starts[rank + 1]
+                        var slice = UnsafeMutableBufferPointer(rebasing: keys[range])
+                        slice.sort()
+                        ratingScratch.removeAll(keepingCapacity: true)
+                        ratingScratch.append(contentsOf: sortedRating[range])
+                        timestampScratch.removeAll(keepingCapacity: true)
+                        timestampScratch.append(contentsOf: sortedTimestamp[range])
+                        for position in range {
+                            let offset = Int(keys[position] & 0xFFFF_FFFF)
+                            sortedRating[position] = ratingScratch[offset]
+                            sortedTimestamp[position] = timestampScratch[offset]
+                        }
+                    }
                 }
             }
         }
-        var keys: [UInt64] = []
-        ratings.movieIndex.withUnsafeBufferPointer { movieIndex in
-            order.withUnsafeMutableBufferPointer { order in
-                for rank in 0..<userIDs.count where starts[rank + 1] - starts[rank] > 1 {
-                    keys.removeAll(keepingCapacity: true)
-                    for position in starts[rank]..<starts[rank + 1] {
-                        let row = order[position]
-                        keys.append(movieRank[Int(movieIndex[Int(row)])] << 32 | UInt64(UInt32(row)))
-                    }
-                    keys.sort()
-                    for (offset, key) in keys.enumerated() {
-                        order[starts[rank] + offset] = Int32(truncatingIfNeeded: key)
-                    }
-                }
-            }
-        }
-        return (order, starts, usersByID)
+        return SortedRows(keys: keys, rating: sortedRating, timestamp: sortedTimestamp, userStarts: starts,
+                          userIDs: usersByID.map { users.ids[$0] }, movieIDs: moviesByID.map { movieIDs[$0] },
+                          userExisted: usersByID.map { users.ids[$0] <= users.previousMax })
     }
 
     /// Walks the sorted rows pair by pair, comparing with the stored rating of pre-existing users, counts every
-    /// row's outcome, and returns the winning row of each pair that must be written (in key order).
+    /// row's outcome, and returns the positions (in `sorted.keys`) of the rows to write, in key order.
     ///
     /// A row replaces the current rating when `timestamp ≥ current timestamp` (a missing timestamp is older than
     /// any other, and on a tie the later row wins).
     private func resolvePairs(
-        _ db: Database, order sorted: (order: [Int32], userStarts: [Int], usersByID: [Int]),
-        users: ResolvedIDs, movieIDs: [Int64], checkExisting: Bool, counts: inout Counts
+        _ db: Database, sorted: SortedRows, checkExisting: Bool, counts: inout Counts
     ) throws -> [Int32] {
         var writes: [Int32] = []
-        writes.reserveCapacity(ratings.count)
+        writes.reserveCapacity(sorted.keys.count)
         let existing = checkExisting
             ? try RawStatement(db, sql: "SELECT movie_id, rating, timestamp FROM ratings WHERE user_id = ? ORDER BY movie_id")
             : nil
@@ -181,17 +209,15 @@ struct ImportBatch {
         var storedMovie: [Int64] = []
         var storedRating: [Double] = []
         var storedTimestamp: [Int64] = []
-        let order = sorted.order
-        let movieIndex = ratings.movieIndex
-        let rating = ratings.rating
-        let timestamp = ratings.timestamp
-        for (rank, user) in sorted.usersByID.enumerated() {
-            let userID = users.ids[user]
+        let keys = sorted.keys
+        let rating = sorted.rating
+        let timestamp = sorted.timestamp
+        for rank in 0..<sorted.userIDs.count {
             storedMovie.removeAll(keepingCapacity: true)
             storedRating.removeAll(keepingCapacity: true)
             storedTimestamp.removeAll(keepingCapacity: true)
-            if let existing, userID <= users.previousMax {
-                sqlite3_bind_int64(existing.handle, 1, userID)
+            if let existing, sorted.userExisted[rank] {
+                sqlite3_bind_int64(existing.handle, 1, sorted.userIDs[rank])
                 while try existing.step() {
                     storedMovie.append(sqlite3_column_int64(existing.handle, 0))
                     storedRating.append(sqlite3_column_double(existing.handle, 1))
@@ -204,43 +230,41 @@ struct ImportBatch {
             var position = sorted.userStarts[rank]
             let end = sorted.userStarts[rank + 1]
             while position < end {
-                let movie = movieIndex[Int(order[position])]
-                let movieID = movieIDs[Int(movie)]
+                let movieRank = keys[position] >> 32
+                let movieID = sorted.movieIDs[Int(movieRank)]
                 while stored < storedMovie.count && storedMovie[stored] < movieID { stored += 1 }
                 var current: (rating: Double, timestamp: Int64)?
                 if stored < storedMovie.count && storedMovie[stored] == movieID {
                     current = (storedRating[stored], storedTimestamp[stored])
                 }
-                var winner: Int32 = -1
-                while position < end && movieIndex[Int(order[position])] == movie {
-                    let row = Int(order[position])
-                    let candidate = (rating: rating[row], timestamp: timestamp[row])
+                var winner = -1
+                while position < end && keys[position] >> 32 == movieRank {
+                    let candidate = (rating: rating[position], timestamp: timestamp[position])
                     if let present = current {
                         if candidate.timestamp >= present.timestamp
                             && (candidate.rating != present.rating || candidate.timestamp != present.timestamp) {
                             counts.updated += 1
                             current = candidate
-                            winner = Int32(row)
+                            winner = position
                         } else {
                             counts.unchanged += 1
                         }
                     } else {
                         counts.inserted += 1
                         current = candidate
-                        winner = Int32(row)
+                        winner = position
                     }
                     position += 1
                 }
-                if winner >= 0 { writes.append(winner) }
+                if winner >= 0 { writes.append(Int32(winner)) }
             }
         }
         return writes
     }
 
-    /// Inserts (or, when the table already had ratings, upserts) the rows, 64 per statement.
+    /// Inserts (or, when the table already had ratings, upserts) the rows at `positions`, 64 per statement.
     private func write(
-        _ db: Database, rows: [Int32], userIDs: [Int64], movieIDs: [Int64], upsert: Bool,
-        progress: ((ImportProgress) -> Void)?
+        _ db: Database, positions: [Int32], sorted: SortedRows, upsert: Bool, progress: ((ImportProgress) -> Void)?
     ) throws {
         func sql(_ count: Int) -> String {
             "INSERT INTO ratings(user_id, movie_id, rating, timestamp) VALUES "
@@ -250,40 +274,43 @@ struct ImportBatch {
         let width = RatingsImporter.rowsPerStatement
         let full = try RawStatement(db, sql: sql(width))
         defer { full.finalize() }
-        let userIndex = ratings.userIndex
-        let movieIndex = ratings.movieIndex
-        let rating = ratings.rating
-        let timestamp = ratings.timestamp
-        func bind(_ statement: RawStatement, _ range: Range<Int>) throws {
-            let handle = statement.handle
-            var parameter: Int32 = 1
-            for position in range {
-                let row = Int(rows[position])
-                sqlite3_bind_int64(handle, parameter, userIDs[Int(userIndex[row])])
-                sqlite3_bind_int64(handle, parameter + 1, movieIDs[Int(movieIndex[row])])
-                sqlite3_bind_double(handle, parameter + 2, rating[row])
-                if timestamp[row] == ParsedRatings.missingTimestamp {
-                    sqlite3_bind_null(handle, parameter + 3)
-                } else {
-                    sqlite3_bind_int64(handle, parameter + 3, timestamp[row])
+        let tail = positions.count % width == 0 ? nil : try RawStatement(db, sql: sql(positions.count % width))
+        defer { tail?.finalize() }
+        let total = positions.count
+        try positions.withUnsafeBufferPointer { positions in
+            try sorted.keys.withUnsafeBufferPointer { keys in
+                try sorted.rating.withUnsafeBufferPointer { rating in
+                    try sorted.timestamp.withUnsafeBufferPointer { timestamp in
+                        var userRank = 0
+                        var done = 0
+                        while done < total {
+                            let statement = done + width <= total ? full : tail!
+                            let handle = statement.handle
+                            let end = min(done + width, total)
+                            var parameter: Int32 = 1
+                            for offset in done..<end {
+                                let position = Int(positions[offset])
+                                while sorted.userStarts[userRank + 1] <= position { userRank += 1 }
+                                sqlite3_bind_int64(handle, parameter, sorted.userIDs[userRank])
+                                sqlite3_bind_int64(handle, parameter + 1, sorted.movieIDs[Int(keys[position] >> 32)])
+                                sqlite3_bind_double(handle, parameter + 2, rating[position])
+                                if timestamp[position] == ParsedRatings.missingTimestamp {
+                                    sqlite3_bind_null(handle, parameter + 3)
+                                } else {
+                                    sqlite3_bind_int64(handle, parameter + 3, timestamp[position])
+                                }
+                                parameter += 4
+                            }
+                            try statement.run()
+                            done = end
+                            if done & 0x3FFFF == 0 {
+                                progress?(ImportProgress(phase: .writing, completed: done, total: total, rows: done))
+                            }
+                        }
+                    }
                 }
-                parameter += 4
             }
-            try statement.run()
         }
-        var position = 0
-        var statements = 0
-        while position + width <= rows.count {
-            try bind(full, position..<(position + width))
-            position += width
-            statements += 1
-            if statements & 0xFFF == 0 { progress?(ImportProgress(phase: .writing, completed: position, total: rows.count, rows: position)) }
-        }
-        if position < rows.count {
-            let tail = try RawStatement(db, sql: sql(rows.count - position))
-            defer { tail.finalize() }
-            try bind(tail, position..<rows.count)
-        }
-        progress?(ImportProgress(phase: .writing, completed: rows.count, total: rows.count, rows: rows.count))
+        progress?(ImportProgress(phase: .writing, completed: total, total: total, rows: total))
     }
 }

@@ -24,13 +24,13 @@ public struct ParsedRatings: Sendable {
     /// Dense movie index → external movie id as written in the file (order of first appearance).
     public let movieExternalIDs: [String]
     /// Per accepted row: dense user index.
-    public let userIndex: [Int32]
+    public private(set) var userIndex: [Int32]
     /// Per accepted row: dense movie index.
-    public let movieIndex: [Int32]
+    public private(set) var movieIndex: [Int32]
     /// Per accepted row: the rating.
-    public let rating: [Double]
+    public private(set) var rating: [Double]
     /// Per accepted row: Unix timestamp in seconds, or ``missingTimestamp``.
-    public let timestamp: [Int64]
+    public private(set) var timestamp: [Int64]
     /// Data rows read (accepted + rejected; header and blank lines excluded).
     public let rowsRead: Int
     /// Rows skipped under ``ErrorPolicy/skip``, in file order.
@@ -38,6 +38,15 @@ public struct ParsedRatings: Sendable {
 
     /// Number of accepted rows.
     public var count: Int { rating.count }
+
+    /// Frees the per-row columns once a consumer has copied what it needs (the importer, to cap peak memory);
+    /// file-level fields (counts, ids, rejects) stay.
+    mutating func releaseRows() {
+        userIndex = []
+        movieIndex = []
+        rating = []
+        timestamp = []
+    }
 
     /// Reads and validates a ratings file.
     ///

@@ -330,6 +330,9 @@ struct DenseIndex {
 
 /// A prepared statement used through the SQLite C API, for the bulk paths.
 final class RawStatement {
+    /// `SQLITE_TRANSIENT`: SQLite copies bound text before the call returns.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
     let handle: OpaquePointer
     private let connection: OpaquePointer
 

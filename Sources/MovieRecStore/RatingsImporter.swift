@@ -143,20 +143,22 @@ public struct RatingsImporter: Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let exists = FileManager.default.fileExists(atPath: databasePath)
         try checkWritable(exists: exists)
-        let mapped = try MappedFile(path: ratingsFile)
-        let parsed = try ParsedRatings(mapped: mapped, format: options.format, bounds: options.bounds,
-                                       policy: options.onError) { bytes, rows in
-            progress?(ImportProgress(phase: .parsing, completed: bytes, total: mapped.bytes.count, rows: rows))
-        }
-        let catalogue = try options.moviesFile.map {
-            try ParsedMovies(contentsOf: $0, format: options.moviesFormat, policy: options.onError)
-        }
-        trace("parsed")
-        let rejects = parsed.rejects + (catalogue?.rejects ?? [])
+        // Scoped so that the file mapping is released before writing, and the batch is the only owner of the
+        // parsed columns (it frees them once sorted): both keep the peak memory down.
+        var batch = try { () throws -> ImportBatch in
+            let mapped = try MappedFile(path: ratingsFile)
+            let parsed = try ParsedRatings(mapped: mapped, format: options.format, bounds: options.bounds,
+                                           policy: options.onError) { bytes, rows in
+                progress?(ImportProgress(phase: .parsing, completed: bytes, total: mapped.bytes.count, rows: rows))
+            }
+            let catalogue = try options.moviesFile.map {
+                try ParsedMovies(contentsOf: $0, format: options.moviesFormat, policy: options.onError)
+            }
+            return ImportBatch(ratings: parsed, catalogue: catalogue, checksum: mapped.checksum(),
+                               fileName: (ratingsFile as NSString).lastPathComponent)
+        }()
+        let rejects = batch.ratings.rejects + (batch.catalogue?.rejects ?? [])
         if options.onError == .skip { try writeRejects(rejects) }
-        let batch = ImportBatch(ratings: parsed, catalogue: catalogue, checksum: mapped.checksum(),
-                                fileName: (ratingsFile as NSString).lastPathComponent)
-        trace("checksummed")
         let counts: ImportBatch.Counts
         if exists {
             let queue = try RatingStore.openQueue(path: databasePath, bulkWriting: true)
@@ -166,9 +168,11 @@ public struct RatingsImporter: Sendable {
                 throw StoreError.wrapping(error, database: databasePath, while: "importing")
             }
         } else {
-            counts = try createDatabase(batch, started: started, progress: progress)
+            counts = try createDatabase(&batch, started: started, progress: progress)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let parsed = batch.ratings
+        let catalogue = batch.catalogue
         return ImportSummary(
             file: ratingsFile, format: parsed.format.description, database: databasePath, createdDatabase: !exists,
             read: parsed.rowsRead, inserted: counts.inserted, updated: counts.updated,
@@ -207,7 +211,7 @@ public struct RatingsImporter: Sendable {
 
     /// Builds the database in ``temporaryPath`` without a journal, then fsyncs it and links it into place.
     private func createDatabase(
-        _ batch: ImportBatch, started: UInt64, progress: ((ImportProgress) -> Void)?
+        _ batch: inout ImportBatch, started: UInt64, progress: ((ImportProgress) -> Void)?
     ) throws -> ImportBatch.Counts {
         let temporary = temporaryPath
         let removeTemporary = { for suffix in ["", "-journal", "-wal", "-shm"] { unlink(temporary + suffix) } }
@@ -217,10 +221,8 @@ public struct RatingsImporter: Sendable {
                 try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
             }
             let counts = try queue.write { db in try batch.apply(to: db, started: started, progress: progress) }
-            trace("committed")
             try queue.close()
             try Self.fsync(path: temporary)
-            trace("synced")
             guard link(temporary, databasePath) == 0 else {
                 let reason = errno == EEXIST ? "another process created the database during the import"
                     : "cannot create the database: \(String(cString: strerror(errno)))"

@@ -9,6 +9,8 @@ final class ProgressBar {
     private let enabled: Bool
     private let started = DispatchTime.now().uptimeNanoseconds
     private var lastDraw: UInt64 = 0
+    private var phase: ImportProgress.Phase?
+    private var phaseStarted: UInt64 = 0
     private var drew = false
 
     /// A bar that draws only when `enabled`.
@@ -18,7 +20,12 @@ final class ProgressBar {
     func update(_ progress: ImportProgress) {
         guard enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
+        if phase != progress.phase {
+            phase = progress.phase
+            phaseStarted = now
+        }
         let elapsed = Double(now - started) / 1e9
+        let phaseElapsed = Double(now - phaseStarted) / 1e9
         guard elapsed >= 0.5, now - lastDraw >= 100_000_000 || progress.completed == progress.total else { return }
         lastDraw = now
         drew = true
@@ -33,8 +40,7 @@ final class ProgressBar {
         case .writing:
             amount = "\(groupedDigits(progress.completed))/\(groupedDigits(progress.total)) rows"
         }
-        let rate = Double(progress.rows) / elapsed
-        let phaseElapsed = elapsed
+        let rate = phaseElapsed > 0 ? Double(progress.rows) / phaseElapsed : 0
         let eta = fraction > 0.01 && fraction < 1 ? " ETA \(Int((phaseElapsed / fraction - phaseElapsed).rounded())) s" : ""
         let line = String(format: "%@ [%@] %3d%%  %@  %.1f M rows/s%@", progress.phase.rawValue, bar,
                           Int(fraction * 100), amount, rate / 1e6, eta)
