@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import MovieRecStore
 
@@ -213,6 +214,30 @@ struct ImportTests {
         #expect(stored["alice/tt0114709"]?.rating == 9)
         #expect(stored["bob/tt0114709"]?.timestamp == nil)
         #expect(stored["alice/tt0113497"]?.rating == 1)
+    }
+
+    @Test("a large import into an existing database rebuilds the movie index inside its transaction")
+    func largeImportKeepsIndex() throws {
+        let scratch = try Scratch()
+        let db = scratch.path("store.sqlite")
+        let importer = RatingsImporter(databasePath: db)
+        _ = try importer.run(ratingsFile: scratch.write("small.csv", header + "1,1,4,1\n1,2,3,1\n"))
+        var text = header
+        for user in 1...2_500 {
+            for movie in 1...100 { text += "\(user),\(movie),\(Double(movie % 10 + 1) / 2),\(user + movie)\n" }
+        }
+        let summary = try importer.run(ratingsFile: scratch.write("large.csv", text))
+        // Users 1's movies 1 and 2 existed with timestamp 1; the new rows are newer (2 and 3) with new values.
+        #expect([summary.read, summary.inserted, summary.updated, summary.unchanged] == [250_000, 249_998, 2, 0] as [Int])
+        #expect(summary.ratings == 250_000)
+        let queue = try DatabaseQueue(path: db)
+        try queue.read { db in
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+            let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ratings'")
+            #expect(indexes.contains("ratings_by_movie"))
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings INDEXED BY ratings_by_movie WHERE movie_id = (SELECT id FROM movies WHERE external_id = '7')") == 2_500)
+        }
+        try queue.close()
     }
 
     @Test("RatingStore without createIfMissing reports a missing database")

@@ -48,6 +48,6 @@ struct StatsCommand: ParsableCommand {
     }
 
     private static func number(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.2g", value)
+        value == value.rounded() ? String(Int(value)) : String(format: "%g", value)
     }
 }
