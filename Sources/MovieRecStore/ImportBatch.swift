@@ -45,6 +45,7 @@ struct ImportBatch {
         if rebuildIndex { try db.execute(sql: "DROP INDEX \(StoreSchema.ratingsByMovieIndex)") }
         try write(db, positions: writes, sorted: sorted, upsert: existingRatings > 0, progress: progress)
         if rebuildIndex {
+            progress?(ImportProgress(phase: .indexing, completed: 0, total: existingRatings + counts.inserted, rows: 0))
             // SQLite's sorter is several times faster with small in-memory runs merged than with one huge run.
             let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
             try db.execute(sql: "PRAGMA cache_size = -2000")

@@ -164,6 +164,9 @@ public final class RatingStore: Sendable {
             throw StoreError(.unwritableDatabase, file: path,
                              reason: "cannot open or create the database (\(error.message ?? "\(error.resultCode)"))",
                              expected: "a writable file in an existing directory")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError(.database, file: path, reason: "the file is not a SQLite database",
+                             expected: "a database created by `movierec import`, or a path that does not exist yet")
         } catch {
             throw StoreError.wrapping(error, database: path, while: "opening the database")
         }

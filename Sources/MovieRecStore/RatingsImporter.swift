@@ -41,6 +41,8 @@ public struct ImportProgress: Sendable {
         case parsing
         /// Writing ratings into SQLite; `completed`/`total` are rows.
         case writing
+        /// Rebuilding the `ratings(movie_id)` index after a bulk write; reported once, with `total` rows indexed.
+        case indexing
     }
 
     /// Current stage.

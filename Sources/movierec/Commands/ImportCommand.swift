@@ -17,8 +17,10 @@ struct ImportCommand: ParsableCommand {
             database unchanged; with --on-error skip bad rows are written to <db>.rejects.csv.
 
             Examples:
-              movierec import ml-latest-small/ratings.csv --movies ml-latest-small/movies.csv --db movies.sqlite
-              movierec import my.tsv --delimiter '\\t' --user-column who --movie-column film --rating-column stars \\
+              movierec import ratings.csv --movies movies.csv --db movies.sqlite
+              movierec import u.data --movies u.item --json
+              movierec import my.tsv --delimiter '\\t' --user-column who \\
+                  --movie-column film --rating-column stars \\
                   --min-rating 1 --max-rating 10 --on-error skip
             """
     )

@@ -26,7 +26,14 @@ final class ProgressBar {
         }
         let elapsed = Double(now - started) / 1e9
         let phaseElapsed = Double(now - phaseStarted) / 1e9
-        guard elapsed >= 0.5, now - lastDraw >= 100_000_000 || progress.completed == progress.total else { return }
+        guard elapsed >= 0.5 else { return }
+        if progress.phase == .indexing {
+            lastDraw = now
+            drew = true
+            FileHandle.standardError.write(Data("\r\u{1B}[Kindexing ratings by movie (\(groupedDigits(progress.total)) rows)...".utf8))
+            return
+        }
+        guard now - lastDraw >= 100_000_000 || progress.completed == progress.total else { return }
         lastDraw = now
         drew = true
         let fraction = progress.total > 0 ? min(1, Double(progress.completed) / Double(progress.total)) : 1
@@ -37,13 +44,14 @@ final class ProgressBar {
         switch progress.phase {
         case .parsing:
             amount = "\(progress.completed / 1_000_000)/\(progress.total / 1_000_000) MB"
-        case .writing:
+        case .writing, .indexing:
             amount = "\(groupedDigits(progress.completed))/\(groupedDigits(progress.total)) rows"
         }
-        let rate = phaseElapsed > 0 ? Double(progress.rows) / phaseElapsed : 0
-        let eta = fraction > 0.01 && fraction < 1 ? " ETA \(Int((phaseElapsed / fraction - phaseElapsed).rounded())) s" : ""
-        let line = String(format: "%@ [%@] %3d%%  %@  %.1f M rows/s%@", progress.phase.rawValue, bar,
-                          Int(fraction * 100), amount, rate / 1e6, eta)
+        let measured = phaseElapsed >= 0.3
+        let rate = measured ? String(format: "  %.1f M rows/s", Double(progress.rows) / phaseElapsed / 1e6) : ""
+        let eta = measured && fraction > 0.01 && fraction < 1 ? " ETA \(Int((phaseElapsed / fraction - phaseElapsed).rounded())) s" : ""
+        let line = String(format: "%@ [%@] %3d%%  %@%@%@", progress.phase.rawValue, bar, Int(fraction * 100), amount,
+                          rate, eta)
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
     }
 
