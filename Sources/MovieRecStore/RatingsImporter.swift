@@ -225,12 +225,17 @@ public struct RatingsImporter: Sendable {
             let counts = try queue.write { db in try batch.apply(to: db, started: started, progress: progress) }
             try queue.close()
             try Self.fsync(path: temporary)
-            guard link(temporary, databasePath) == 0 else {
-                let reason = errno == EEXIST ? "another process created the database during the import"
-                    : "cannot create the database: \(String(cString: strerror(errno)))"
-                throw StoreError(.unwritableDatabase, file: databasePath, reason: reason)
+            // link() never replaces an existing file, so a database created meanwhile by another process survives;
+            // file systems without hard links fall back to rename().
+            if link(temporary, databasePath) == 0 {
+                unlink(temporary)
+            } else if errno == EEXIST {
+                throw StoreError(.unwritableDatabase, file: databasePath,
+                                 reason: "another process created the database during the import")
+            } else if rename(temporary, databasePath) != 0 {
+                throw StoreError(.unwritableDatabase, file: databasePath,
+                                 reason: "cannot create the database: \(String(cString: strerror(errno)))")
             }
-            unlink(temporary)
             try Self.fsync(path: (databasePath as NSString).deletingLastPathComponent.isEmpty
                            ? "." : (databasePath as NSString).deletingLastPathComponent)
             return counts
