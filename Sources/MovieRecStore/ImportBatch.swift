@@ -278,38 +278,33 @@ struct ImportBatch {
         let tail = positions.count % width == 0 ? nil : try RawStatement(db, sql: sql(positions.count % width))
         defer { tail?.finalize() }
         let total = positions.count
-        try positions.withUnsafeBufferPointer { positions in
-            try sorted.keys.withUnsafeBufferPointer { keys in
-                try sorted.rating.withUnsafeBufferPointer { rating in
-                    try sorted.timestamp.withUnsafeBufferPointer { timestamp in
-                        var userRank = 0
-                        var done = 0
-                        while done < total {
-                            let statement = done + width <= total ? full : tail!
-                            let handle = statement.handle
-                            let end = min(done + width, total)
-                            var parameter: Int32 = 1
-                            for offset in done..<end {
-                                let position = Int(positions[offset])
-                                while sorted.userStarts[userRank + 1] <= position { userRank += 1 }
-                                sqlite3_bind_int64(handle, parameter, sorted.userIDs[userRank])
-                                sqlite3_bind_int64(handle, parameter + 1, sorted.movieIDs[Int(keys[position] >> 32)])
-                                sqlite3_bind_double(handle, parameter + 2, rating[position])
-                                if timestamp[position] == ParsedRatings.missingTimestamp {
-                                    sqlite3_bind_null(handle, parameter + 3)
-                                } else {
-                                    sqlite3_bind_int64(handle, parameter + 3, timestamp[position])
-                                }
-                                parameter += 4
-                            }
-                            try statement.run()
-                            done = end
-                            if done & 0x3FFFF == 0 {
-                                progress?(ImportProgress(phase: .writing, completed: done, total: total, rows: done))
-                            }
-                        }
-                    }
+        let keys = sorted.keys
+        let rating = sorted.rating
+        let timestamp = sorted.timestamp
+        var userRank = 0
+        var done = 0
+        while done < total {
+            let statement = done + width <= total ? full : tail!
+            let handle = statement.handle
+            let end = min(done + width, total)
+            var parameter: Int32 = 1
+            for offset in done..<end {
+                let position = Int(positions[offset])
+                while sorted.userStarts[userRank + 1] <= position { userRank += 1 }
+                sqlite3_bind_int64(handle, parameter, sorted.userIDs[userRank])
+                sqlite3_bind_int64(handle, parameter + 1, sorted.movieIDs[Int(keys[position] >> 32)])
+                sqlite3_bind_double(handle, parameter + 2, rating[position])
+                if timestamp[position] == ParsedRatings.missingTimestamp {
+                    sqlite3_bind_null(handle, parameter + 3)
+                } else {
+                    sqlite3_bind_int64(handle, parameter + 3, timestamp[position])
                 }
+                parameter += 4
+            }
+            try statement.run()
+            done = end
+            if done & 0x3FFFF == 0 {
+                progress?(ImportProgress(phase: .writing, completed: done, total: total, rows: done))
             }
         }
         progress?(ImportProgress(phase: .writing, completed: total, total: total, rows: total))
