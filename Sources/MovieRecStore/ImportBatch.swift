@@ -85,7 +85,7 @@ struct ImportBatch {
         let insert = try RawStatement(db, sql: "INSERT INTO \(table)(id, external_id) VALUES (?, ?)")
         defer { insert.finalize() }
         var next = previousMax + 1
-        for externalID in sortedCanonically(missing) {
+        for externalID in RankedRows.canonicalOrder(of: missing).map({ missing[$0] }) {
             sqlite3_bind_int64(insert.handle, 1, next)
             sqlite3_bind_text(insert.handle, 2, externalID, -1, RawStatement.transient)
             try insert.run()
@@ -93,22 +93,6 @@ struct ImportBatch {
             next += 1
         }
         return ResolvedIDs(ids: externalIDs.map { known[$0]! }, previousMax: previousMax)
-    }
-
-    /// External ids in canonical order: canonical integers by value, before any text, texts by Unicode order.
-    static func sortedCanonically(_ ids: [String]) -> [String] {
-        let keyed = ids.map { id -> (integer: Int?, text: String) in
-            guard let value = Int(id), value >= 0, String(value) == id else { return (nil, id) }
-            return (value, id)
-        }
-        return keyed.sorted { left, right in
-            switch (left.integer, right.integer) {
-            case let (l?, r?): return l < r
-            case (.some, nil): return true
-            case (nil, .some): return false
-            case (nil, nil): return left.text < right.text
-            }
-        }.map(\.text)
     }
 
     /// Ids of a table resolved for this import.
@@ -119,17 +103,10 @@ struct ImportBatch {
         let previousMax: Int64
     }
 
-    /// The accepted rows in primary-key order, packed for sequential access.
+    /// The accepted rows in primary-key order (see ``RankedRows``) with the database ids of the ranks.
     struct SortedRows {
-        /// Per position: `movieRank << 32 | offset`, where `movieRank` orders movies by database id and `offset`
-        /// is the row's order of appearance among its user's rows. Sorted by (user, movie, file order).
-        var keys: [UInt64]
-        /// Per position: the rating.
-        var rating: [Double]
-        /// Per position: the timestamp (or ``ParsedRatings/missingTimestamp``).
-        var timestamp: [Int64]
-        /// Positions `userStarts[r]..<userStarts[r + 1]` belong to the user of rank `r`.
-        var userStarts: [Int]
+        /// The rows, ranked by database id.
+        var rows: RankedRows
         /// Rank → database id of users (ascending).
         var userIDs: [Int64]
         /// Rank → database id of movies (ascending).
@@ -138,57 +115,15 @@ struct ImportBatch {
         var userExisted: [Bool]
     }
 
-    /// Sorts the rows by (user id, movie id, file position): one pass over the columns in file order scatters each
-    /// row to its user's range (a stable counting sort), then each user's small contiguous range is sorted by
-    /// movie and its ratings and timestamps permuted to match. Everything after this reads memory sequentially.
+    /// Sorts the rows by (user id, movie id, file position).
     private func sortedRows(users: ResolvedIDs, movieIDs: [Int64]) -> SortedRows {
-        let userCount = users.ids.count
-        let usersByID = (0..<userCount).sorted { users.ids[$0] < users.ids[$1] }
-        var userRank = [Int32](repeating: 0, count: userCount)
+        let usersByID = users.ids.indices.sorted { users.ids[$0] < users.ids[$1] }
+        var userRank = [Int32](repeating: 0, count: users.ids.count)
         for (rank, user) in usersByID.enumerated() { userRank[user] = Int32(rank) }
-        let moviesByID = (0..<movieIDs.count).sorted { movieIDs[$0] < movieIDs[$1] }
+        let moviesByID = movieIDs.indices.sorted { movieIDs[$0] < movieIDs[$1] }
         var movieRank = [UInt64](repeating: 0, count: movieIDs.count)
         for (rank, movie) in moviesByID.enumerated() { movieRank[movie] = UInt64(rank) }
-
-        let count = ratings.count
-        var starts = [Int](repeating: 0, count: userCount + 1)
-        for user in ratings.userIndex { starts[Int(userRank[Int(user)]) + 1] += 1 }
-        for rank in 0..<userCount { starts[rank + 1] += starts[rank] }
-        var keys = [UInt64](repeating: 0, count: count)
-        var sortedRating = [Double](repeating: 0, count: count)
-        var sortedTimestamp = [Int64](repeating: 0, count: count)
-        var fill = starts
-        keys.withUnsafeMutableBufferPointer { keys in
-            sortedRating.withUnsafeMutableBufferPointer { sortedRating in
-                sortedTimestamp.withUnsafeMutableBufferPointer { sortedTimestamp in
-                    for row in 0..<count {
-                        let rank = Int(userRank[Int(ratings.userIndex[row])])
-                        let position = fill[rank]
-                        keys[position] = movieRank[Int(ratings.movieIndex[row])] << 32 | UInt64(position - starts[rank])
-                        sortedRating[position] = ratings.rating[row]
-                        sortedTimestamp[position] = ratings.timestamp[row]
-                        fill[rank] = position + 1
-                    }
-                    var ratingScratch: [Double] = []
-                    var timestampScratch: [Int64] = []
-                    for rank in 0..<userCount where starts[rank + 1] - starts[rank] > 1 {
-                        let range = starts[rank]..<starts[rank + 1]
-                        var slice = UnsafeMutableBufferPointer(rebasing: keys[range])
-                        slice.sort()
-                        ratingScratch.removeAll(keepingCapacity: true)
-                        ratingScratch.append(contentsOf: sortedRating[range])
-                        timestampScratch.removeAll(keepingCapacity: true)
-                        timestampScratch.append(contentsOf: sortedTimestamp[range])
-                        for position in range {
-                            let offset = Int(keys[position] & 0xFFFF_FFFF)
-                            sortedRating[position] = ratingScratch[offset]
-                            sortedTimestamp[position] = timestampScratch[offset]
-                        }
-                    }
-                }
-            }
-        }
-        return SortedRows(keys: keys, rating: sortedRating, timestamp: sortedTimestamp, userStarts: starts,
+        return SortedRows(rows: RankedRows(ratings, userRank: userRank, movieRank: movieRank),
                           userIDs: usersByID.map { users.ids[$0] }, movieIDs: moviesByID.map { movieIDs[$0] },
                           userExisted: usersByID.map { users.ids[$0] <= users.previousMax })
     }
@@ -202,7 +137,7 @@ struct ImportBatch {
         _ db: Database, sorted: SortedRows, checkExisting: Bool, counts: inout Counts
     ) throws -> [Int32] {
         var writes: [Int32] = []
-        writes.reserveCapacity(sorted.keys.count)
+        writes.reserveCapacity(sorted.rows.keys.count)
         let existing = checkExisting
             ? try RawStatement(db, sql: "SELECT movie_id, rating, timestamp FROM ratings WHERE user_id = ? ORDER BY movie_id")
             : nil
@@ -210,9 +145,9 @@ struct ImportBatch {
         var storedMovie: [Int64] = []
         var storedRating: [Double] = []
         var storedTimestamp: [Int64] = []
-        let keys = sorted.keys
-        let rating = sorted.rating
-        let timestamp = sorted.timestamp
+        let keys = sorted.rows.keys
+        let rating = sorted.rows.rating
+        let timestamp = sorted.rows.timestamp
         for rank in 0..<sorted.userIDs.count {
             storedMovie.removeAll(keepingCapacity: true)
             storedRating.removeAll(keepingCapacity: true)
@@ -228,8 +163,8 @@ struct ImportBatch {
                 sqlite3_reset(existing.handle)
             }
             var stored = 0
-            var position = sorted.userStarts[rank]
-            let end = sorted.userStarts[rank + 1]
+            var position = sorted.rows.userStarts[rank]
+            let end = sorted.rows.userStarts[rank + 1]
             while position < end {
                 let movieRank = keys[position] >> 32
                 let movieID = sorted.movieIDs[Int(movieRank)]
@@ -242,7 +177,7 @@ struct ImportBatch {
                 while position < end && keys[position] >> 32 == movieRank {
                     let candidate = (rating: rating[position], timestamp: timestamp[position])
                     if let present = current {
-                        if candidate.timestamp >= present.timestamp
+                        if RankedRows.replaces(candidate.timestamp, present.timestamp)
                             && (candidate.rating != present.rating || candidate.timestamp != present.timestamp) {
                             counts.updated += 1
                             current = candidate
@@ -278,9 +213,9 @@ struct ImportBatch {
         let tail = positions.count % width == 0 ? nil : try RawStatement(db, sql: sql(positions.count % width))
         defer { tail?.finalize() }
         let total = positions.count
-        let keys = sorted.keys
-        let rating = sorted.rating
-        let timestamp = sorted.timestamp
+        let keys = sorted.rows.keys
+        let rating = sorted.rows.rating
+        let timestamp = sorted.rows.timestamp
         var userRank = 0
         var done = 0
         while done < total {
@@ -290,7 +225,7 @@ struct ImportBatch {
             var parameter: Int32 = 1
             for offset in done..<end {
                 let position = Int(positions[offset])
-                while sorted.userStarts[userRank + 1] <= position { userRank += 1 }
+                while sorted.rows.userStarts[userRank + 1] <= position { userRank += 1 }
                 sqlite3_bind_int64(handle, parameter, sorted.userIDs[userRank])
                 sqlite3_bind_int64(handle, parameter + 1, sorted.movieIDs[Int(keys[position] >> 32)])
                 sqlite3_bind_double(handle, parameter + 2, rating[position])

@@ -220,3 +220,30 @@ struct RatingsParserTests {
         #expect(parsed.rejects.map(\.raw) == ["1,2,abc,11", "1,3", ",1,3,13"])
     }
 }
+
+@Suite("RatingTable from a parsed file")
+struct RatingTableFromFileTests {
+    @Test("canonical id order, duplicates resolved newer-wins with ties to the later row")
+    func tableFromFile() throws {
+        let scratch = try Scratch()
+        let path = try scratch.write("r.csv", """
+            userId,movieId,rating,timestamp
+            10,5,1,100
+            bob,5,2,1
+            2,30,3,7
+            10,5,4,50
+            2,4,5,7
+            2,30,2.5,7
+            """)
+        let table = RatingTable(try ParsedRatings(contentsOf: path))
+        // Users: 2 < 10 (numeric), then "bob"; movies: 4 < 5 < 30.
+        #expect(table.userExternalIDs == ["2", "10", "bob"])
+        #expect(table.movieExternalIDs == ["4", "5", "30"])
+        #expect(table.userIDs == [1, 2, 3])
+        // (2,4)=5@7; (2,30): 3@7 then 2.5@7 tie → later wins; (10,5): 1@100 beats the older 4@50; (bob,5)=2@1.
+        #expect(table.userIndex == [0, 0, 1, 2])
+        #expect(table.movieIndex == [0, 2, 1, 1])
+        #expect(table.rating == [5, 2.5, 1, 2])
+        #expect(table.timestamp == [7, 7, 100, 1])
+    }
+}
