@@ -53,10 +53,13 @@ let package = Package(
         ),
         .testTarget(name: "MovieRecNumericsTests", dependencies: ["MovieRecNumerics"]),
         .testTarget(name: "MovieRecModelTests", dependencies: ["MovieRecModel", "MovieRecNumerics"]),
-        .testTarget(name: "MovieRecStoreTests", dependencies: ["MovieRecStore", "MovieRecModel"]),
+        .testTarget(
+            name: "MovieRecStoreTests",
+            dependencies: ["MovieRecStore", "MovieRecModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "MovieRecEvaluationTests", dependencies: ["MovieRecEvaluation", "MovieRecModel"]),
         .testTarget(name: "MovieRecSyntheticTests", dependencies: ["MovieRecSynthetic"]),
-        .testTarget(name: "MovieRecCLITests", dependencies: ["movierec"]),
+        .testTarget(name: "MovieRecCLITests", dependencies: ["movierec", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,255 @@
+import Foundation
+
+/// One field of a delimited line, as byte offsets into the mapped file (surrounding spaces and quotes removed).
+struct FieldSlice {
+    /// First byte of the field's content.
+    var start: Int
+    /// One past the last byte.
+    var end: Int
+    /// The field was quoted and contains doubled quotes (`""`) that must be unescaped.
+    var hasEscapedQuotes: Bool
+
+    var isEmpty: Bool { start == end }
+}
+
+/// Splits lines of a memory-mapped file into fields without allocating per line.
+///
+/// Quoted fields (`"a, b"`, with `""` for a quote) are supported inside one line; a quote that is not closed
+/// before the end of the line makes the line malformed.
+struct FieldSplitter {
+    /// The separator.
+    let delimiter: FieldDelimiter
+    /// Reused storage for the fields of the current line.
+    private(set) var fields: [FieldSlice] = []
+    /// Number of fields found on the current line (may exceed `fields.count` when capped).
+    private(set) var count = 0
+
+    init(delimiter: FieldDelimiter) { self.delimiter = delimiter }
+
+    /// Splits `bytes[start..<end]`. Returns `false` when a quoted field is not terminated properly.
+    @inline(__always)
+    mutating func split(_ bytes: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Bool {
+        fields.removeAll(keepingCapacity: true)
+        count = 0
+        var position = start
+        let quote = UInt8(ascii: "\"")
+        while true {
+            while position < end && bytes[position] == 0x20 { position += 1 }
+            var field: FieldSlice
+            if position < end && bytes[position] == quote {
+                var cursor = position + 1
+                var escaped = false
+                var closed = false
+                while cursor < end {
+                    if bytes[cursor] == quote {
+                        if cursor + 1 < end && bytes[cursor + 1] == quote { escaped = true; cursor += 2; continue }
+                        closed = true
+                        break
+                    }
+                    cursor += 1
+                }
+                guard closed else { return false }
+                field = FieldSlice(start: position + 1, end: cursor, hasEscapedQuotes: escaped)
+                position = cursor + 1
+                while position < end && bytes[position] == 0x20 { position += 1 }
+                guard position == end || isDelimiter(bytes, at: position, end: end) else { return false }
+            } else {
+                var cursor = position
+                while cursor < end && !isDelimiter(bytes, at: cursor, end: end) { cursor += 1 }
+                var last = cursor
+                while last > position && bytes[last - 1] == 0x20 { last -= 1 }
+                field = FieldSlice(start: position, end: last, hasEscapedQuotes: false)
+                position = cursor
+            }
+            fields.append(field)
+            count += 1
+            if position >= end { return true }
+            position += delimiterLength
+        }
+    }
+
+    private var delimiterLength: Int {
+        if case .doubleColon = delimiter { return 2 }
+        return 1
+    }
+
+    @inline(__always)
+    private func isDelimiter(_ bytes: UnsafePointer<UInt8>, at position: Int, end: Int) -> Bool {
+        switch delimiter {
+        case .byte(let byte): return bytes[position] == byte
+        case .doubleColon:
+            return bytes[position] == UInt8(ascii: ":") && position + 1 < end && bytes[position + 1] == UInt8(ascii: ":")
+        }
+    }
+}
+
+/// Iterates the lines of a byte buffer: skips a UTF-8 BOM, strips `\r\n`/`\n`, counts line numbers from 1.
+struct LineCursor {
+    let bytes: UnsafePointer<UInt8>
+    let count: Int
+    /// Offset of the next unread byte.
+    private(set) var position: Int
+    /// The 1-based number of the line last returned.
+    private(set) var lineNumber = 0
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>) {
+        bytes = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
+        count = buffer.count
+        let hasBOM = count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        position = hasBOM ? 3 : 0
+    }
+
+    /// The next line's byte range (without line terminator), or `nil` at the end of the buffer.
+    @inline(__always)
+    mutating func next() -> (start: Int, end: Int)? {
+        guard position < count else { return nil }
+        let start = position
+        var end: Int
+        if let found = memchr(bytes + start, 0x0A, count - start) {
+            end = bytes.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            position = end + 1
+        } else {
+            end = count
+            position = count
+        }
+        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        lineNumber += 1
+        return (start, end)
+    }
+}
+
+/// Byte-level number and text decoding used by the parsers.
+enum ByteDecoding {
+    /// Outcome of parsing a decimal number.
+    enum NumberResult {
+        case value(Double)
+        case nonFinite
+        case invalid
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
+
+    /// Parses `[+-]digits[.digits][(e|E)[+-]digits]`; recognises `nan`/`inf`/`infinity` as ``NumberResult/nonFinite``.
+    /// Short inputs are converted exactly: `mantissa / 10^k` with mantissa < 2^53 and k ≤ 22 is correctly rounded.
+    @inline(__always)
+    static func decimal(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> NumberResult {
+        var position = start
+        var negative = false
+        if position < end && (bytes[position] == UInt8(ascii: "-") || bytes[position] == UInt8(ascii: "+")) {
+            negative = bytes[position] == UInt8(ascii: "-")
+            position += 1
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        while position < end, case let digit = bytes[position] &- 0x30, digit < 10 {
+            mantissa = mantissa &* 10 &+ UInt64(digit)
+            digits += 1
+            position += 1
+        }
+        if position < end && bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            while position < end, case let digit = bytes[position] &- 0x30, digit < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                digits += 1
+                fractionDigits += 1
+                position += 1
+            }
+        }
+        if digits > 0 && position == end && digits <= 15 && fractionDigits <= 22 {
+            let magnitude = Double(mantissa) / powersOfTen[fractionDigits]
+            return .value(negative ? -magnitude : magnitude)
+        }
+        let text = string(bytes, start, end).lowercased()
+        if ["nan", "inf", "infinity"].contains(text.trimmingCharacters(in: CharacterSet(charactersIn: "+-"))) {
+            return .nonFinite
+        }
+        guard digits > 0, let value = Double(text) else { return .invalid }
+        return value.isFinite ? .value(value) : .nonFinite
+    }
+
+    /// Parses an optionally negative integer of at most 18 digits.
+    @inline(__always)
+    static func integer(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
+        var position = start
+        var negative = false
+        if position < end && bytes[position] == UInt8(ascii: "-") { negative = true; position += 1 }
+        guard position < end, end - position <= 18 else { return nil }
+        var value: Int64 = 0
+        while position < end {
+            let digit = bytes[position] &- 0x30
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int64(digit)
+            position += 1
+        }
+        return negative ? -value : value
+    }
+
+    /// The value of a canonical non-negative decimal (no sign, no leading zero, ≤ 18 digits), else `nil`.
+    /// Only canonical integers may take the integer fast path, so `"007"` stays a distinct text id.
+    @inline(__always)
+    static func canonicalInteger(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        let length = end - start
+        guard length > 0, length <= 18, length == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
+        var value = 0
+        for position in start..<end {
+            let digit = bytes[position] &- 0x30
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int(digit)
+        }
+        return value
+    }
+
+    /// Decodes bytes as UTF-8 (invalid sequences become U+FFFD).
+    static func string(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeBufferPointer(start: bytes + start, count: end - start), as: UTF8.self)
+    }
+
+    /// The text of a field, with `""` unescaped to `"` when it was quoted.
+    static func string(_ bytes: UnsafePointer<UInt8>, _ field: FieldSlice) -> String {
+        let text = string(bytes, field.start, field.end)
+        return field.hasEscapedQuotes ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
+    }
+}
+
+/// Maps external ids (as text) to dense indices 0, 1, 2, ... in order of first appearance.
+///
+/// Canonical integers (MovieLens ids) are looked up by value — in a flat array for values below 2^24 —
+/// so the hot loop allocates no `String` per row; other ids go through a `[String: Int32]` table.
+struct ExternalIDTable {
+    private static let flatLimit = 1 << 24
+    private var flat: [Int32] = []
+    private var largeIntegers: [Int: Int32] = [:]
+    private var texts: [String: Int32] = [:]
+    /// Dense index → external id as given.
+    private(set) var externalIDs: [String] = []
+
+    /// The dense index of the id in `bytes[field]`, adding it when new.
+    @inline(__always)
+    mutating func index(_ bytes: UnsafePointer<UInt8>, _ field: FieldSlice) -> Int32 {
+        if !field.hasEscapedQuotes, let value = ByteDecoding.canonicalInteger(bytes, field.start, field.end) {
+            if value < Self.flatLimit {
+                if value >= flat.count {
+                    flat.append(contentsOf: repeatElement(-1, count: min(max(value + 1, flat.count * 2, 1024), Self.flatLimit) - flat.count))
+                }
+                let existing = flat[value]
+                if existing >= 0 { return existing }
+                let next = Int32(externalIDs.count)
+                flat[value] = next
+                externalIDs.append(String(value))
+                return next
+            }
+            if let existing = largeIntegers[value] { return existing }
+            let next = Int32(externalIDs.count)
+            largeIntegers[value] = next
+            externalIDs.append(String(value))
+            return next
+        }
+        let text = ByteDecoding.string(bytes, field)
+        if let existing = texts[text] { return existing }
+        let next = Int32(externalIDs.count)
+        texts[text] = next
+        externalIDs.append(text)
+        return next
+    }
+}

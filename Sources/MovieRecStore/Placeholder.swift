@@ -1,1 +1,0 @@
-// MovieRecStore placeholder; replaced by the module's real sources.

@@ -1,0 +1,373 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// A movie as stored: internal id, external id, and catalogue data when a movie file provided it.
+public struct MovieInfo: Sendable, Equatable, Codable {
+    /// Internal database id (`movies.id`).
+    public let id: Int64
+    /// The id as written in the imported files.
+    public let externalID: String
+    /// The title as given (`nil` for movies only seen in ratings).
+    public let title: String?
+    /// The release year parsed from the title, if any.
+    public let year: Int?
+    /// Genre names.
+    public let genres: [String]
+
+    /// Creates a movie description.
+    public init(id: Int64, externalID: String, title: String?, year: Int?, genres: [String]) {
+        self.id = id
+        self.externalID = externalID
+        self.title = title
+        self.year = year
+        self.genres = genres
+    }
+
+    /// The title, or `movie <external id>` when the catalogue has none.
+    public var displayTitle: String { title ?? "movie \(externalID)" }
+
+    init(row: Row) {
+        let genres: String? = row["genres"]
+        self.init(id: row["id"], externalID: row["external_id"], title: row["title"], year: row["year"],
+                  genres: (genres ?? "").split(separator: "|").map(String.init))
+    }
+}
+
+/// Every rating of the store in dense-index form, ready for the model.
+///
+/// Users and movies are numbered 0..<n in ascending database-id order; `movieIDs` covers *all* movies, rated or
+/// not. The rating columns are sorted by (user, movie) and hold one row per pair.
+public struct RatingTable: Sendable, Equatable {
+    /// Dense user index → `users.id`.
+    public let userIDs: [Int64]
+    /// Dense user index → external user id.
+    public let userExternalIDs: [String]
+    /// Dense movie index → `movies.id`.
+    public let movieIDs: [Int64]
+    /// Dense movie index → external movie id.
+    public let movieExternalIDs: [String]
+    /// Per rating: dense user index.
+    public let userIndex: [Int32]
+    /// Per rating: dense movie index.
+    public let movieIndex: [Int32]
+    /// Per rating: the rating value.
+    public let rating: [Float]
+    /// Per rating: Unix timestamp in seconds, or ``ParsedRatings/missingTimestamp``.
+    public let timestamp: [Int64]
+
+    /// Creates a table from its columns.
+    public init(
+        userIDs: [Int64], userExternalIDs: [String], movieIDs: [Int64], movieExternalIDs: [String],
+        userIndex: [Int32], movieIndex: [Int32], rating: [Float], timestamp: [Int64]
+    ) {
+        self.userIDs = userIDs
+        self.userExternalIDs = userExternalIDs
+        self.movieIDs = movieIDs
+        self.movieExternalIDs = movieExternalIDs
+        self.userIndex = userIndex
+        self.movieIndex = movieIndex
+        self.rating = rating
+        self.timestamp = timestamp
+    }
+
+    /// Number of ratings.
+    public var count: Int { rating.count }
+}
+
+/// Summary figures of a store (the `stats` command).
+public struct StoreStatistics: Sendable, Equatable, Codable {
+    /// How many ratings share one rating value (or fall in one bin for continuous scales).
+    public struct RatingBucket: Sendable, Equatable, Codable {
+        /// Lowest rating of the bucket (the exact value for discrete scales).
+        public let from: Double
+        /// Highest rating of the bucket (equal to `from` for discrete scales).
+        public let to: Double
+        /// Number of ratings in the bucket.
+        public let count: Int
+    }
+
+    /// A movie with its rating count and mean rating.
+    public struct RatedMovie: Sendable, Equatable, Codable {
+        /// The movie.
+        public let movie: MovieInfo
+        /// Number of ratings it received.
+        public let ratings: Int
+        /// Mean of its ratings.
+        public let meanRating: Double
+    }
+
+    /// Number of users.
+    public let users: Int
+    /// Number of movies (including movies nobody rated).
+    public let movies: Int
+    /// Number of movies with at least one rating.
+    public let ratedMovies: Int
+    /// Number of ratings.
+    public let ratings: Int
+    /// `ratings / (users × movies)`; 0 for an empty store.
+    public let density: Double
+    /// Mean rating (0 for an empty store).
+    public let meanRating: Double
+    /// Rating distribution: exact values when there are at most 20 distinct values, else 10 equal-width bins.
+    public let distribution: [RatingBucket]
+    /// The most-rated movies, by count descending then id.
+    public let mostRated: [RatedMovie]
+    /// The store's ratings version (see ``RatingStore/ratingsVersion()``).
+    public let ratingsVersion: Int64
+    /// Number of imports recorded in `import_log`.
+    public let imports: Int
+}
+
+/// The SQLite store of users, movies and ratings (GRDB).
+///
+/// ```swift
+/// let store = try RatingStore(path: "movierec.sqlite")
+/// let table = try store.loadRatings()
+/// ```
+public final class RatingStore: Sendable {
+    /// The database file.
+    public let path: String
+    private let queue: DatabaseQueue
+
+    /// Opens (and migrates) the database at `path`.
+    ///
+    /// - Parameter createIfMissing: when `false`, a missing file throws ``StoreError`` `.databaseNotFound`
+    ///   instead of creating an empty database.
+    public init(path: String, createIfMissing: Bool = true) throws {
+        if !createIfMissing && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError(.databaseNotFound, file: path, reason: "no database here",
+                             expected: "a database created by `movierec import` (or pass --db)")
+        }
+        self.path = path
+        self.queue = try Self.openQueue(path: path, bulkWriting: false)
+    }
+
+    /// The GRDB writer, for later modules' own tables (model persistence).
+    public var databaseWriter: any DatabaseWriter { queue }
+
+    /// Opens a queue on `path` and applies ``StoreSchema/migrator``. `bulkWriting` disables foreign-key checks
+    /// (the importer guarantees them by construction) and enlarges the page cache.
+    static func openQueue(path: String, bulkWriting: Bool, prepare: (@Sendable (Database) throws -> Void)? = nil) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = !bulkWriting
+        configuration.prepareDatabase { db in
+            if bulkWriting { try db.execute(sql: "PRAGMA cache_size = -262144") }
+            try prepare?(db)
+        }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try StoreSchema.migrator.migrate(queue)
+            return queue
+        } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM].contains(error.resultCode) {
+            throw StoreError(.unwritableDatabase, file: path,
+                             reason: "cannot open or create the database (\(error.message ?? "\(error.resultCode)"))",
+                             expected: "a writable file in an existing directory")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError(.database, file: path, reason: "the file is not a SQLite database",
+                             expected: "a database created by `movierec import`, or a path that does not exist yet")
+        } catch {
+            throw StoreError.wrapping(error, database: path, while: "opening the database")
+        }
+    }
+
+    /// The ratings version: incremented by every import that inserted or updated a rating. A model stores the
+    /// version it was trained on and is stale when the store's version differs.
+    public func ratingsVersion() throws -> Int64 {
+        try read("reading the ratings version") { db in
+            try Int64.fetchOne(db, sql: "SELECT ratings_version FROM store_state WHERE id = 1") ?? 0
+        }
+    }
+
+    /// Loads all users, movies and ratings in one read transaction (see ``RatingTable``).
+    public func loadRatings() throws -> RatingTable {
+        try read("loading ratings") { db in
+            var userIDs: [Int64] = []
+            var userExternalIDs: [String] = []
+            for row in try Row.fetchAll(db, sql: "SELECT id, external_id FROM users ORDER BY id") {
+                userIDs.append(row[0])
+                userExternalIDs.append(row[1])
+            }
+            var movieIDs: [Int64] = []
+            var movieExternalIDs: [String] = []
+            for row in try Row.fetchAll(db, sql: "SELECT id, external_id FROM movies ORDER BY id") {
+                movieIDs.append(row[0])
+                movieExternalIDs.append(row[1])
+            }
+            let userDense = DenseIndex(ids: userIDs)
+            let movieDense = DenseIndex(ids: movieIDs)
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0
+            var userIndex: [Int32] = []
+            var movieIndex: [Int32] = []
+            var rating: [Float] = []
+            var timestamp: [Int64] = []
+            userIndex.reserveCapacity(count)
+            movieIndex.reserveCapacity(count)
+            rating.reserveCapacity(count)
+            timestamp.reserveCapacity(count)
+            let statement = try RawStatement(
+                db, sql: "SELECT user_id, movie_id, rating, timestamp FROM ratings ORDER BY user_id, movie_id")
+            defer { statement.finalize() }
+            while try statement.step() {
+                let handle = statement.handle
+                userIndex.append(userDense[sqlite3_column_int64(handle, 0)])
+                movieIndex.append(movieDense[sqlite3_column_int64(handle, 1)])
+                rating.append(Float(sqlite3_column_double(handle, 2)))
+                timestamp.append(sqlite3_column_type(handle, 3) == SQLITE_NULL
+                                 ? ParsedRatings.missingTimestamp : sqlite3_column_int64(handle, 3))
+            }
+            return RatingTable(userIDs: userIDs, userExternalIDs: userExternalIDs, movieIDs: movieIDs,
+                               movieExternalIDs: movieExternalIDs, userIndex: userIndex, movieIndex: movieIndex,
+                               rating: rating, timestamp: timestamp)
+        }
+    }
+
+    /// Counts, density, rating distribution and the `topMovies` most-rated movies.
+    public func statistics(topMovies: Int = 10) throws -> StoreStatistics {
+        try read("computing statistics") { db in
+            let users = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0
+            let movies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM movies") ?? 0
+            var values: [(rating: Double, count: Int)] = []
+            for row in try Row.fetchAll(db, sql: "SELECT rating, COUNT(*) FROM ratings GROUP BY rating ORDER BY rating") {
+                values.append((row[0], row[1]))
+            }
+            let ratings = values.reduce(0) { $0 + $1.count }
+            let sum = values.reduce(0.0) { $0 + $1.rating * Double($1.count) }
+            let ratedMovies = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT movie_id) FROM ratings") ?? 0
+            let top = try Row.fetchAll(db, sql: """
+                SELECT m.id, m.external_id, m.title, m.year, m.genres, t.n, t.mean
+                FROM (SELECT movie_id, COUNT(*) AS n, AVG(rating) AS mean FROM ratings
+                      GROUP BY movie_id ORDER BY n DESC, movie_id LIMIT ?) AS t
+                JOIN movies m ON m.id = t.movie_id
+                ORDER BY t.n DESC, m.id
+                """, arguments: [max(topMovies, 0)])
+            let cells = Double(users) * Double(movies)
+            return StoreStatistics(
+                users: users, movies: movies, ratedMovies: ratedMovies, ratings: ratings,
+                density: cells > 0 ? Double(ratings) / cells : 0,
+                meanRating: ratings > 0 ? sum / Double(ratings) : 0,
+                distribution: Self.distribution(values),
+                mostRated: top.map { StoreStatistics.RatedMovie(movie: MovieInfo(row: $0), ratings: $0["n"], meanRating: $0["mean"]) },
+                ratingsVersion: try Int64.fetchOne(db, sql: "SELECT ratings_version FROM store_state WHERE id = 1") ?? 0,
+                imports: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_log") ?? 0)
+        }
+    }
+
+    /// Exact values when there are at most 20, else 10 equal-width bins over [min, max]
+    /// (bin `b` holds ratings r with `b = min(9, floor((r − min) / (max − min) × 10))`).
+    static func distribution(_ values: [(rating: Double, count: Int)]) -> [StoreStatistics.RatingBucket] {
+        guard values.count > 20, let low = values.first?.rating, let high = values.last?.rating else {
+            return values.map { StoreStatistics.RatingBucket(from: $0.rating, to: $0.rating, count: $0.count) }
+        }
+        let width = (high - low) / 10
+        var counts = [Int](repeating: 0, count: 10)
+        for value in values { counts[min(9, Int((value.rating - low) / width))] += value.count }
+        return (0..<10).map {
+            StoreStatistics.RatingBucket(from: low + Double($0) * width, to: $0 == 9 ? high : low + Double($0 + 1) * width,
+                                         count: counts[$0])
+        }
+    }
+
+    /// Movies by internal id; ids that do not exist are absent from the result.
+    public func movies(internalIDs: [Int64]) throws -> [Int64: MovieInfo] {
+        try read("looking up movies") { db in
+            var result: [Int64: MovieInfo] = [:]
+            let statement = try db.makeStatement(sql: "SELECT id, external_id, title, year, genres FROM movies WHERE id = ?")
+            for id in internalIDs where result[id] == nil {
+                if let row = try Row.fetchOne(statement, arguments: [id]) { result[id] = MovieInfo(row: row) }
+            }
+            return result
+        }
+    }
+
+    /// Movies whose external id equals `titleOrID`; else whose title equals it (ignoring case); else whose title
+    /// contains it (ignoring case), most-rated first, at most 50.
+    public func findMovies(matching titleOrID: String) throws -> [MovieInfo] {
+        let query = titleOrID.trimmingCharacters(in: .whitespaces)
+        guard !query.isEmpty else { return [] }
+        return try read("searching movies") { db in
+            let columns = "SELECT id, external_id, title, year, genres FROM movies"
+            let byID = try Row.fetchAll(db, sql: "\(columns) WHERE external_id = ?", arguments: [query])
+            if !byID.isEmpty { return byID.map(MovieInfo.init(row:)) }
+            let order = "ORDER BY (SELECT COUNT(*) FROM ratings r WHERE r.movie_id = movies.id) DESC, id LIMIT 50"
+            let exact = try Row.fetchAll(db, sql: "\(columns) WHERE title = ? COLLATE NOCASE \(order)", arguments: [query])
+            if !exact.isEmpty { return exact.map(MovieInfo.init(row:)) }
+            let escaped = query.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            return try Row.fetchAll(db, sql: "\(columns) WHERE title LIKE ? ESCAPE '\\' \(order)",
+                                    arguments: ["%\(escaped)%"]).map(MovieInfo.init(row:))
+        }
+    }
+
+    private func read<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
+        do { return try queue.read(body) } catch { throw StoreError.wrapping(error, database: path, while: action) }
+    }
+}
+
+/// Maps database ids to dense indices: an array when ids are compact, else a dictionary.
+struct DenseIndex {
+    private let flat: [Int32]
+    private let sparse: [Int64: Int32]
+
+    /// `ids[i]` gets index `i`.
+    init(ids: [Int64]) {
+        let maxID = ids.max() ?? 0
+        if let minID = ids.min(), minID >= 0, maxID < Int64(ids.count) * 4 + 1024 {
+            var flat = [Int32](repeating: -1, count: Int(maxID) + 1)
+            for (index, id) in ids.enumerated() { flat[Int(id)] = Int32(index) }
+            self.flat = flat
+            self.sparse = [:]
+        } else {
+            self.flat = []
+            self.sparse = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, Int32($0)) })
+        }
+    }
+
+    /// The dense index of `id` (−1 when unknown, which the schema's foreign keys rule out).
+    subscript(id: Int64) -> Int32 {
+        if !flat.isEmpty { return id >= 0 && id < Int64(flat.count) ? flat[Int(id)] : -1 }
+        return sparse[id] ?? -1
+    }
+}
+
+/// A prepared statement used through the SQLite C API, for the bulk paths.
+final class RawStatement {
+    /// `SQLITE_TRANSIENT`: SQLite copies bound text before the call returns.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    let handle: OpaquePointer
+    private let connection: OpaquePointer
+
+    init(_ db: Database, sql: String) throws {
+        guard let connection = db.sqliteConnection else {
+            throw StoreError(.database, reason: "the database connection is closed")
+        }
+        var statement: OpaquePointer?
+        let code = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)
+        guard code == SQLITE_OK, let statement else {
+            throw StoreError(.database, reason: "preparing a statement failed: \(String(cString: sqlite3_errmsg(connection)))")
+        }
+        self.handle = statement
+        self.connection = connection
+    }
+
+    /// Steps once: `true` when a row is available, `false` when done.
+    @inline(__always)
+    func step() throws -> Bool {
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw StoreError(.database, reason: "SQLite: \(String(cString: sqlite3_errmsg(connection)))")
+        }
+    }
+
+    /// Runs to completion and resets for reuse (bindings are kept until rebound).
+    @inline(__always)
+    func run() throws {
+        while try step() {}
+        sqlite3_reset(handle)
+    }
+
+    func finalize() { sqlite3_finalize(handle) }
+}

@@ -1,0 +1,281 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Settings of one import.
+public struct ImportOptions: Sendable {
+    /// Layout of the ratings file.
+    public var format: RatingsFormat
+    /// An optional movie catalogue to import alongside.
+    public var moviesFile: String?
+    /// Layout of the movie file.
+    public var moviesFormat: MoviesFormat
+    /// Allowed rating range; `nil` uses the format's default (MovieLens 0.5–5 or 1–5, generic CSV unbounded).
+    public var bounds: ClosedRange<Double>?
+    /// What to do with malformed rows.
+    public var onError: ErrorPolicy
+
+    /// Creates import settings.
+    public init(
+        format: RatingsFormat = .auto, moviesFile: String? = nil, moviesFormat: MoviesFormat = .auto,
+        bounds: ClosedRange<Double>? = nil, onError: ErrorPolicy = .abort
+    ) {
+        self.format = format
+        self.moviesFile = moviesFile
+        self.moviesFormat = moviesFormat
+        self.bounds = bounds
+        self.onError = onError
+    }
+}
+
+/// Where an import is, for progress display.
+public struct ImportProgress: Sendable {
+    /// The stage of the import.
+    public enum Phase: String, Sendable {
+        /// Reading the ratings file; `completed`/`total` are bytes.
+        case parsing
+        /// Writing ratings into SQLite; `completed`/`total` are rows.
+        case writing
+        /// Rebuilding the `ratings(movie_id)` index after a bulk write; reported once, with `total` rows indexed.
+        case indexing
+    }
+
+    /// Current stage.
+    public let phase: Phase
+    /// Units done in this stage.
+    public let completed: Int
+    /// Units in this stage.
+    public let total: Int
+    /// Rating rows handled so far in this stage.
+    public let rows: Int
+}
+
+/// What an import did. Every data row read lands in exactly one bucket:
+/// `read = inserted + updated + unchanged + skipped`.
+///
+/// - `inserted`: created a rating for a (user, movie) pair that had none;
+/// - `updated`: replaced the pair's rating (stored earlier, or by an earlier row of the same file) because its
+///   timestamp is newer or equal (on a tie the later row wins) and its value or timestamp differs;
+/// - `unchanged`: identical to the pair's current rating, or older than it (so it was not applied);
+/// - `skipped`: malformed and skipped under ``ErrorPolicy/skip``.
+public struct ImportSummary: Sendable, Equatable, Codable {
+    /// The ratings file.
+    public let file: String
+    /// The format used.
+    public let format: String
+    /// The database written.
+    public let database: String
+    /// Whether the import created the database.
+    public let createdDatabase: Bool
+    /// Data rows read.
+    public let read: Int
+    /// Rows that created a rating.
+    public let inserted: Int
+    /// Rows that replaced a rating.
+    public let updated: Int
+    /// Rows that changed nothing (duplicates or older than the stored rating).
+    public let unchanged: Int
+    /// Malformed rating rows skipped.
+    public let skipped: Int
+    /// Rows of the movie file read (0 without one).
+    public let moviesRead: Int
+    /// Malformed movie rows skipped.
+    public let moviesSkipped: Int
+    /// Wall-clock seconds, parse to commit.
+    public let seconds: Double
+    /// `read / seconds`.
+    public let rowsPerSecond: Double
+    /// Users in the store afterwards.
+    public let users: Int
+    /// Movies in the store afterwards.
+    public let movies: Int
+    /// Ratings in the store afterwards.
+    public let ratings: Int
+    /// The store's ratings version afterwards.
+    public let ratingsVersion: Int64
+    /// Path of the rejects file, when rows were skipped.
+    public let rejectsFile: String?
+    /// The first skipped rows (at most 5), for display.
+    public let firstRejects: [String]
+}
+
+/// Imports a ratings file (and optionally a movie catalogue) into a ``RatingStore`` database.
+///
+/// The whole file is parsed and validated first, so with ``ErrorPolicy/abort`` a bad row leaves the database
+/// untouched. Rows are then sorted in memory by (user, movie), duplicate pairs are resolved (newer timestamp wins,
+/// ties go to the later row), and the result is written in one transaction with 64-row `INSERT` statements bound
+/// through the SQLite C API.
+///
+/// - A brand-new database is built in `<db>.importing` with `journal_mode=OFF, synchronous=OFF`, fsynced, and
+///   linked into place only on success (a crash leaves no database, never a half-written one).
+/// - An existing database is changed in one transaction with its rollback journal, so a crash or `kill -9` rolls
+///   back to the state before the import.
+///
+/// ```swift
+/// let summary = try RatingsImporter(databasePath: "movierec.sqlite").run(ratingsFile: "ratings.csv")
+/// ```
+public struct RatingsImporter: Sendable {
+    /// The database to import into (created when missing).
+    public let databasePath: String
+    /// The import settings.
+    public let options: ImportOptions
+
+    /// Rows per multi-row `INSERT` statement.
+    static let rowsPerStatement = 64
+
+    /// Creates an importer for `databasePath`.
+    public init(databasePath: String, options: ImportOptions = ImportOptions()) {
+        self.databasePath = databasePath
+        self.options = options
+    }
+
+    /// Path of the temporary file a brand-new database is built in.
+    public var temporaryPath: String { databasePath + ".importing" }
+    /// Path of the rejects file written under ``ErrorPolicy/skip``.
+    public var rejectsPath: String { databasePath + ".rejects.csv" }
+
+    /// Runs the import. `progress` is called from the importing thread now and then.
+    /// - Throws: ``StoreError`` for unreadable or invalid input (database unchanged) or database failures.
+    public func run(ratingsFile: String, progress: ((ImportProgress) -> Void)? = nil) throws -> ImportSummary {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let exists = FileManager.default.fileExists(atPath: databasePath)
+        try checkWritable(exists: exists)
+        // Scoped so that the file mapping is released before writing, and the batch is the only owner of the
+        // parsed columns (it frees them once sorted): both keep the peak memory down.
+        var batch = try { () throws -> ImportBatch in
+            let mapped = try MappedFile(path: ratingsFile)
+            let parsed = try ParsedRatings(mapped: mapped, format: options.format, bounds: options.bounds,
+                                           policy: options.onError) { bytes, rows in
+                progress?(ImportProgress(phase: .parsing, completed: bytes, total: mapped.bytes.count, rows: rows))
+            }
+            let catalogue = try options.moviesFile.map {
+                try ParsedMovies(contentsOf: $0, format: options.moviesFormat, policy: options.onError)
+            }
+            return ImportBatch(ratings: parsed, catalogue: catalogue, checksum: mapped.checksum(),
+                               fileName: (ratingsFile as NSString).lastPathComponent)
+        }()
+        let rejects = batch.ratings.rejects + (batch.catalogue?.rejects ?? [])
+        if options.onError == .skip { try writeRejects(rejects) }
+        let counts: ImportBatch.Counts
+        if exists {
+            let queue = try RatingStore.openQueue(path: databasePath, bulkWriting: true)
+            do {
+                counts = try queue.write { db in try batch.apply(to: db, started: started, progress: progress) }
+            } catch {
+                throw StoreError.wrapping(error, database: databasePath, while: "importing")
+            }
+        } else {
+            counts = try createDatabase(&batch, started: started, progress: progress)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let parsed = batch.ratings
+        let catalogue = batch.catalogue
+        return ImportSummary(
+            file: ratingsFile, format: parsed.format.description, database: databasePath, createdDatabase: !exists,
+            read: parsed.rowsRead, inserted: counts.inserted, updated: counts.updated,
+            unchanged: counts.unchanged, skipped: parsed.rejects.count,
+            moviesRead: catalogue?.rowsRead ?? 0, moviesSkipped: catalogue?.rejects.count ?? 0, seconds: seconds,
+            rowsPerSecond: seconds > 0 ? Double(parsed.rowsRead) / seconds : 0,
+            users: counts.users, movies: counts.movies, ratings: counts.ratings, ratingsVersion: counts.ratingsVersion,
+            rejectsFile: rejects.isEmpty ? nil : rejectsPath,
+            firstRejects: rejects.prefix(5).map { "\($0.file):\($0.line): field \($0.field): \($0.reason)" })
+    }
+
+    /// Fails early, before parsing, when the database cannot be written.
+    private func checkWritable(exists: Bool) throws {
+        if exists {
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: databasePath, isDirectory: &isDirectory)
+            guard !isDirectory.boolValue, access(databasePath, W_OK) == 0 else {
+                throw StoreError(.unwritableDatabase, file: databasePath,
+                                 reason: isDirectory.boolValue ? "the database path is a directory" : "the database is not writable",
+                                 expected: "a writable SQLite file")
+            }
+            return
+        }
+        let directory = (databasePath as NSString).deletingLastPathComponent
+        let parent = directory.isEmpty ? "." : directory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StoreError(.unwritableDatabase, file: databasePath, reason: "the directory \(parent) does not exist",
+                             expected: "a database path in an existing directory")
+        }
+        guard access(parent, W_OK) == 0 else {
+            throw StoreError(.unwritableDatabase, file: databasePath, reason: "the directory \(parent) is not writable",
+                             expected: "a database path in a writable directory")
+        }
+    }
+
+    /// Builds the database in ``temporaryPath`` without a journal, then fsyncs it and links it into place.
+    private func createDatabase(
+        _ batch: inout ImportBatch, started: UInt64, progress: ((ImportProgress) -> Void)?
+    ) throws -> ImportBatch.Counts {
+        let temporary = temporaryPath
+        let removeTemporary = { for suffix in ["", "-journal", "-wal", "-shm"] { unlink(temporary + suffix) } }
+        removeTemporary()
+        do {
+            let queue = try RatingStore.openQueue(path: temporary, bulkWriting: true) { db in
+                try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+            }
+            let counts = try queue.write { db in try batch.apply(to: db, started: started, progress: progress) }
+            try queue.close()
+            try Self.fsync(path: temporary)
+            // link() never replaces an existing file, so a database created meanwhile by another process survives;
+            // file systems without hard links fall back to rename().
+            if link(temporary, databasePath) == 0 {
+                unlink(temporary)
+            } else if errno == EEXIST {
+                throw StoreError(.unwritableDatabase, file: databasePath,
+                                 reason: "another process created the database during the import")
+            } else if rename(temporary, databasePath) != 0 {
+                throw StoreError(.unwritableDatabase, file: databasePath,
+                                 reason: "cannot create the database: \(String(cString: strerror(errno)))")
+            }
+            try Self.fsync(path: (databasePath as NSString).deletingLastPathComponent.isEmpty
+                           ? "." : (databasePath as NSString).deletingLastPathComponent)
+            return counts
+        } catch {
+            removeTemporary()
+            throw StoreError.wrapping(error, database: databasePath, while: "creating the database")
+        }
+    }
+
+    private static func fsync(path: String) throws {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw StoreError(.database, file: path, reason: "cannot open for fsync: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        #if canImport(Darwin)
+        let result = fcntl(descriptor, F_FULLFSYNC)
+        #else
+        let result = Glibc.fsync(descriptor)
+        #endif
+        guard result == 0 else {
+            throw StoreError(.database, file: path, reason: "fsync failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes `line,field,reason,raw` rows (RFC 4180 quoted) to ``rejectsPath``; removes a stale file when empty.
+    private func writeRejects(_ rejects: [RejectedRow]) throws {
+        guard !rejects.isEmpty else {
+            unlink(rejectsPath)
+            return
+        }
+        func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        var text = "file,line,field,reason,raw\n"
+        for row in rejects {
+            text += [quoted(row.file), String(row.line), row.field, quoted(row.reason), quoted(row.raw)].joined(separator: ",") + "\n"
+        }
+        do {
+            try text.write(toFile: rejectsPath, atomically: true, encoding: .utf8)
+        } catch {
+            throw StoreError(.unwritableDatabase, file: rejectsPath, reason: "cannot write the rejects file: \(error.localizedDescription)")
+        }
+    }
+}
