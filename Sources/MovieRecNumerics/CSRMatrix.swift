@@ -1,0 +1,224 @@
+/// A sparse matrix in compressed-sparse-row form: `Float` values and `Int32` column indices.
+///
+/// The nonzeros of row `r` are `values[rowPointers[r] ..< rowPointers[r+1]]` at columns
+/// `columnIndices[rowPointers[r] ..< rowPointers[r+1]]`, strictly increasing within a row.
+public struct CSRMatrix: Sendable, Equatable {
+    /// Number of rows.
+    public let rows: Int
+    /// Number of columns.
+    public let columns: Int
+    /// Start of each row in ``columnIndices``/``values``; `rows + 1` entries, from 0 to ``nonzeroCount``.
+    public let rowPointers: [Int]
+    /// Column of each stored entry.
+    public let columnIndices: [Int32]
+    /// Value of each stored entry.
+    public let values: [Float]
+
+    /// Creates a matrix from CSR arrays after validating them.
+    ///
+    /// - Throws: ``NumericsError`` when `rowPointers` does not have `rows + 1` nondecreasing entries from 0
+    ///   to `values.count`, when `columnIndices.count != values.count`, or when a column index is outside
+    ///   `0..<columns` or not strictly increasing within its row.
+    public init(rows: Int, columns: Int, rowPointers: [Int], columnIndices: [Int32], values: [Float]) throws {
+        try Self.validateShape(rows: rows, columns: columns)
+        guard rowPointers.count == rows + 1 else {
+            throw NumericsError(.shapeMismatch, field: "rowPointers.count", value: "\(rowPointers.count)",
+                                expected: "rows + 1 = \(rows + 1)")
+        }
+        guard columnIndices.count == values.count else {
+            throw NumericsError(.shapeMismatch, field: "columnIndices.count", value: "\(columnIndices.count)",
+                                expected: "values.count = \(values.count)")
+        }
+        guard rowPointers[0] == 0 else {
+            throw NumericsError(.invalidSparseStructure, field: "rowPointers", position: 0,
+                                value: "\(rowPointers[0])", expected: "0")
+        }
+        guard rowPointers[rows] == values.count else {
+            throw NumericsError(.invalidSparseStructure, field: "rowPointers", position: rows,
+                                value: "\(rowPointers[rows])", expected: "the number of values, \(values.count)")
+        }
+        for r in 0..<rows {
+            let (start, end) = (rowPointers[r], rowPointers[r + 1])
+            guard start <= end else {
+                throw NumericsError(.invalidSparseStructure, field: "rowPointers", position: r + 1,
+                                    value: "\(end)", expected: "a value ≥ rowPointers[\(r)] = \(start)")
+            }
+            var previous: Int32 = -1
+            for p in start..<end {
+                let c = columnIndices[p]
+                guard c >= 0 && Int(c) < columns else {
+                    throw NumericsError(.indexOutOfRange, field: "columnIndices", position: p, value: "\(c)",
+                                        expected: "a column index in 0..<\(columns) (row \(r))")
+                }
+                guard c > previous else {
+                    throw NumericsError(.invalidSparseStructure, field: "columnIndices", position: p, value: "\(c)",
+                                        expected: "column indices strictly increasing within row \(r) (previous \(previous))")
+                }
+                previous = c
+            }
+        }
+        self.init(unchecked: rows, columns: columns, rowPointers: rowPointers,
+                  columnIndices: columnIndices, values: values)
+    }
+
+    /// Creates a matrix from (row, column, value) triplets given in any order.
+    ///
+    /// Triplets are counting-sorted by row (O(nnz + rows)), then sorted by column within each row.
+    /// - Throws: ``NumericsError`` when the three arrays differ in length, an index is out of range,
+    ///   or the same (row, column) pair occurs twice.
+    public init(rows: Int, columns: Int, rowIndices: [Int32], columnIndices: [Int32], values: [Float]) throws {
+        try Self.validateShape(rows: rows, columns: columns)
+        guard rowIndices.count == values.count else {
+            throw NumericsError(.shapeMismatch, field: "rowIndices.count", value: "\(rowIndices.count)",
+                                expected: "values.count = \(values.count)")
+        }
+        guard columnIndices.count == values.count else {
+            throw NumericsError(.shapeMismatch, field: "columnIndices.count", value: "\(columnIndices.count)",
+                                expected: "values.count = \(values.count)")
+        }
+        var pointers = [Int](repeating: 0, count: rows + 1)
+        for (t, r) in rowIndices.enumerated() {
+            guard r >= 0 && Int(r) < rows else {
+                throw NumericsError(.indexOutOfRange, field: "rowIndices", position: t, value: "\(r)",
+                                    expected: "a row index in 0..<\(rows)")
+            }
+            let c = columnIndices[t]
+            guard c >= 0 && Int(c) < columns else {
+                throw NumericsError(.indexOutOfRange, field: "columnIndices", position: t, value: "\(c)",
+                                    expected: "a column index in 0..<\(columns)")
+            }
+            pointers[Int(r) + 1] += 1
+        }
+        for r in 0..<rows { pointers[r + 1] += pointers[r] }
+        var order = [Int](repeating: 0, count: values.count)
+        var next = pointers
+        for (t, r) in rowIndices.enumerated() {
+            order[next[Int(r)]] = t
+            next[Int(r)] += 1
+        }
+        var sortedColumns = [Int32](repeating: 0, count: values.count)
+        var sortedValues = [Float](repeating: 0, count: values.count)
+        for r in 0..<rows {
+            let start = pointers[r]
+            let rowOrder = order[start..<pointers[r + 1]].sorted {
+                (columnIndices[$0], $0) < (columnIndices[$1], $1)
+            }
+            for (offset, t) in rowOrder.enumerated() {
+                let p = start + offset
+                if offset > 0 && columnIndices[t] == sortedColumns[p - 1] {
+                    throw NumericsError(.duplicateEntry, field: "triplets", position: t,
+                                        value: "(row \(r), column \(columnIndices[t]))",
+                                        expected: "each (row, column) pair at most once (also at triplet \(rowOrder[offset - 1]))")
+                }
+                sortedColumns[p] = columnIndices[t]
+                sortedValues[p] = values[t]
+            }
+        }
+        self.init(unchecked: rows, columns: columns, rowPointers: pointers,
+                  columnIndices: sortedColumns, values: sortedValues)
+    }
+
+    /// Stores already-valid CSR arrays.
+    init(unchecked rows: Int, columns: Int, rowPointers: [Int], columnIndices: [Int32], values: [Float]) {
+        self.rows = rows
+        self.columns = columns
+        self.rowPointers = rowPointers
+        self.columnIndices = columnIndices
+        self.values = values
+    }
+
+    private static func validateShape(rows: Int, columns: Int) throws {
+        guard rows >= 0 else {
+            throw NumericsError(.invalidParameter, field: "rows", value: "\(rows)", expected: "a count ≥ 0")
+        }
+        guard columns >= 0 && columns <= Int(Int32.max) else {
+            throw NumericsError(.invalidParameter, field: "columns", value: "\(columns)",
+                                expected: "a count in 0...\(Int32.max)")
+        }
+    }
+
+    /// The number of stored entries.
+    public var nonzeroCount: Int { values.count }
+
+    /// The transpose `Aᵀ` in CSR form, built by an O(nnz + columns) counting pass; columns within each
+    /// row of the result come out sorted because rows of `A` are visited in order.
+    public func transposed() -> CSRMatrix {
+        var pointers = [Int](repeating: 0, count: columns + 1)
+        for c in columnIndices { pointers[Int(c) + 1] += 1 }
+        for c in 0..<columns { pointers[c + 1] += pointers[c] }
+        var next = pointers
+        var newColumns = [Int32](repeating: 0, count: values.count)
+        var newValues = [Float](repeating: 0, count: values.count)
+        for r in 0..<rows {
+            for p in rowPointers[r]..<rowPointers[r + 1] {
+                let c = Int(columnIndices[p])
+                let q = next[c]
+                newColumns[q] = Int32(r)
+                newValues[q] = values[p]
+                next[c] = q + 1
+            }
+        }
+        return CSRMatrix(unchecked: columns, columns: rows, rowPointers: pointers,
+                         columnIndices: newColumns, values: newValues)
+    }
+
+    /// A matrix with the same sparsity pattern and values `f(row, column, value)`.
+    public func mapValues(_ f: (_ row: Int, _ column: Int, _ value: Float) -> Float) -> CSRMatrix {
+        var newValues = values
+        for r in 0..<rows {
+            for p in rowPointers[r]..<rowPointers[r + 1] {
+                newValues[p] = f(r, Int(columnIndices[p]), values[p])
+            }
+        }
+        return CSRMatrix(unchecked: rows, columns: columns, rowPointers: rowPointers,
+                         columnIndices: columnIndices, values: newValues)
+    }
+
+    /// The product `C = A·D` of this sparse matrix and a dense matrix (`dense.rows` must equal `columns`):
+    /// `C[i, :] = Σ_{(i,j) stored} A[i, j]·D[j, :]`.
+    ///
+    /// SIMD16 kernel over rows of `D` (padded to a multiple of 16 columns); rows of `C` are split across
+    /// `options.threadCount` workers; each row is summed in stored order, so results are bit-identical for
+    /// any thread count. Use ``transposed()`` once and multiply again to get `Aᵀ·D`.
+    public func multiplied(by dense: DenseMatrix, options: ParallelOptions = .default) -> DenseMatrix {
+        precondition(dense.rows == columns,
+                     "multiplied(by:): sparse \(rows)×\(columns) · dense \(dense.rows)×\(dense.columns) do not conform")
+        let width = dense.columns
+        guard nonzeroCount > 0 else { return DenseMatrix(rows: rows, columns: width) }
+        let stride = paddedWidth(width)
+        let source = padRows(dense.values, rows: dense.rows, width: width, stride: stride)
+        var output = [Float](repeating: 0, count: rows * stride)
+        values.withUnsafeBufferPointer { vals in
+            columnIndices.withUnsafeBufferPointer { idx in
+                rowPointers.withUnsafeBufferPointer { ptrs in
+                    source.withUnsafeBufferPointer { src in
+                        output.withUnsafeMutableBufferPointer { out in
+                            guard let po = out.baseAddress, let pb = src.baseAddress,
+                                  let pv = vals.baseAddress, let pi = idx.baseAddress else { return }
+                            let shared = SharedMutablePointer(base: po)
+                            options.forEachRange(rows) { range in
+                                for r in range {
+                                    let start = ptrs[r]
+                                    accumulateRow(coefficients: pv + start, indices: pi + start,
+                                                  count: ptrs[r + 1] - start, source: pb, stride: stride,
+                                                  output: shared.base + r * stride)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return DenseMatrix(rows: rows, columns: width,
+                           values: unpadRows(output, rows: rows, width: width, stride: stride))
+    }
+
+    /// The dense `rows × columns` matrix with zeros where nothing is stored.
+    public func toDense() -> DenseMatrix {
+        var dense = DenseMatrix(rows: rows, columns: columns)
+        for r in 0..<rows {
+            for p in rowPointers[r]..<rowPointers[r + 1] { dense[r, Int(columnIndices[p])] = values[p] }
+        }
+        return dense
+    }
+}
