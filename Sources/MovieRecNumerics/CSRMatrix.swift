@@ -177,31 +177,39 @@ public struct CSRMatrix: Sendable, Equatable {
     /// The product `C = A·D` of this sparse matrix and a dense matrix (`dense.rows` must equal `columns`):
     /// `C[i, :] = Σ_{(i,j) stored} A[i, j]·D[j, :]`.
     ///
-    /// SIMD16 kernel over rows of `D` (padded to a multiple of 16 columns); rows of `C` are split across
-    /// `options.threadCount` workers; each row is summed in stored order, so results are bit-identical for
-    /// any thread count. Use ``transposed()`` once and multiply again to get `Aᵀ·D`.
+    /// `D` is split into panels of 16 columns (one 64-byte cache line per row, so the rows gathered for a
+    /// panel stay in cache far better than whole rows of `D`); for each panel a `SIMD16<Float>` kernel sums
+    /// every output row in stored order. Rows are split across `options.threadCount` workers in chunks of
+    /// about equal nonzero count; since each output element has one fixed summation order, results are
+    /// bit-identical for any thread count. Use ``transposed()`` once and multiply again to get `Aᵀ·D`.
     public func multiplied(by dense: DenseMatrix, options: ParallelOptions = .default) -> DenseMatrix {
         precondition(dense.rows == columns,
                      "multiplied(by:): sparse \(rows)×\(columns) · dense \(dense.rows)×\(dense.columns) do not conform")
         let width = dense.columns
-        guard nonzeroCount > 0 else { return DenseMatrix(rows: rows, columns: width) }
+        guard nonzeroCount > 0, width > 0 else { return DenseMatrix(rows: rows, columns: width) }
         let stride = paddedWidth(width)
-        let source = padRows(dense.values, rows: dense.rows, width: width, stride: stride)
+        let panelCount = stride / 16
+        let panels = columnPanels(dense)
+        let chunks = balancedRowChunks(options)
         var output = [Float](repeating: 0, count: rows * stride)
         values.withUnsafeBufferPointer { vals in
             columnIndices.withUnsafeBufferPointer { idx in
                 rowPointers.withUnsafeBufferPointer { ptrs in
-                    source.withUnsafeBufferPointer { src in
+                    panels.withUnsafeBufferPointer { src in
                         output.withUnsafeMutableBufferPointer { out in
-                            guard let po = out.baseAddress, let pb = src.baseAddress,
-                                  let pv = vals.baseAddress, let pi = idx.baseAddress else { return }
+                            guard let pv = vals.baseAddress, let pi = idx.baseAddress, let ps = src.baseAddress,
+                                  let po = out.baseAddress else { return }
                             let shared = SharedMutablePointer(base: po)
-                            options.forEachRange(rows) { range in
-                                for r in range {
-                                    let start = ptrs[r]
-                                    accumulateRow(coefficients: pv + start, indices: pi + start,
-                                                  count: ptrs[r + 1] - start, source: pb, stride: stride,
-                                                  output: shared.base + r * stride)
+                            let panelSize = columns * 16
+                            for panel in 0..<panelCount {
+                                let source = UnsafeRawPointer(ps + panel * panelSize)
+                                options.forEachTask(chunks.count - 1) { chunk in
+                                    for r in chunks[chunk]..<chunks[chunk + 1] {
+                                        let start = ptrs[r]
+                                        accumulatePanelRow(coefficients: pv + start, indices: pi + start,
+                                                           count: ptrs[r + 1] &- start, panel: source,
+                                                           output: shared.base + r * stride + panel * 16)
+                                    }
                                 }
                             }
                         }
@@ -211,6 +219,24 @@ public struct CSRMatrix: Sendable, Equatable {
         }
         return DenseMatrix(rows: rows, columns: width,
                            values: unpadRows(output, rows: rows, width: width, stride: stride))
+    }
+
+    /// Row boundaries `0 = b₀ < … < b_c = rows` splitting the rows into about eight chunks per worker of
+    /// roughly equal nonzero count (one chunk when serial).
+    private func balancedRowChunks(_ options: ParallelOptions) -> [Int] {
+        let chunkCount = max(1, min(rows, options.threadCount == 1 ? 1 : options.threadCount * 8))
+        var bounds = [0]
+        for c in 1..<chunkCount {
+            let target = nonzeroCount * c / chunkCount
+            var (lo, hi) = (bounds[bounds.count - 1], rows)   // first row whose start pointer reaches target
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if rowPointers[mid] < target { lo = mid + 1 } else { hi = mid }
+            }
+            if lo > bounds[bounds.count - 1] && lo < rows { bounds.append(lo) }
+        }
+        bounds.append(rows)
+        return bounds
     }
 
     /// The dense `rows × columns` matrix with zeros where nothing is stored.

@@ -116,6 +116,39 @@ func accumulateRow(
     }
 }
 
+/// Writes `output[0..<16] = Σₜ coefficients[t] · panel[indices[t]·16 ..< +16]` with one `SIMD16`
+/// accumulator, adding terms in index order.
+@inline(__always)
+func accumulatePanelRow(
+    coefficients: UnsafePointer<Float>, indices: UnsafePointer<Int32>, count: Int,
+    panel: UnsafeRawPointer, output: UnsafeMutablePointer<Float>
+) {
+    var acc = SIMD16<Float>()
+    var t = 0
+    while t < count {
+        acc = acc + SIMD16<Float>(repeating: coefficients[t])
+            * (panel + Int(indices[t]) &* 64).loadUnaligned(as: SIMD16<Float>.self)
+        t &+= 1
+    }
+    UnsafeMutableRawPointer(output).storeBytes(of: acc, as: SIMD16<Float>.self)
+}
+
+/// The columns of `matrix`, zero padded to a multiple of 16, as consecutive panels of 16 columns:
+/// element (r, c) lands at `(c / 16)·rows·16 + r·16 + c % 16`.
+func columnPanels(_ matrix: DenseMatrix) -> [Float] {
+    let (rows, width) = (matrix.rows, matrix.columns)
+    let panelCount = paddedWidth(width) / 16
+    var panels = [Float](repeating: 0, count: panelCount * rows * 16)
+    matrix.values.withUnsafeBufferPointer { src in
+        panels.withUnsafeMutableBufferPointer { dst in
+            for r in 0..<rows {
+                for c in 0..<width { dst[(c >> 4) * rows * 16 + r * 16 + (c & 15)] = src[r * width + c] }
+            }
+        }
+    }
+    return panels
+}
+
 /// Copies a row-major `rows × width` array into rows of `stride` floats (zero padded), or returns
 /// it unchanged when `stride == width`.
 func padRows(_ values: [Float], rows: Int, width: Int, stride: Int) -> [Float] {

@@ -19,7 +19,8 @@ public struct TruncatedSVDResult: Sendable {
 ///
 /// With `l = rank + oversampling`:
 /// 1. draw a Gaussian test matrix `Ω` (`columns × l`) from ``SeededGenerator``;
-/// 2. `Q = orth(A·Ω)`, then `powerIterations` times `Q = orth(A·orth(Aᵀ·Q))`;
+/// 2. `Q = orth(A·Ω)`, then `powerIterations` times `Q = orth(A·orth(Aᵀ·Q))`, where `orth` is a
+///    shifted Cholesky QR (see `choleskyOrthonormalized`): one pass between products, three for the final `Q`;
 /// 3. `Bᵀ = Aᵀ·Q` (so `B = QᵀA`, `l × columns`); eigen-decompose `B·Bᵀ = U_B·Λ·U_Bᵀ` in `Double`;
 /// 4. `σᵢ = √λᵢ`, `U = Q·U_B`, `V = Bᵀ·U_B·Σ⁻¹`, keeping the first `rank` pairs.
 ///
@@ -73,11 +74,15 @@ public struct TruncatedSVD: Sendable {
         var omega = DenseMatrix(rows: a.columns, columns: width)
         for i in 0..<omega.values.count { omega.values[i] = Float(generator.nextGaussian()) }
 
-        var q = orthonormalBasis(a.multiplied(by: omega, options: options))
+        // Intermediate bases only need to be well conditioned (one shifted Cholesky QR pass);
+        // the final Q must be orthonormal (three passes).
+        var q = a.multiplied(by: omega, options: options)
         for _ in 0..<powerIterations {
-            let z = orthonormalBasis(at.multiplied(by: q, options: options))
-            q = orthonormalBasis(a.multiplied(by: z, options: options))
+            q = choleskyOrthonormalized(q, passes: 1, options: options)
+            let z = choleskyOrthonormalized(at.multiplied(by: q, options: options), passes: 1, options: options)
+            q = a.multiplied(by: z, options: options)
         }
+        q = choleskyOrthonormalized(q, passes: 3, options: options)
         let bt = at.multiplied(by: q, options: options)                      // Bᵀ = AᵀQ, columns × l
         let gram = bt.transposeMultipliedInDouble(by: bt, options: options)   // B·Bᵀ, l × l
         let eigen = symmetricEigen(gram, n: width)
@@ -104,11 +109,6 @@ public struct TruncatedSVD: Sendable {
             }
         }
         return TruncatedSVDResult(u: u, singularValues: singularValues, v: v)
-    }
-
-    /// An orthonormal basis of the column space of a tall matrix.
-    private func orthonormalBasis(_ y: DenseMatrix) -> DenseMatrix {
-        thinQR(y).q
     }
 
     /// Keeps the first `k` singular triplets.
