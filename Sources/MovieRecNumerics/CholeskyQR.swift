@@ -13,7 +13,7 @@ func choleskyOrthonormalized(_ y: DenseMatrix, passes: Int, options: ParallelOpt
     let l = y.columns
     var q = y
     for pass in 0..<passes {
-        let gram = q.transposeMultipliedInDouble(by: q, options: options)
+        let gram = q.transposeMultipliedInDouble(by: q, options: options, gramOfSelf: true)
         var trace = 0.0
         for i in 0..<l { trace += gram[i * l + i] }
         guard trace > 0 else { return q }
@@ -23,7 +23,8 @@ func choleskyOrthonormalized(_ y: DenseMatrix, passes: Int, options: ParallelOpt
             shift = shift == 0 ? 1e-7 * trace / Double(l) : shift * 10
             inverse = upperCholeskyInverse(gram, n: l, shift: shift)
         }
-        q = q.multiplied(by: DenseMatrix(rows: l, columns: l, values: inverse!.map { Float($0) }), options: options)
+        q = q.multiplied(by: DenseMatrix(rows: l, columns: l, values: inverse!.map { Float($0) }), options: options,
+                         otherIsUpperTriangular: true)
     }
     return q
 }

@@ -60,6 +60,12 @@ public struct DenseMatrix: Sendable, Equatable {
     /// SIMD kernel over rows of `B`; rows of `C` are split across `options.threadCount` workers and the
     /// result is bit-identical for any thread count.
     public func multiplied(by other: DenseMatrix, options: ParallelOptions = .default) -> DenseMatrix {
+        multiplied(by: other, options: options, otherIsUpperTriangular: false)
+    }
+
+    /// `A·B`; when `otherIsUpperTriangular` (`B` square with zeros below the diagonal) the zero terms are skipped.
+    func multiplied(by other: DenseMatrix, options: ParallelOptions, otherIsUpperTriangular: Bool) -> DenseMatrix {
+        precondition(!otherIsUpperTriangular || other.rows == other.columns, "upper triangular operand must be square")
         precondition(other.rows == columns,
                      "multiplied(by:): \(rows)×\(columns) · \(other.rows)×\(other.columns) do not conform")
         let width = other.columns
@@ -78,7 +84,8 @@ public struct DenseMatrix: Sendable, Equatable {
                         options.forEachRange(rows) { range in
                             for r in range {
                                 accumulateRow(coefficients: pa + r * inner, indices: pi, count: inner,
-                                              source: pb, stride: stride, output: shared.base + r * stride)
+                                              source: pb, stride: stride, output: shared.base + r * stride,
+                                              upperTriangularSource: otherIsUpperTriangular)
                             }
                         }
                     }
@@ -100,7 +107,10 @@ public struct DenseMatrix: Sendable, Equatable {
     }
 
     /// `Aᵀ·B` as row-major `Double` values (`columns × other.columns`); see ``transposeMultiplied(by:options:)``.
-    func transposeMultipliedInDouble(by other: DenseMatrix, options: ParallelOptions = .default) -> [Double] {
+    ///
+    /// `gramOfSelf` computes `AᵀA` (pass `other == self`): only the upper triangle is summed, then mirrored.
+    func transposeMultipliedInDouble(by other: DenseMatrix, options: ParallelOptions = .default,
+                                     gramOfSelf: Bool = false) -> [Double] {
         precondition(other.rows == rows,
                      "transposeMultiplied(by:): \(rows)×\(columns)ᵀ · \(other.rows)×\(other.columns) do not conform")
         let a = columns
@@ -134,7 +144,8 @@ public struct DenseMatrix: Sendable, Equatable {
                                     for i in 0..<a {
                                         accumulateRow(coefficients: ps + i * blockRows, indices: pi, count: count,
                                                       source: pb + start * stride, stride: stride,
-                                                      output: partial + i * stride)
+                                                      output: partial + i * stride,
+                                                      firstColumn: gramOfSelf ? i & ~15 : 0)
                                     }
                                 }
                             }
@@ -149,13 +160,17 @@ public struct DenseMatrix: Sendable, Equatable {
                 let shared = SharedMutablePointer(base: out.baseAddress!)
                 options.forEachRange(a) { range in
                     for i in range {
+                        let first = gramOfSelf ? i : 0
                         for block in 0..<blockCount {
                             let partial = block * a * stride + i * stride
-                            for j in 0..<width { shared.base[i * width + j] += Double(p[partial + j]) }
+                            for j in first..<width { shared.base[i * width + j] += Double(p[partial + j]) }
                         }
                     }
                 }
             }
+        }
+        if gramOfSelf {
+            for i in 0..<a { for j in 0..<i { result[i * width + j] = result[j * width + i] } }
         }
         return result
     }

@@ -65,28 +65,33 @@ func paddedWidth(_ width: Int) -> Int {
     (width + 15) & ~15
 }
 
-/// Writes one output row `out[0..<stride] = Σₜ coefficients[t] · source[indices[t]·stride ..< +stride]`.
+/// Writes one output row `out[c] = Σₜ coefficients[t] · source[indices[t]·stride + c]` for
+/// `c ∈ firstColumn ..< stride` (columns before `firstColumn` are left untouched).
 ///
-/// `stride` must be a multiple of 16 and `source` rows must be `stride` floats apart. Columns are
-/// processed in blocks of 64 (four `SIMD16` accumulators) then 16; terms are added in index order,
-/// so each output element always sees the same summation order.
+/// `stride` and `firstColumn` must be multiples of 16 and `source` rows must be `stride` floats apart.
+/// Columns are processed in blocks of 64 (four `SIMD16` accumulators) then 16; terms are added in index
+/// order, so each output element always sees the same summation order. With `upperTriangularSource`
+/// (dense sources indexed 0, 1, 2, … whose row t is zero before column t) the terms that can only add
+/// zeros are skipped, which does not change the result.
 @inline(__always)
 func accumulateRow(
     coefficients: UnsafePointer<Float>, indices: UnsafePointer<Int32>, count: Int,
-    source: UnsafePointer<Float>, stride: Int, output: UnsafeMutablePointer<Float>
+    source: UnsafePointer<Float>, stride: Int, output: UnsafeMutablePointer<Float>,
+    firstColumn: Int = 0, upperTriangularSource: Bool = false
 ) {
     let out = UnsafeMutableRawPointer(output)
     let src = UnsafeRawPointer(source)
     let rowBytes = stride &* 4
-    var column = 0
+    var column = firstColumn
     while column &+ 64 <= stride {
+        let terms = upperTriangularSource ? min(count, column &+ 64) : count
         var a0 = SIMD16<Float>()
         var a1 = SIMD16<Float>()
         var a2 = SIMD16<Float>()
         var a3 = SIMD16<Float>()
         let base = src + column &* 4
         var t = 0
-        while t < count {
+        while t < terms {
             let w = SIMD16<Float>(repeating: coefficients[t])
             let p = base + Int(indices[t]) &* rowBytes
             a0 = a0 + w * p.loadUnaligned(as: SIMD16<Float>.self)
@@ -103,10 +108,11 @@ func accumulateRow(
         column &+= 64
     }
     while column < stride {
+        let terms = upperTriangularSource ? min(count, column &+ 16) : count
         var a0 = SIMD16<Float>()
         let base = src + column &* 4
         var t = 0
-        while t < count {
+        while t < terms {
             let w = SIMD16<Float>(repeating: coefficients[t])
             a0 = a0 + w * (base + Int(indices[t]) &* rowBytes).loadUnaligned(as: SIMD16<Float>.self)
             t &+= 1

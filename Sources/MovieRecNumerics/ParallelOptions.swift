@@ -29,8 +29,9 @@ public struct ParallelOptions: Sendable, Equatable {
     /// A single worker: everything runs on the calling thread.
     public static let serial = ParallelOptions(threadCount: 1)
 
-    /// Runs `body` once for each of `taskCount` tasks, spreading them over the workers
-    /// (task `t` goes to worker `t mod threadCount`). Tasks must write disjoint outputs.
+    /// Runs `body` once for each of `taskCount` tasks on at most `threadCount` workers. Workers claim the
+    /// next unstarted task when they finish one, so a worker slowed down by other processes does not hold
+    /// the others up. Tasks must write disjoint outputs (which task runs where never changes a result).
     func forEachTask(_ taskCount: Int, _ body: (Int) -> Void) {
         guard taskCount > 0 else { return }
         let workers = min(threadCount, taskCount)
@@ -38,12 +39,9 @@ public struct ParallelOptions: Sendable, Equatable {
             for task in 0..<taskCount { body(task) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var task = worker
-            while task < taskCount {
-                body(task)
-                task += workers
-            }
+        let queue = TaskQueue(count: taskCount)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let task = queue.claim() { body(task) }
         }
     }
 
@@ -53,6 +51,24 @@ public struct ParallelOptions: Sendable, Equatable {
         let chunks = min(count, threadCount == 1 ? 1 : threadCount * 8)
         forEachTask(chunks) { chunk in
             body((chunk * count / chunks)..<((chunk + 1) * count / chunks))
+        }
+    }
+}
+
+/// Hands out task numbers 0, 1, 2, … to concurrent workers, one at a time.
+private final class TaskQueue: @unchecked Sendable {
+    private let count: Int
+    private var next = 0
+    private let lock = DispatchQueue(label: "MovieRecNumerics.TaskQueue")
+
+    init(count: Int) { self.count = count }
+
+    /// The next unclaimed task, or `nil` when all have been handed out.
+    func claim() -> Int? {
+        lock.sync {
+            guard next < count else { return nil }
+            defer { next += 1 }
+            return next
         }
     }
 }

@@ -84,7 +84,7 @@ public struct TruncatedSVD: Sendable {
         }
         q = choleskyOrthonormalized(q, passes: 3, options: options)
         let bt = at.multiplied(by: q, options: options)                      // Bᵀ = AᵀQ, columns × l
-        let gram = bt.transposeMultipliedInDouble(by: bt, options: options)   // B·Bᵀ, l × l
+        let gram = bt.transposeMultipliedInDouble(by: bt, options: options, gramOfSelf: true)   // B·Bᵀ, l × l
         let eigen = symmetricEigen(gram, n: width)
 
         var singularValues = [Float](repeating: 0, count: rank)

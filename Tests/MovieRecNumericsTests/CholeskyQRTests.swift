@@ -51,4 +51,13 @@ struct CholeskyQRTests {
         #expect(inverse == [0.5, -0.25, 0, 0.5])
         #expect(upperCholeskyInverse([1, 2, 2, 1], n: 2, shift: 0) == nil)   // indefinite
     }
+
+    @Test("the triangular and symmetric shortcuts give exactly the general results", arguments: [5, 16, 17, 40, 74])
+    func shortcuts(width: Int) {
+        let y = Fixtures.randomDense(rows: 530, columns: width, seed: UInt64(width))
+        #expect(y.transposeMultipliedInDouble(by: y, gramOfSelf: true) == y.transposeMultipliedInDouble(by: y))
+        var upper = Fixtures.randomDense(rows: width, columns: width, seed: 3)
+        for i in 0..<width { for j in 0..<i { upper[i, j] = 0 } }
+        #expect(y.multiplied(by: upper, options: .serial, otherIsUpperTriangular: true) == y.multiplied(by: upper))
+    }
 }
