@@ -142,20 +142,58 @@ public struct CSRMatrix: Sendable, Equatable {
 
     /// The transpose `Aᵀ` in CSR form, built by an O(nnz + columns) counting pass; columns within each
     /// row of the result come out sorted because rows of `A` are visited in order.
-    public func transposed() -> CSRMatrix {
+    ///
+    /// With several workers the rows of `A` are cut into chunks: each chunk counts its entries per column,
+    /// the counts give every chunk its own write position inside each row of `Aᵀ`, and the chunks then
+    /// scatter in parallel. The result is identical to the serial pass.
+    public func transposed(options: ParallelOptions = .default) -> CSRMatrix {
+        guard nonzeroCount > 0 else {
+            return CSRMatrix(unchecked: columns, columns: rows, rowPointers: [Int](repeating: 0, count: columns + 1),
+                             columnIndices: [], values: [])
+        }
+        let chunkCount = options.threadCount == 1 || nonzeroCount < 1 << 14 ? 1 : min(rows, options.threadCount * 4)
+        let bounds = (0...chunkCount).map { $0 * rows / max(chunkCount, 1) }
+        // counts[k * columns + c]: entries of chunk k in column c; afterwards the chunk's first write position.
+        var positions = [Int](repeating: 0, count: chunkCount * columns)
+        positions.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedMutablePointer(base: buffer.baseAddress!)
+            options.forEachTask(chunkCount) { k in
+                let counts = shared.base + k * columns
+                for p in rowPointers[bounds[k]]..<rowPointers[bounds[k + 1]] { counts[Int(columnIndices[p])] += 1 }
+            }
+        }
         var pointers = [Int](repeating: 0, count: columns + 1)
-        for c in columnIndices { pointers[Int(c) + 1] += 1 }
-        for c in 0..<columns { pointers[c + 1] += pointers[c] }
-        var next = pointers
-        var newColumns = [Int32](repeating: 0, count: values.count)
-        var newValues = [Float](repeating: 0, count: values.count)
-        for r in 0..<rows {
-            for p in rowPointers[r]..<rowPointers[r + 1] {
-                let c = Int(columnIndices[p])
-                let q = next[c]
-                newColumns[q] = Int32(r)
-                newValues[q] = values[p]
-                next[c] = q + 1
+        var running = 0
+        for c in 0..<columns {
+            pointers[c] = running
+            for k in 0..<chunkCount {
+                let count = positions[k * columns + c]
+                positions[k * columns + c] = running
+                running += count
+            }
+        }
+        pointers[columns] = running
+        var newColumns = [Int32](repeating: 0, count: nonzeroCount)
+        var newValues = [Float](repeating: 0, count: nonzeroCount)
+        positions.withUnsafeMutableBufferPointer { buffer in
+            newColumns.withUnsafeMutableBufferPointer { outColumns in
+                newValues.withUnsafeMutableBufferPointer { outValues in
+                    let next = SharedMutablePointer(base: buffer.baseAddress!)
+                    let columnsOut = SharedMutablePointer(base: outColumns.baseAddress!)
+                    let valuesOut = SharedMutablePointer(base: outValues.baseAddress!)
+                    options.forEachTask(chunkCount) { k in
+                        let chunkNext = next.base + k * columns
+                        for r in bounds[k]..<bounds[k + 1] {
+                            for p in rowPointers[r]..<rowPointers[r + 1] {
+                                let c = Int(columnIndices[p])
+                                let q = chunkNext[c]
+                                columnsOut.base[q] = Int32(r)
+                                valuesOut.base[q] = values[p]
+                                chunkNext[c] = q + 1
+                            }
+                        }
+                    }
+                }
             }
         }
         return CSRMatrix(unchecked: columns, columns: rows, rowPointers: pointers,

@@ -69,7 +69,7 @@ public struct TruncatedSVD: Sendable {
         if smaller <= width {
             return truncate(denseSVD(a.toDense()), to: rank)
         }
-        let at = a.transposed()
+        let at = a.transposed(options: options)
         var generator = SeededGenerator(seed: seed)
         var omega = DenseMatrix(rows: a.columns, columns: width)
         for i in 0..<omega.values.count { omega.values[i] = Float(generator.nextGaussian()) }

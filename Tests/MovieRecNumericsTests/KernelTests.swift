@@ -43,6 +43,7 @@ struct KernelTests {
     func emptySparse() throws {
         let a = try CSRMatrix(rows: 3, columns: 2, rowIndices: [], columnIndices: [], values: [])
         #expect(a.multiplied(by: DenseMatrix(rows: 2, columns: 5, repeating: 1)) == DenseMatrix(rows: 3, columns: 5))
+        #expect(a.transposed().rowPointers == [0, 0, 0] && a.transposed().rows == 2)
     }
 
     @Test("results are bitwise identical with 1, 2 and 3 threads")
@@ -53,8 +54,12 @@ struct KernelTests {
         let tall2 = Fixtures.randomDense(rows: 1000, columns: 17, seed: 14)
         let small = Fixtures.randomDense(rows: 33, columns: 20, seed: 15)
         let one = ParallelOptions(threadCount: 1)
+        let large = try Fixtures.randomSparse(rows: 300, columns: 211, density: 0.3, seed: 16, emptyColumns: [5])
+        #expect(large.nonzeroCount > 1 << 14)   // enough entries for the parallel transpose
         for threads in [2, 3] {
             let many = ParallelOptions(threadCount: threads)
+            #expect(large.transposed(options: one) == large.transposed(options: many))
+            #expect(large.transposed(options: many).toDense() == large.toDense().transposed())
             #expect(a.multiplied(by: d, options: one).values == a.multiplied(by: d, options: many).values)
             #expect(tall.transposeMultiplied(by: tall2, options: one).values
                     == tall.transposeMultiplied(by: tall2, options: many).values)
