@@ -51,7 +51,8 @@ public struct TruncatedSVD: Sendable {
 
     /// Computes the rank-``rank`` truncated SVD of `a` (the transpose `Aᵀ` is built once internally).
     ///
-    /// - Throws: ``NumericsError`` when `rank < 1`, `rank > min(rows, columns)`, or `oversampling`/`powerIterations` are negative.
+    /// - Throws: ``NumericsError`` when `rank < 1`, `rank > min(rows, columns)`, `oversampling`/`powerIterations`
+    ///   are negative, or an entry of `a` is not finite.
     public func decompose(_ a: CSRMatrix) throws -> TruncatedSVDResult {
         let smaller = min(a.rows, a.columns)
         guard rank >= 1 && rank <= smaller else {
@@ -64,6 +65,10 @@ public struct TruncatedSVD: Sendable {
         guard powerIterations >= 0 else {
             throw NumericsError(.invalidParameter, field: "powerIterations", value: "\(powerIterations)",
                                 expected: "a count ≥ 0")
+        }
+        if let bad = a.values.firstIndex(where: { !$0.isFinite }) {
+            throw NumericsError(.invalidParameter, field: "values", position: bad, value: "\(a.values[bad])",
+                                expected: "finite matrix entries")
         }
         let width = rank + oversampling
         if smaller <= width {

@@ -89,6 +89,21 @@ struct TruncatedSVDTests {
         for (x, e) in zip(v1, [0.56, 0.59, 0.56, 0.09, 0.09] as [Float]) { #expect(abs(x - e) < 0.006) }
     }
 
+    @Test("a rank-deficient matrix with empty rows and columns: leading values exact, the rest ≈ 0")
+    func rankDeficient() throws {
+        // Rank 3 (before masking whole rows/columns), asked for rank 5 with l = 15 < min(rows, columns).
+        let full = try Self.lowRankPlusNoise(rows: 100, columns: 80, trueRank: 3, noise: 0, density: 1, seed: 4)
+        let a = full.mapValues { r, c, v in r % 10 == 0 || c == 7 ? 0 : v }
+        let reference = denseSVD(a.toDense())
+        let svd = try TruncatedSVD(rank: 5).decompose(a)
+        for j in 0..<3 {
+            #expect(abs(svd.singularValues[j] - reference.singularValues[j]) <= 1e-4 * reference.singularValues[j])
+        }
+        for j in 3..<5 { #expect(svd.singularValues[j] <= 1e-3 * reference.singularValues[0]) }
+        #expect(svd.u.values.allSatisfy { $0.isFinite } && svd.v.values.allSatisfy { $0.isFinite })
+        #expect(Fixtures.reconstructionError(a.toDense(), svd) <= 1e-4 * Double(reference.singularValues[0]))
+    }
+
     @Test("invalid ranks and parameters throw a clear error")
     func invalidParameters() throws {
         let a = try Fixtures.workedExampleSparse()
@@ -100,5 +115,7 @@ struct TruncatedSVDTests {
         #expect(throws: NumericsError.self) { try TruncatedSVD(rank: 0).decompose(a) }
         #expect(throws: NumericsError.self) { try TruncatedSVD(rank: 2, oversampling: -1).decompose(a) }
         #expect(throws: NumericsError.self) { try TruncatedSVD(rank: 2, powerIterations: -1).decompose(a) }
+        let withNaN = a.mapValues { r, c, v in r == 2 && c == 1 ? .nan : v }
+        #expect(throws: NumericsError.self) { try TruncatedSVD(rank: 2).decompose(withNaN) }
     }
 }
