@@ -239,15 +239,17 @@ public struct CSRMatrix: Sendable, Equatable {
                                   let po = out.baseAddress else { return }
                             let shared = SharedMutablePointer(base: po)
                             let panelSize = columns * 16
-                            for panel in 0..<panelCount {
+                            // One parallel region; tasks are claimed panel by panel, so the workers
+                            // share the cached rows of the same panel.
+                            let chunkCount = chunks.count - 1
+                            options.forEachTask(panelCount * chunkCount) { task in
+                                let (panel, chunk) = task.quotientAndRemainder(dividingBy: chunkCount)
                                 let source = UnsafeRawPointer(ps + panel * panelSize)
-                                options.forEachTask(chunks.count - 1) { chunk in
-                                    for r in chunks[chunk]..<chunks[chunk + 1] {
-                                        let start = ptrs[r]
-                                        accumulatePanelRow(coefficients: pv + start, indices: pi + start,
-                                                           count: ptrs[r + 1] &- start, panel: source,
-                                                           output: shared.base + r * stride + panel * 16)
-                                    }
+                                for r in chunks[chunk]..<chunks[chunk + 1] {
+                                    let start = ptrs[r]
+                                    accumulatePanelRow(coefficients: pv + start, indices: pi + start,
+                                                       count: ptrs[r + 1] &- start, panel: source,
+                                                       output: shared.base + r * stride + panel * 16)
                                 }
                             }
                         }
