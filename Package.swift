@@ -58,7 +58,7 @@ let package = Package(
             dependencies: ["MovieRecStore", "MovieRecModel", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "MovieRecEvaluationTests", dependencies: ["MovieRecEvaluation", "MovieRecModel"]),
-        .testTarget(name: "MovieRecSyntheticTests", dependencies: ["MovieRecSynthetic"]),
+        .testTarget(name: "MovieRecSyntheticTests", dependencies: ["MovieRecSynthetic", "MovieRecNumerics"]),
         .testTarget(name: "MovieRecCLITests", dependencies: ["movierec", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]

@@ -51,13 +51,21 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         Double(next() >> 11) * 0x1p-53
     }
 
-    /// A standard normal sample by the Box–Muller transform: `√(−2 ln u₁) · cos(2π u₂)`
-    /// with u₁ ∈ (0, 1] and u₂ ∈ [0, 1). Consumes two uniforms per call. Deterministic for a given
-    /// platform; `log` and `cos` come from the C math library, whose last bit may differ between platforms.
+    /// A standard normal sample by Marsaglia's polar method: u, v uniform in (−1, 1) with
+    /// 0 < s = u² + v² < 1, then u·√(−2 ln s / s). Built on `PortableMath.log` (IEEE +, −, ×, ÷, √ only), so the
+    /// stream is bit-identical on Linux and macOS.
     public mutating func nextGaussian() -> Double {
-        let u1 = 1.0 - nextUniform()
-        let u2 = nextUniform()
-        return (-2.0 * log(u1)).squareRoot() * cos(2.0 * Double.pi * u2)
+        while true {
+            let u = 2 * nextUniform() - 1
+            let v = 2 * nextUniform() - 1
+            let s = u * u + v * v
+            if s > 0 && s < 1 { return u * (-2 * PortableMath.log(s) / s).squareRoot() }
+        }
+    }
+
+    /// An exponential sample with the given mean: −mean · ln(1 − u), portable like `nextGaussian()`.
+    public mutating func nextExponential(mean: Double) -> Double {
+        -mean * PortableMath.log(1 - nextUniform())
     }
 
     @inline(__always)

@@ -1,3 +1,4 @@
+import MovieRecNumerics
 import Foundation
 
 /// The 19 MovieLens genres with their relative frequency in MovieLens catalogues (films per genre),
@@ -59,11 +60,11 @@ struct MovieCatalog {
         let d = tasteDimensions
         var embeddings = [Float](repeating: 0, count: MovieLensGenre.names.count * d)
         let embeddingScale = 1.0 / Double(d).squareRoot()
-        for k in embeddings.indices { embeddings[k] = Float(PortableMath.normal(using: &rng) * embeddingScale) }
+        for k in embeddings.indices { embeddings[k] = Float(rng.nextGaussian() * embeddingScale) }
 
         var drawnYears = [Int](repeating: 0, count: movies)
         for index in 0..<movies {
-            let back = PortableMath.exponential(mean: 17, using: &rng)
+            let back = rng.nextExponential(mean: 17)
             drawnYears[index] = back < 108 ? 2023 - Int(back) : 1916 + Int(rng.next() % 45)
         }
         drawnYears.sort()
@@ -89,14 +90,14 @@ struct MovieCatalog {
             }
             genres.append(chosen.isEmpty ? MovieLensGenre.none : chosen.map { MovieLensGenre.names[$0] }.joined(separator: "|"))
 
-            let z = PortableMath.normal(using: &rng)
+            let z = rng.nextGaussian()
             let raw = PortableMath.exp(sigma * z)
             weights.append(raw / (1 + raw / softCap))
-            biases.append(Float(0.35 * PortableMath.normal(using: &rng) + 0.12 * z))
+            biases.append(Float(0.35 * rng.nextGaussian() + 0.12 * z))
 
             var norm: Float = 0
             for k in 0..<d {
-                var value = Float(0.5 * PortableMath.normal(using: &rng) * embeddingScale)
+                var value = Float(0.5 * rng.nextGaussian() * embeddingScale)
                 for genre in chosen { value += embeddings[genre * d + k] }
                 tastes[index * d + k] = value
                 norm += value * value

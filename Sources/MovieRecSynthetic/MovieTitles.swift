@@ -1,3 +1,4 @@
+import MovieRecNumerics
 /// Word lists and patterns that make plausible film titles such as "The Silent Harbor",
 /// "Midnight in Verona", "Harbor, The" (MovieLens moves a leading article to the end) or
 /// "Love, Lies and Lemonade". All words are generic English words or place and first names.

@@ -1,3 +1,4 @@
+import MovieRecNumerics
 /// Draws a user's films without replacement, with probability proportional to popularity, from the films
 /// released by a given time (a prefix of the catalogue, which is sorted by release).
 ///

@@ -1,3 +1,4 @@
+import MovieRecNumerics
 import Dispatch
 import Foundation
 

@@ -1,3 +1,4 @@
+import MovieRecNumerics
 /// How many ratings each user makes: a floor like MovieLens' (20 ratings per user when the total allows)
 /// plus a heavy-tailed share of the rest.
 ///
@@ -10,7 +11,7 @@ enum UserActivity {
         let floor = min(20, movies, ratings / users)
         var rng = SeededGenerator(seed: streamSeed(seed, stream: 2, index: 0))
         var weights = [Double](repeating: 0, count: users)
-        for u in 0..<users { weights[u] = PortableMath.exp(1.4 * PortableMath.normal(using: &rng)) }
+        for u in 0..<users { weights[u] = PortableMath.exp(1.4 * rng.nextGaussian()) }
 
         var counts = [Int](repeating: floor, count: users)
         var remaining = ratings - floor * users

@@ -1,3 +1,4 @@
+import MovieRecNumerics
 /// One synthetic user's hidden traits and rating history times, all drawn from the user's own random stream
 /// (so any user can be generated alone, on any thread, with the same result).
 ///
@@ -14,7 +15,7 @@ struct UserProfile {
     /// Draws the traits; these are the first draws of the user's stream.
     init(catalog: MovieCatalog, using rng: inout SeededGenerator) {
         let d = tasteDimensions
-        bias = Float(0.4 * PortableMath.normal(using: &rng))
+        bias = Float(0.4 * rng.nextGaussian())
         let first = MovieLensGenre.draw(excluding: [], using: &rng)
         let second = MovieLensGenre.draw(excluding: [first], using: &rng)
         let disliked = MovieLensGenre.draw(excluding: [first, second], using: &rng)
@@ -23,7 +24,7 @@ struct UserProfile {
         for k in 0..<d {
             let e = catalog.genreEmbeddings
             taste[k] = 0.6 * (e[first * d + k] + e[second * d + k]) - 0.4 * e[disliked * d + k]
-                + Float(noiseScale * PortableMath.normal(using: &rng))
+                + Float(noiseScale * rng.nextGaussian())
         }
         self.taste = taste
         wholeStarsOnly = rng.nextUniform() < 0.1
@@ -36,7 +37,7 @@ struct UserProfile {
         catalog.tastes.withUnsafeBufferPointer { q in
             for k in 0..<d { dot += taste[k] * q[movie * d + k] }
         }
-        return bias + catalog.biases[movie] + 1.2 * dot + Float(0.55 * PortableMath.normal(using: &rng))
+        return bias + catalog.biases[movie] + 1.2 * dot + Float(0.55 * rng.nextGaussian())
     }
 
     /// Offsets in seconds of `n` ratings from the first one, strictly increasing: bursts of ratings
@@ -48,9 +49,9 @@ struct UserProfile {
         for k in 0..<n {
             if k > 0 {
                 if rng.nextUniform() < breakProbability {
-                    t += 3_600 + PortableMath.exponential(mean: 45 * 86_400, using: &rng)
+                    t += 3_600 + rng.nextExponential(mean: 45 * 86_400)
                 } else {
-                    t += 8 + PortableMath.exponential(mean: 50, using: &rng)
+                    t += 8 + rng.nextExponential(mean: 50)
                 }
             }
             offsets.append(t)

@@ -1,4 +1,5 @@
 import Foundation
+import MovieRecNumerics
 import Testing
 @testable import MovieRecSynthetic
 
@@ -132,7 +133,7 @@ struct PortableMathTests {
         let n = 200_000
         var sum = 0.0, squares = 0.0, beyondTwo = 0
         for _ in 0..<n {
-            let z = PortableMath.normal(using: &rng)
+            let z = rng.nextGaussian()
             sum += z
             squares += z * z
             if abs(z) > 2 { beyondTwo += 1 }

@@ -1,14 +1,14 @@
-/// `log`, `exp` and a normal deviate built only from IEEE-754 +, −, ×, ÷ and √, which every platform rounds
+/// `log` and `exp` built only from IEEE-754 +, −, ×, ÷ and √, which every platform rounds
 /// identically. The C library's `log`/`exp`/`cos` may differ in the last bit between Linux and macOS, and one bit
-/// is enough to move a timestamp or a rating across a rounding boundary; these keep generated files
-/// byte-identical everywhere.
-enum PortableMath {
+/// is enough to move a timestamp or a rating across a rounding boundary; these keep generated files and
+/// random projections byte-identical everywhere.
+public enum PortableMath {
     private static let ln2High = 0.693_147_180_369_123_816_49
     private static let ln2Low = 1.908_214_929_270_587_7e-10
 
     /// Natural logarithm of a positive finite `x`:
     /// x = m·2ᵉ with m in [√½, √2), ln x = e·ln 2 + 2·atanh(s), s = (m − 1)/(m + 1), atanh(s) = Σ s²ᵏ⁺¹/(2k + 1).
-    static func log(_ x: Double) -> Double {
+    public static func log(_ x: Double) -> Double {
         var exponent = Double(x.exponent)
         var m = x.significand
         if m > 1.414_213_562_373_095_1 {
@@ -34,27 +34,11 @@ enum PortableMath {
     }
 
     /// e^x for |x| < 700: x = k·ln 2 + r with |r| ≤ ln 2 / 2, e^x = 2ᵏ · Σ_{n ≤ 18} rⁿ/n!.
-    static func exp(_ x: Double) -> Double {
+    public static func exp(_ x: Double) -> Double {
         let k = (x / (ln2High + ln2Low)).rounded()
         let r = (x - k * ln2High) - k * ln2Low
         var sum = 1.0
         for n in stride(from: 18, through: 1, by: -1) { sum = 1 + sum * r / Double(n) }
         return Double(sign: .plus, exponent: Int(k), significand: sum)
-    }
-
-    /// A standard normal deviate by Marsaglia's polar method:
-    /// u, v uniform in (−1, 1) with 0 < s = u² + v² < 1, then u·√(−2 ln s / s).
-    static func normal(using rng: inout SeededGenerator) -> Double {
-        while true {
-            let u = 2 * rng.nextUniform() - 1
-            let v = 2 * rng.nextUniform() - 1
-            let s = u * u + v * v
-            if s > 0 && s < 1 { return u * (-2 * log(s) / s).squareRoot() }
-        }
-    }
-
-    /// An exponential deviate with the given mean: −mean · ln(1 − u).
-    static func exponential(mean: Double, using rng: inout SeededGenerator) -> Double {
-        -mean * log(1 - rng.nextUniform())
     }
 }
