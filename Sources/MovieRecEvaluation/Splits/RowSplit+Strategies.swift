@@ -1,3 +1,5 @@
+import MovieRecNumerics
+
 extension RowSplit {
     /// Random K-fold partition of `rowCount` rows.
     ///
@@ -11,7 +13,7 @@ extension RowSplit {
             throw EvaluationError.invalidParameter(
                 "fold count", folds, expected: "an integer between 2 and the number of rows (\(rowCount))")
         }
-        var generator = SplitRandomGenerator(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         var order = Array(0..<rowCount)
         generator.shuffle(&order)
         let base = rowCount / folds
@@ -48,7 +50,7 @@ extension RowSplit {
     ///   - indices: the row indices to split (for example a train set); all rows when `nil`.
     ///   - seed: the random seed.
     public static func perUserHoldout(of rows: [RatingRow], among indices: [Int]? = nil, seed: UInt64) -> RowSplit {
-        var generator = SplitRandomGenerator(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         var test: [Int] = []
         for userRows in rowsByUser(rows, among: indices) {
             let count = heldOutCount(ratingCount: userRows.count)
