@@ -43,7 +43,7 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     public var rawCosineShrinkage: Float = 10
 
     // MARK: Ranking
-    /// Rank of the "watch" SVD of the implicit matrix used for ranking.
+    /// Rank of the "watch" SVD of the implicit matrix used for ranking (capped at `min(users, films)`).
     public var watchRank: Int = 32
     /// β: columns of the implicit matrix are scaled by `popularity^−β` before its SVD.
     public var popularityExponent: Float = 0.25

@@ -102,7 +102,8 @@ public enum Model {
                                                 oversampling: parameters.oversampling,
                                                 powerIterations: parameters.powerIterations, seed: parameters.seed)
         progress(.watchFactors)
-        let watch = try WatchFactors.compute(ratings: ratings, rank: parameters.watchRank,
+        let watch = try WatchFactors.compute(ratings: ratings,
+                                             rank: min(parameters.watchRank, ratings.userCount, ratings.movieCount),
                                              popularityExponent: parameters.popularityExponent,
                                              oversampling: parameters.oversampling,
                                              powerIterations: parameters.powerIterations,
