@@ -94,7 +94,8 @@ extension TrainedModel {
                                     userVectors: DenseMatrix(rows: users, columns: k,
                                                              values: Array(latent[k..<(k + users * k)])),
                                     movieVectors: DenseMatrix(rows: movies, columns: k,
-                                                              values: Array(latent[(k + users * k)...])))
+                                                              values: Array(latent[(k + users * k)...])),
+                                    movieSimilarityExponent: header.parameters.movieSimilarityExponent)
         let watch = archive.watchFactors
         let watchFactors = WatchFactors(userVectors: DenseMatrix(rows: users, columns: kw,
                                                                  values: Array(watch[movies..<(movies + users * kw)])),

@@ -16,10 +16,11 @@ public struct Recommendation: Sendable, Equatable {
 ///
 /// Candidates are all films the user has not rated. They are ranked by
 ///
-///     score_i = y_u·V_w[i] + γ·(b_i + α_svd·p_u·q_i)
+///     score_i = y_u·V_w[i] + γ·(b_i + p_u·q_i)
 ///
 /// — the watch score of ``WatchFactors`` (how strongly the user's history points at the film) plus a
-/// small term of the predicted rating's film-dependent part (γ = ``ModelParameters/ratingScoreWeight``).
+/// small term of the film-dependent part of the baseline + SVD rating estimate
+/// (γ = ``ModelParameters/ratingScoreWeight``).
 /// A model tuned for rating error alone ranks poorly (it favours obscure films with few high ratings),
 /// hence the watch term. All scores come from one SIMD mat-vec with a precomputed
 /// `movies × (k_w + k + 1)` matrix, then a partial top-N selection; rating predictions and explanations

@@ -17,11 +17,11 @@ struct RecommenderTests {
         }
     }
 
-    @Test("scores are y_u·V_w[i] + γ·(b_i + α_svd·p_u·q_i), best first; predicted ratings match predict")
+    @Test("scores are y_u·V_w[i] + γ·(b_i + p_u·q_i), best first; predicted ratings match predict")
     func scoresMatchReference() throws {
         let model = try Model.train(data: syntheticData(), parameters: smallParameters())
         let (watch, factors) = (model.watchFactors, model.factors)
-        let gamma = model.parameters.ratingScoreWeight, alpha = model.parameters.svdWeight
+        let gamma = model.parameters.ratingScoreWeight
         for user in [4, 33] {
             let list = try Recommender(model: model).topN(user: user, count: 10, explain: true)
             let rated = Set(model.ratings.userRange(user).map { Int(model.ratings.byUser.columnIndices[$0]) })
@@ -30,7 +30,7 @@ struct RecommenderTests {
                 var w: Float = 0, s: Float = 0
                 for c in 0..<watch.rank { w += watch.userVectors[user, c] * watch.movieVectors[i, c] }
                 for c in 0..<factors.rank { s += factors.userVectors[user, c] * factors.movieVectors[i, c] }
-                reference.append((i, w + gamma * (model.baseline.movieBias[i] + alpha * s)))
+                reference.append((i, w + gamma * (model.baseline.movieBias[i] + s)))
             }
             reference.sort { $0.1 > $1.1 }
             #expect(list.count == 10)
