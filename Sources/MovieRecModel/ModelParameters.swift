@@ -46,11 +46,13 @@ public struct ModelParameters: Codable, Sendable, Equatable {
 
     // MARK: Ranking (see ``WatchFactors`` and ``Recommender``)
     /// k_w, rank of the "watch" SVD used for ranking (capped at `min(users, films)`).
-    public var watchRank: Int = 16
+    public var watchRank: Int = 40
     /// p: each watch-matrix entry is weighted by `rating^p` (0 = plain watched/not watched).
     public var watchRatingExponent: Float = 2
     /// α: rows of the watch matrix are scaled by `n_u^−α` (damps very active users).
     public var userActivityExponent: Float = 0.25
+    /// ρ: watch dimension c is weighted by `(σ_c/σ₁)^ρ` when scoring (0 = plain PureSVD).
+    public var watchSpectralExponent: Float = 0.5
     /// β: columns of the watch matrix are scaled by `n_i^−β` (damps blockbusters).
     public var popularityExponent: Float = 0
     /// γ: weight of the rating estimate's film-dependent part `b_i + p_u·q_i` in the ranking score.

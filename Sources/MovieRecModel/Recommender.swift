@@ -16,7 +16,7 @@ public struct Recommendation: Sendable, Equatable {
 ///
 /// Candidates are all films the user has not rated. They are ranked by
 ///
-///     score_i = y_u·V_w[i] + γ·(b_i + p_u·q_i)
+///     score_i = Σ_c y_uc·(σ_c/σ₁)^ρ·V_w[i, c] + γ·(b_i + p_u·q_i)
 ///
 /// — the watch score of ``WatchFactors`` (how strongly the user's history points at the film) plus a
 /// small term of the film-dependent part of the baseline + SVD rating estimate

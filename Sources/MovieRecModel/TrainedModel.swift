@@ -18,7 +18,7 @@ public struct TrainedModel: Sendable {
     public let ratingRange: ClosedRange<Float>
     /// Attention over latent cosines with d = k and τ from the parameters.
     public let scorer: AttentionScorer
-    /// Ranking matrix `[V_w | γ·V_k | γ·b_i]` (`movies × (k_w + k + 1)`): one mat-vec with
+    /// Ranking matrix `[V_w·diag((σ_c/σ₁)^ρ) | γ·V_k | γ·b_i]` (`movies × (k_w + k + 1)`): one mat-vec with
     /// `[y_u | p_u | 1]` gives every film's ranking score (see ``Recommender``).
     let rankingMatrix: DenseMatrix
 
@@ -37,8 +37,9 @@ public struct TrainedModel: Sendable {
         let width = kw + k + 1
         let gamma = parameters.ratingScoreWeight
         var matrix = DenseMatrix(rows: ratings.movieCount, columns: width)
+        let filter = watchFactors.spectralWeights(exponent: parameters.watchSpectralExponent)
         for i in 0..<ratings.movieCount {
-            for c in 0..<kw { matrix.values[i * width + c] = watchFactors.movieVectors.values[i * kw + c] }
+            for c in 0..<kw { matrix.values[i * width + c] = filter[c] * watchFactors.movieVectors.values[i * kw + c] }
             for c in 0..<k {
                 matrix.values[i * width + kw + c] = gamma * factors.movieVectors.values[i * k + c]
             }
@@ -138,6 +139,7 @@ extension ModelParameters {
         for (name, value) in [("svdWeight", svdWeight), ("userAttentionWeight", userAttentionWeight),
                               ("movieAttentionWeight", movieAttentionWeight), ("popularityExponent", popularityExponent),
                               ("userActivityExponent", userActivityExponent),
+                              ("watchSpectralExponent", watchSpectralExponent),
                               ("ratingScoreWeight", ratingScoreWeight)] {
             try require(value.isFinite, name, value, "a finite number")
         }

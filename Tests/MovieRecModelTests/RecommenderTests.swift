@@ -1,3 +1,4 @@
+import Foundation
 import MovieRecModel
 import MovieRecNumerics
 import Testing
@@ -17,7 +18,7 @@ struct RecommenderTests {
         }
     }
 
-    @Test("scores are y_u·V_w[i] + γ·(b_i + p_u·q_i), best first; predicted ratings match predict")
+    @Test("scores are Σ_c y_uc·(σ_c/σ₁)^ρ·V_w[i,c] + γ·(b_i + p_u·q_i), best first; predicted ratings match predict")
     func scoresMatchReference() throws {
         let model = try Model.train(data: syntheticData(), parameters: smallParameters())
         let (watch, factors) = (model.watchFactors, model.factors)
@@ -28,7 +29,11 @@ struct RecommenderTests {
             var reference: [(Int, Float)] = []
             for i in 0..<model.movieCount where !rated.contains(i) {
                 var w: Float = 0, s: Float = 0
-                for c in 0..<watch.rank { w += watch.userVectors[user, c] * watch.movieVectors[i, c] }
+                for c in 0..<watch.rank {
+                    let filter = Float(Foundation.pow(Double(watch.singularValues[c] / watch.singularValues[0]),
+                                                           Double(model.parameters.watchSpectralExponent)))
+                    w += watch.userVectors[user, c] * filter * watch.movieVectors[i, c]
+                }
                 for c in 0..<factors.rank { s += factors.userVectors[user, c] * factors.movieVectors[i, c] }
                 reference.append((i, w + gamma * (model.baseline.movieBias[i] + s)))
             }
