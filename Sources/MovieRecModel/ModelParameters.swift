@@ -55,8 +55,9 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     public var watchSpectralExponent: Float = 0.5
     /// β: columns of the watch matrix are scaled by `n_i^−β` (damps blockbusters).
     public var popularityExponent: Float = 0
-    /// γ: weight of the rating estimate's film-dependent part `b_i + p_u·q_i` in the ranking score.
-    public var ratingScoreWeight: Float = 0.3
+    /// γ: weight of the rating estimate's film-dependent part `b_i + p_u·q_i` in the ranking score
+    /// (0: rank by the watch score alone).
+    public var ratingScoreWeight: Float = 0
 
     /// The defaults.
     public init() {}

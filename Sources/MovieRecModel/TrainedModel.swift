@@ -18,8 +18,9 @@ public struct TrainedModel: Sendable {
     public let ratingRange: ClosedRange<Float>
     /// Attention over latent cosines with d = k and τ from the parameters.
     public let scorer: AttentionScorer
-    /// Ranking matrix `[V_w·diag((σ_c/σ₁)^ρ) | γ·V_k | γ·b_i]` (`movies × (k_w + k + 1)`): one mat-vec with
-    /// `[y_u | p_u | 1]` gives every film's ranking score (see ``Recommender``).
+    /// Ranking matrix `[V_w·diag((σ_c/σ₁)^ρ) | γ·V_k | γ·b_i]` (`movies × (k_w + k + 1)`; only the first
+    /// k_w columns when γ = 0): one mat-vec with `[y_u | p_u | 1]` gives every film's ranking score
+    /// (see ``Recommender``).
     let rankingMatrix: DenseMatrix
 
     /// Assembles a model from its trained parts.
@@ -33,9 +34,9 @@ public struct TrainedModel: Sendable {
         let values = ratings.byUser.values
         ratingRange = (values.min() ?? 0)...(values.max() ?? 0)
         scorer = AttentionScorer(dimension: factors.rank, temperature: parameters.temperature)
-        let (kw, k) = (watchFactors.rank, factors.rank)
-        let width = kw + k + 1
         let gamma = parameters.ratingScoreWeight
+        let (kw, k) = (watchFactors.rank, gamma == 0 ? 0 : factors.rank)
+        let width = kw + (gamma == 0 ? 0 : k + 1)
         var matrix = DenseMatrix(rows: ratings.movieCount, columns: width)
         let filter = watchFactors.spectralWeights(exponent: parameters.watchSpectralExponent)
         for i in 0..<ratings.movieCount {
@@ -43,7 +44,7 @@ public struct TrainedModel: Sendable {
             for c in 0..<k {
                 matrix.values[i * width + kw + c] = gamma * factors.movieVectors.values[i * k + c]
             }
-            matrix.values[i * width + kw + k] = gamma * baseline.movieBias[i]
+            if gamma != 0 { matrix.values[i * width + kw + k] = gamma * baseline.movieBias[i] }
         }
         rankingMatrix = matrix
     }

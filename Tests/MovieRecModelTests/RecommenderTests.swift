@@ -18,11 +18,13 @@ struct RecommenderTests {
         }
     }
 
-    @Test("scores are Σ_c y_uc·(σ_c/σ₁)^ρ·V_w[i,c] + γ·(b_i + p_u·q_i), best first; predicted ratings match predict")
-    func scoresMatchReference() throws {
-        let model = try Model.train(data: syntheticData(), parameters: smallParameters())
+    @Test("scores are Σ_c y_uc·(σ_c/σ₁)^ρ·V_w[i,c] + γ·(b_i + p_u·q_i), best first; predicted ratings match predict",
+          arguments: [0, 0.3] as [Float])
+    func scoresMatchReference(gamma: Float) throws {
+        var parameters = smallParameters()
+        parameters.ratingScoreWeight = gamma
+        let model = try Model.train(data: syntheticData(), parameters: parameters)
         let (watch, factors) = (model.watchFactors, model.factors)
-        let gamma = model.parameters.ratingScoreWeight
         for user in [4, 33] {
             let list = try Recommender(model: model).topN(user: user, count: 10, explain: true)
             let rated = Set(model.ratings.userRange(user).map { Int(model.ratings.byUser.columnIndices[$0]) })
