@@ -30,7 +30,7 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     public var temperature: Float = 2
     /// At most this many raters of a film are compared when picking its user neighbours (an even,
     /// deterministic stride over the film's raters beyond it), which bounds the cost for blockbusters.
-    public var raterScanLimit: Int = 4000
+    public var raterScanLimit: Int = 2000
     /// α_svd, weight of the SVD term `p_u·q_i`.
     public var svdWeight: Float = 0.25
     /// α_user, weight of the user-neighbour attention term.
