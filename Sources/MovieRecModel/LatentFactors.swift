@@ -116,9 +116,3 @@ extension DenseMatrix {
         }
     }
 }
-
-/// Cosine `a·b / (‖a‖‖b‖)` of two equally long vectors (0 when either is zero).
-public func cosine(_ a: [Float], _ b: [Float]) -> Float {
-    let denominator = (dot(a, a) * dot(b, b)).squareRoot()
-    return denominator > 0 ? dot(a, b) / denominator : 0
-}

@@ -1,5 +1,9 @@
-/// Every knob of the model, with defaults chosen on ml-latest-small (5-fold RMSE and the top-N holdout;
-/// see the module README section of the report). `Codable`, so a saved model records how it was trained.
+/// Every knob of the model, with its default. `Codable`, so a saved model records how it was trained.
+///
+/// The defaults were chosen on ml-latest-small: the rating knobs (rank, K, τ, the α blend — α fitted by
+/// least squares on fold 1 — and the film-similarity exponent) on the 5-fold split (`folds/`), mean
+/// RMSE 0.8377 against 0.8727 for the baseline alone; the ranking knobs (k_w, p, α_u, β, ρ, γ) on the
+/// per-user top-N holdout (`topn/`), nDCG@10 0.3145, P@10 0.2306, R@10 0.3164, MAP@10 0.1987.
 public struct ModelParameters: Codable, Sendable, Equatable {
     // MARK: Baseline
     /// `.bias` (regularised biases) or `.none` (plain SVD of raw ratings).
