@@ -41,6 +41,11 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     public var userAttentionWeight: Float = 0.38
     /// α_film, weight of the film-neighbour attention term.
     public var movieAttentionWeight: Float = 0.92
+    /// Fit the three α by least squares on a held-out validation slice of the training ratings instead
+    /// of using the values above (costs a second training run on the rest).
+    public var fitsBlend: Bool = false
+    /// Share of the ratings held out for ``fitsBlend``.
+    public var blendValidationShare: Float = 0.1
 
     // MARK: Raw co-rating cosine
     /// Minimum number of common films for a raw cosine; below it the raw cosine is reported as 0.
