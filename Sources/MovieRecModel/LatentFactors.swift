@@ -25,10 +25,10 @@ public struct LatentFactors: Sendable {
     public let movieVectors: DenseMatrix
     /// Rows of `U_k·S_k` scaled to unit length (zero rows stay zero): latent user cosines are dot products.
     let unitUserVectors: DenseMatrix
-    /// ``unitUserVectors`` padded for one-pass cosines against all users.
-    let paddedUnitUserVectors: PaddedRows
-    /// ``unitMovieVectors`` padded for one-pass cosines against all films.
-    let paddedUnitMovieVectors: PaddedRows
+    /// ``unitUserVectors`` in panels, for one-pass cosines against all users.
+    let unitUserPanels: RowPanels
+    /// ``unitMovieVectors`` in panels, for one-pass cosines against all films.
+    let unitMoviePanels: RowPanels
     /// Rows of `V_k·S_k^e` scaled to unit length (zero rows stay zero).
     let unitMovieVectors: DenseMatrix
 
@@ -47,8 +47,8 @@ public struct LatentFactors: Sendable {
         let weights = singularValues.map { Float(pow(Double($0), Double(movieSimilarityExponent))) }
         for r in 0..<scaled.rows { for c in 0..<k { scaled.values[r * k + c] *= weights[c] } }
         unitMovieVectors = scaled.rowsNormalized()
-        paddedUnitUserVectors = PaddedRows(unitUserVectors)
-        paddedUnitMovieVectors = PaddedRows(unitMovieVectors)
+        unitUserPanels = RowPanels(unitUserVectors)
+        unitMoviePanels = RowPanels(unitMovieVectors)
     }
 
     /// Computes the factors of `ratings − baseline` with a seeded randomized truncated SVD.

@@ -70,3 +70,116 @@ public struct Recommender: Sendable {
         }
     }
 }
+
+/// A film and its ranking score, as listed by ``Recommender/topNForUsers(_:count:options:)``.
+public struct RankedMovie: Sendable, Equatable {
+    /// The film index.
+    public let movie: Int
+    /// The ranking score (the same as ``Recommendation/score``).
+    public let score: Float
+}
+
+extension Recommender {
+    /// Users scored together in one task of the batched top-N: their query vectors stay in cache while
+    /// the ranking matrix streams past once per block.
+    static let batchBlockSize = 128
+
+    /// The top `count` films of every trained user in `users`, best first — the same films and scores as
+    /// ``topN(user:count:explain:)`` for each user, but without predicted ratings or explanations and
+    /// computed in one batched pass:
+    ///
+    /// blocks of users × the ranking matrix as a dense product, 4 users × 16 films per SIMD step (every
+    /// score summed in the same order as the one-user path, so scores are bit-identical), with a partial
+    /// top-N selection per user that only looks at a 16-film step when one of its scores beats the
+    /// user's current N-th best. Blocks are spread over `options.threadCount` workers; the result does
+    /// not depend on the thread count.
+    ///
+    /// - Throws: ``ModelError`` `.unknownUser` when `users` is not inside `0..<userCount`.
+    public func topNForUsers(_ users: Range<Int>, count: Int, options: ParallelOptions = .default) throws -> [[RankedMovie]] {
+        if let first = users.first { try model.checkUser(first, field: "users") }
+        if let last = users.last { try model.checkUser(last, field: "users") }
+        let panels = model.rankingMatrix
+        let width = panels.columns
+        let blockSize = Self.batchBlockSize
+        let blockCount = (users.count + blockSize - 1) / blockSize
+        var lists = [[RankedMovie]](repeating: [], count: users.count)
+        lists.withUnsafeMutableBufferPointer { output in
+            let slots = output.baseAddress!
+            options.forEachTask(blockCount) { block in
+                let first = users.lowerBound + block * blockSize
+                let members = first..<min(first + blockSize, users.upperBound)
+                var queries = [Float](repeating: 0, count: members.count * width)
+                for (j, u) in members.enumerated() {
+                    for (c, x) in rankingQuery(user: u).enumerated() { queries[j * width + c] = x }
+                }
+                let selected = queries.withUnsafeBufferPointer { selectTop(users: members, queries: $0.baseAddress!, count: count) }
+                for (j, list) in selected.enumerated() { (slots + block * blockSize + j).pointee = list }
+            }
+        }
+        return lists
+    }
+
+    /// ``topNForUsers(_:count:options:)`` for every trained user.
+    public func topNForAllUsers(count: Int, options: ParallelOptions = .default) -> [[RankedMovie]] {
+        // Every index in 0..<userCount is a valid user, so this cannot throw.
+        (try? topNForUsers(0..<model.userCount, count: count, options: options)) ?? []
+    }
+
+    /// `[y_u | p_u | 1]` (only `y_u` when γ = 0): the query whose products with the ranking matrix rows
+    /// are the ranking scores.
+    private func rankingQuery(user u: Int) -> [Float] {
+        let watch = Array(model.watchFactors.userVectors.row(u))
+        return model.parameters.ratingScoreWeight == 0 ? watch : watch + Array(model.factors.userVectors.row(u)) + [1]
+    }
+
+    /// The batched selection for the consecutive users `members`, whose queries are the rows of `queries`.
+    private func selectTop(users members: Range<Int>, queries: UnsafePointer<Float>, count: Int) -> [[RankedMovie]] {
+        let panels = model.rankingMatrix
+        let width = panels.columns
+        let byUser = model.ratings.byUser
+        var selections = members.map { _ in TopSelection(capacity: count) }
+        var thresholds = [Float?](repeating: nil, count: members.count)
+        for p in 0..<panels.panelCount {
+            var g = 0
+            while g < members.count {
+                let n = min(4, members.count - g)
+                let scores = panels.scorePanel(p, queries: QueryBlock(base: queries + g * width, stride: width, count: n))
+                for j in 0..<n {
+                    let lane: SIMD16<Float>
+                    switch j {
+                    case 0: lane = scores.0
+                    case 1: lane = scores.1
+                    case 2: lane = scores.2
+                    default: lane = scores.3
+                    }
+                    let k = g + j
+                    if let threshold = thresholds[k], !any(lane .> threshold) { continue }
+                    let u = members.lowerBound + k
+                    let rated = model.ratings.userRange(u)
+                    for l in 0..<16 {
+                        let movie = p * 16 + l
+                        guard movie < panels.rows else { break }
+                        if let threshold = thresholds[k], !(lane[l] > threshold) { continue }
+                        if byUser.columnIndices[rated].containsSorted(Int32(movie)) { continue }
+                        selections[k].offer(score: lane[l], index: movie)
+                        thresholds[k] = selections[k].threshold
+                    }
+                }
+                g += n
+            }
+        }
+        return selections.map { selection in selection.sorted().map { RankedMovie(movie: $0.index, score: $0.score) } }
+    }
+}
+
+extension ArraySlice where Element == Int32 {
+    /// True when `value` is in this ascending slice (binary search).
+    func containsSorted(_ value: Int32) -> Bool {
+        var (lo, hi) = (startIndex, endIndex)
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if self[mid] < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < endIndex && self[lo] == value
+    }
+}

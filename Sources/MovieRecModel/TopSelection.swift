@@ -56,6 +56,10 @@ struct TopSelection {
         }
     }
 
+    /// The score a candidate must beat once `capacity` entries are held (`nil` before: anything is kept).
+    /// Candidates offered in increasing index order can skip `offer` when their score is not above it.
+    var threshold: Float? { capacity > 0 && heap.count == capacity ? heap[0].score : nil }
+
     /// The kept entries, best first.
     func sorted() -> [Entry] {
         heap.sorted(by: Self.isBetter)

@@ -21,7 +21,7 @@ public struct TrainedModel: Sendable {
     /// Ranking matrix `[V_w·diag((σ_c/σ₁)^ρ) | γ·V_k | γ·b_i]` (`movies × (k_w + k + 1)`; only the first
     /// k_w columns when γ = 0): one mat-vec with `[y_u | p_u | 1]` gives every film's ranking score
     /// (see ``Recommender``).
-    let rankingMatrix: PaddedRows
+    let rankingMatrix: RowPanels
 
     /// Assembles a model from its trained parts.
     init(parameters: ModelParameters, ratings: RatingMatrix, baseline: Baseline, factors: LatentFactors,
@@ -46,7 +46,7 @@ public struct TrainedModel: Sendable {
             }
             if gamma != 0 { matrix.values[i * width + kw + k] = gamma * baseline.movieBias[i] }
         }
-        rankingMatrix = PaddedRows(matrix)
+        rankingMatrix = RowPanels(matrix)
     }
 
     /// Number of users.

@@ -32,7 +32,7 @@ public struct ParallelOptions: Sendable, Equatable {
     /// Runs `body` once for each of `taskCount` tasks on at most `threadCount` workers. Workers claim the
     /// next unstarted task when they finish one, so a worker slowed down by other processes does not hold
     /// the others up. Tasks must write disjoint outputs (which task runs where never changes a result).
-    func forEachTask(_ taskCount: Int, _ body: (Int) -> Void) {
+    public func forEachTask(_ taskCount: Int, _ body: (Int) -> Void) {
         guard taskCount > 0 else { return }
         let workers = min(threadCount, taskCount)
         if workers == 1 {

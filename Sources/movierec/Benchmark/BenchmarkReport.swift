@@ -1,0 +1,59 @@
+/// Everything one benchmark run measured; written as JSON by `movierec benchmark --out`.
+///
+/// Times are wall-clock seconds or milliseconds from a monotonic clock; `loadAverages` holds the
+/// one-minute load average of the machine when each step ended (other processes competing for the CPU
+/// make a step slower, so a figure measured under load should be rerun).
+struct BenchmarkReport: Codable {
+    /// Number of ratings in the generated set.
+    var ratings: Int
+    /// Number of users in the generated set.
+    var users: Int
+    /// Number of films in the generated set.
+    var movies: Int
+    /// Seed of the generator and of the sampled users.
+    var seed: UInt64
+    /// Rank k of the residual SVD used (64, or less for a tiny set).
+    var rank: Int
+    /// Rank k_w of the watch SVD used for ranking.
+    var watchRank: Int
+    /// Power iterations q of both randomized SVDs.
+    var powerIterations: Int
+    /// Oversampling p of both randomized SVDs.
+    var oversampling: Int
+    /// Worker threads of the numeric kernels.
+    var threads: Int
+    /// True when the cached database was reused instead of importing (`importSeconds` is then 0).
+    var reusedDatabase: Bool
+    /// Seconds to import the generated CSV into a fresh database.
+    var importSeconds: Double
+    /// Imported rows per second (0 when the database was reused).
+    var importRowsPerSecond: Double
+    /// Seconds to read every rating from SQLite into dense index arrays.
+    var loadSeconds: Double
+    /// Seconds of `Model.train`: sparse matrices, baseline, residual SVD, watch SVD.
+    var trainSeconds: Double
+    /// Seconds of each training stage, by stage name.
+    var trainStageSeconds: [String: Double]
+    /// Seconds of the rank-k residual SVD alone, run by itself on the residual matrix.
+    var svdSeconds: Double
+    /// ‖A − U S Vᵀ‖_F / ‖A‖_F of that SVD, from ‖A‖² − 2·Σ s_i·u_iᵀ(A v_i) + Σ s_i².
+    var svdRelativeResidual: Double
+    /// Number of users timed one call at a time for `recommend` and `similar`.
+    var sampledUsers: Int
+    /// Median latency of one top-10 `recommend` call with explanations, in milliseconds.
+    var recommendP50Ms: Double
+    /// 99th-percentile latency of one top-10 `recommend` call with explanations, in milliseconds.
+    var recommendP99Ms: Double
+    /// Median latency of one 10-most-similar-users call, in milliseconds.
+    var similarP50Ms: Double
+    /// 99th-percentile latency of one 10-most-similar-users call, in milliseconds.
+    var similarP99Ms: Double
+    /// Seconds to compute the top 10 of every user in batch.
+    var recommendAllSeconds: Double
+    /// `recommendAllSeconds` per user, in milliseconds.
+    var recommendAllMsPerUser: Double
+    /// Peak resident memory of the whole process, in bytes (from the operating system).
+    var peakRSSBytes: Int
+    /// One-minute load average when each step ended, by step name.
+    var loadAverages: [String: Double]
+}

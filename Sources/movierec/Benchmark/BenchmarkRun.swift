@@ -1,0 +1,182 @@
+import Foundation
+import MovieRecModel
+import MovieRecNumerics
+import MovieRecStore
+import MovieRecSynthetic
+
+/// One benchmark run: generate (or reuse) an ML-25M-shaped data set, then import, load, train, time the
+/// SVD alone, and time recommendations, all in this process.
+struct BenchmarkRun {
+    /// Number of ratings to generate.
+    var ratings: Int
+    /// Seed of the generator and of the sampled users.
+    var seed: UInt64
+    /// Directory holding the generated files and the database, one sub-directory per (size, seed).
+    var cacheDirectory: String
+    /// Reuse the cached database instead of importing again (imports when there is none).
+    var reuseDatabase: Bool
+    /// Stop after training (to measure load + train alone, e.g. under `/usr/bin/time -v`).
+    var stopAfterTraining: Bool
+    /// Users timed one call at a time for `recommend` and `similar`.
+    var sampledUsers = 2000
+    /// Called with a line of progress text as each step starts.
+    var log: (String) -> Void
+
+    /// Users of an ML-25M-shaped set of `ratings` ratings: 0.0065 per rating (162,500 at 25 M), at least 1,000.
+    static func userCount(ratings: Int) -> Int { max(1000, Int((0.0065 * Double(ratings)).rounded())) }
+
+    /// Films of an ML-25M-shaped set: 0.0025 per rating (62,500 at 25 M), at least 500 and at most
+    /// 100,000 (catalogues grow far slower than ratings; ML-32M has 87,585 films).
+    static func movieCount(ratings: Int) -> Int { min(100_000, max(500, Int((0.0025 * Double(ratings)).rounded()))) }
+
+    /// The model settings measured: the defaults with rank 64 (capped at the matrix size).
+    static func parameters(users: Int, movies: Int) -> ModelParameters {
+        var parameters = ModelParameters()
+        parameters.rank = min(64, users, movies)
+        parameters.watchRank = min(parameters.watchRank, users, movies)
+        return parameters
+    }
+
+    /// Runs every step and returns the report (with `stopAfterTraining`, the later figures are 0).
+    func run() throws -> BenchmarkReport {
+        let users = Self.userCount(ratings: ratings)
+        let movies = Self.movieCount(ratings: ratings)
+        let directory = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("ratings-\(ratings)-seed-\(seed)")
+        let ratingsFile = directory.appendingPathComponent("ratings.csv").path
+        let databasePath = directory.appendingPathComponent("benchmark.sqlite").path
+        var loads: [String: Double] = [:]
+
+        if !FileManager.default.fileExists(atPath: ratingsFile) {
+            log("Generating \(ratings) ratings by \(users) users of \(movies) films into \(directory.path)")
+            let configuration = SyntheticConfiguration(users: users, movies: movies, ratings: ratings, seed: seed)
+            let (_, seconds) = try Stopwatch.time { try generateSyntheticDataset(configuration, into: directory) }
+            log(String(format: "  generated in %.1f s", seconds))
+        }
+
+        var importSeconds = 0.0
+        var importRate = 0.0
+        let reused = reuseDatabase && FileManager.default.fileExists(atPath: databasePath)
+        if !reused {
+            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+            log("Importing \(ratingsFile)")
+            let options = ImportOptions(moviesFile: directory.appendingPathComponent("movies.csv").path)
+            let (summary, seconds) = try Stopwatch.time {
+                try RatingsImporter(databasePath: databasePath, options: options).run(ratingsFile: ratingsFile)
+            }
+            importSeconds = seconds
+            importRate = Double(summary.read) / seconds
+            loads["import"] = SystemProbe.loadAverage()
+        }
+
+        log("Loading the ratings from SQLite")
+        let (data, loadSeconds) = try Stopwatch.time { () throws -> RatingData in
+            let table = try RatingStore(path: databasePath, createIfMissing: false).loadRatings()
+            return RatingData(userCount: table.userIDs.count, movieCount: table.movieIDs.count,
+                              userIndex: table.userIndex, movieIndex: table.movieIndex, rating: table.rating)
+        }
+        loads["load"] = SystemProbe.loadAverage()
+
+        let parameters = Self.parameters(users: data.userCount, movies: data.movieCount)
+        log("Training (rank \(parameters.rank), watch rank \(parameters.watchRank))")
+        var stageSeconds: [String: Double] = [:]
+        var stage: (name: String, watch: Stopwatch)?
+        let (model, trainSeconds) = try Stopwatch.time {
+            let model = try Model.train(data: data, parameters: parameters) { next in
+                if let stage { stageSeconds[stage.name] = stage.watch.seconds }
+                stage = (next.rawValue, Stopwatch())
+            }
+            if let stage { stageSeconds[stage.name] = stage.watch.seconds }
+            return model
+        }
+        loads["train"] = SystemProbe.loadAverage()
+
+        var report = BenchmarkReport(
+            ratings: data.count, users: data.userCount, movies: data.movieCount, seed: seed, rank: parameters.rank,
+            watchRank: model.watchFactors.rank, powerIterations: parameters.powerIterations,
+            oversampling: parameters.oversampling, threads: ParallelOptions.default.threadCount, reusedDatabase: reused,
+            importSeconds: importSeconds, importRowsPerSecond: importRate, loadSeconds: loadSeconds,
+            trainSeconds: trainSeconds, trainStageSeconds: stageSeconds, svdSeconds: 0, svdRelativeResidual: 0,
+            sampledUsers: 0, recommendP50Ms: 0, recommendP99Ms: 0, similarP50Ms: 0, similarP99Ms: 0,
+            recommendAllSeconds: 0, recommendAllMsPerUser: 0, peakRSSBytes: 0, loadAverages: loads)
+        if stopAfterTraining {
+            report.peakRSSBytes = SystemProbe.peakResidentBytes()
+            return report
+        }
+
+        log("Timing the residual SVD alone")
+        try measureSVD(model: model, parameters: parameters, into: &report)
+
+        log("Timing recommend and similar for \(sampledUsers) users")
+        try measureQueries(model: model, into: &report)
+
+        log("Top 10 for every user")
+        let recommender = Recommender(model: model)
+        let (all, allSeconds) = Stopwatch.time { recommender.topNForAllUsers(count: 10) }
+        precondition(all.count == model.userCount)
+        report.recommendAllSeconds = allSeconds
+        report.recommendAllMsPerUser = allSeconds * 1000 / Double(model.userCount)
+        report.loadAverages["recommendAll"] = SystemProbe.loadAverage()
+        report.peakRSSBytes = SystemProbe.peakResidentBytes()
+        return report
+    }
+
+    /// Times the rank-k truncated SVD of the training residuals `A = R − baseline` by itself, and its
+    /// relative residual ‖A − U S Vᵀ‖_F / ‖A‖_F computed without forming `U S Vᵀ` as
+    /// `√(‖A‖² − 2·Σ s_i·u_iᵀ(A v_i) + Σ s_i²) / ‖A‖`.
+    private func measureSVD(model: TrainedModel, parameters: ModelParameters, into report: inout BenchmarkReport) throws {
+        let baseline = model.baseline
+        let residuals = model.ratings.byUser.mapValues { u, i, r in r - baseline.estimate(user: u, movie: i) }
+        let svd = TruncatedSVD(rank: parameters.rank, oversampling: parameters.oversampling,
+                               powerIterations: parameters.powerIterations, seed: parameters.seed)
+        let (result, seconds) = try Stopwatch.time { try svd.decompose(residuals) }
+        report.svdSeconds = seconds
+        report.loadAverages["svd"] = SystemProbe.loadAverage()
+
+        let av = residuals.multiplied(by: result.v)          // columns A v_i
+        let k = result.singularValues.count
+        var normSquared = 0.0
+        for x in residuals.values { normSquared += Double(x) * Double(x) }
+        var cross = 0.0
+        var spectrum = 0.0
+        for i in 0..<k {
+            let s = Double(result.singularValues[i])
+            var projection = 0.0
+            for r in 0..<av.rows { projection += Double(result.u.values[r * k + i]) * Double(av.values[r * k + i]) }
+            cross += s * projection
+            spectrum += s * s
+        }
+        report.svdRelativeResidual = normSquared > 0 ? (max(normSquared - 2 * cross + spectrum, 0) / normSquared).squareRoot() : 0
+    }
+
+    /// Times `recommend` (top 10 with explanations) and `similar` (10 users) one call at a time for
+    /// `sampledUsers` users drawn with the seed, after one warm-up call each.
+    private func measureQueries(model: TrainedModel, into report: inout BenchmarkReport) throws {
+        var generator = SeededGenerator(seed: seed)
+        let users = (0..<sampledUsers).map { _ in Int(generator.next() % UInt64(model.userCount)) }
+        let recommender = Recommender(model: model)
+        _ = try recommender.topN(user: users[0], count: 10, explain: true)
+        var recommendMs: [Double] = []
+        for user in users {
+            let watch = Stopwatch()
+            let list = try recommender.topN(user: user, count: 10, explain: true)
+            recommendMs.append(watch.milliseconds)
+            precondition(!list.isEmpty || model.ratings.userRange(user).count == model.movieCount)
+        }
+        report.loadAverages["recommend"] = SystemProbe.loadAverage()
+        _ = try model.mostSimilarUsers(to: users[0], count: 10)
+        var similarMs: [Double] = []
+        for user in users {
+            let watch = Stopwatch()
+            let list = try model.mostSimilarUsers(to: user, count: 10)
+            similarMs.append(watch.milliseconds)
+            precondition(list.count == min(10, model.userCount - 1))
+        }
+        report.loadAverages["similar"] = SystemProbe.loadAverage()
+        let (recommend, similar) = (Percentiles(recommendMs), Percentiles(similarMs))
+        report.sampledUsers = users.count
+        report.recommendP50Ms = recommend.value(50)
+        report.recommendP99Ms = recommend.value(99)
+        report.similarP50Ms = similar.value(50)
+        report.similarP99Ms = similar.value(99)
+    }
+}

@@ -1,0 +1,49 @@
+import MovieRecModel
+import MovieRecNumerics
+import Testing
+
+@Suite("Batched top-N for many users")
+struct BatchTopNTests {
+    /// Users 0..<97 (not a multiple of the 4-user step nor of the 128-user block), 61 films (not a
+    /// multiple of the 16-film step), γ 0 and 0.3 (query widths 8 and 8 + 8 + 1 with smallParameters).
+    @Test("equals the one-user top-N (films and bit-identical scores) with 1 and 2 threads",
+          arguments: [0, 0.3] as [Float])
+    func matchesOneUserPath(gamma: Float) throws {
+        var parameters = smallParameters()
+        parameters.ratingScoreWeight = gamma
+        let data = syntheticData(users: 97, movies: 61, density: 0.3, seed: 5)
+        let model = try Model.train(data: data, parameters: parameters)
+        let recommender = Recommender(model: model)
+        for threads in [1, 2] {
+            let lists = try recommender.topNForUsers(0..<97, count: 7, options: ParallelOptions(threadCount: threads))
+            #expect(lists.count == 97)
+            for user in 0..<97 {
+                let single = try recommender.topN(user: user, count: 7)
+                #expect(lists[user].map(\.movie) == single.map(\.movie), "user \(user), \(threads) threads")
+                #expect(lists[user].map(\.score) == single.map(\.score), "user \(user), \(threads) threads")
+            }
+        }
+    }
+
+    @Test("a sub-range lists those users; asking for every film lists exactly each user's unrated films")
+    func subRangeAndEveryFilm() throws {
+        let data = syntheticData(users: 40, movies: 30, density: 0.4, seed: 9)
+        let model = try Model.train(data: data, parameters: smallParameters())
+        let recommender = Recommender(model: model)
+        let lists = try recommender.topNForUsers(10..<25, count: 30)
+        #expect(lists.count == 15)
+        for (offset, list) in lists.enumerated() {
+            let user = 10 + offset
+            let rated = Set(model.ratings.userRange(user).map { Int(model.ratings.byUser.columnIndices[$0]) })
+            #expect(Set(list.map(\.movie)) == Set(0..<30).subtracting(rated))
+            #expect(zip(list, list.dropFirst()).allSatisfy { $0.score > $1.score || ($0.score == $1.score && $0.movie < $1.movie) })
+        }
+        #expect(recommender.topNForAllUsers(count: 3).count == 40)
+    }
+
+    @Test("users outside the model are rejected")
+    func rejectsUnknownUsers() throws {
+        let model = try Model.train(data: syntheticData(), parameters: smallParameters())
+        #expect(throws: ModelError.self) { try Recommender(model: model).topNForUsers(0..<(model.userCount + 1), count: 5) }
+    }
+}
