@@ -1,3 +1,5 @@
+import MovieRecNumerics
+
 /// The baseline estimate `r̂ᵤᵢ = μ + b_u + b_i`: a global mean plus a user and a film offset.
 public struct Baseline: Sendable, Equatable {
     /// μ, the mean of all training ratings (0 with ``BaselineMode/none``).
@@ -70,29 +72,55 @@ public struct BaselineEstimator: Sendable, Equatable {
     }
 
     /// Fits the baseline of `ratings` (with `.none` returns μ = 0 and zero biases).
-    public func fit(_ ratings: RatingMatrix, mode: BaselineMode = .bias) -> Baseline {
+    ///
+    /// Within a half-sweep every film (then every user) is independent, so the films (users) are split
+    /// over `options.threadCount` workers; each bias is summed in stored order by one worker, so the
+    /// result does not depend on the thread count.
+    public func fit(_ ratings: RatingMatrix, mode: BaselineMode = .bias, options: ParallelOptions = .default) -> Baseline {
         var userBias = [Float](repeating: 0, count: ratings.userCount)
         var movieBias = [Float](repeating: 0, count: ratings.movieCount)
         guard mode == .bias else { return Baseline(globalMean: 0, userBias: userBias, movieBias: movieBias) }
         var total = 0.0
         for r in ratings.byUser.values { total += Double(r) }
         let mu = Float(total / Double(max(ratings.byUser.nonzeroCount, 1)))
-        let byUser = ratings.byUser
-        let byMovie = ratings.byMovie
         for _ in 0..<sweeps {
-            for i in 0..<ratings.movieCount {
-                let range = ratings.movieRange(i)
-                var sum: Float = 0
-                for p in range { sum += byMovie.values[p] - mu - userBias[Int(byMovie.columnIndices[p])] }
-                movieBias[i] = sum / (movieRegularization + Float(range.count))
-            }
-            for u in 0..<ratings.userCount {
-                let range = ratings.userRange(u)
-                var sum: Float = 0
-                for p in range { sum += byUser.values[p] - mu - movieBias[Int(byUser.columnIndices[p])] }
-                userBias[u] = sum / (userRegularization + Float(range.count))
-            }
+            Self.update(&movieBias, rows: ratings.byMovie, other: userBias, mu: mu, lambda: movieRegularization,
+                        options: options)
+            Self.update(&userBias, rows: ratings.byUser, other: movieBias, mu: mu, lambda: userRegularization,
+                        options: options)
         }
         return Baseline(globalMean: mu, userBias: userBias, movieBias: movieBias)
     }
+
+    /// One half-sweep: `bias[r] = Σ_{(r,c) stored} (x_rc − μ − other[c]) / (λ + n_r)` for every row r.
+    private static func update(_ bias: inout [Float], rows matrix: CSRMatrix, other: [Float], mu: Float, lambda: Float,
+                               options: ParallelOptions) {
+        bias.withUnsafeMutableBufferPointer { out in
+            matrix.values.withUnsafeBufferPointer { values in
+                matrix.columnIndices.withUnsafeBufferPointer { columns in
+                    matrix.rowPointers.withUnsafeBufferPointer { pointers in
+                        other.withUnsafeBufferPointer { other in
+                            let target = SendablePointer(out.baseAddress!)
+                            options.forEachRange(matrix.rows) { range in
+                                for r in range {
+                                    var sum: Float = 0
+                                    for p in pointers[r]..<pointers[r + 1] { sum += values[p] - mu - other[Int(columns[p])] }
+                                    target.base[r] = sum / (lambda + Float(pointers[r + 1] - pointers[r]))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A mutable pointer handed to parallel workers that write disjoint elements.
+struct SendablePointer<Element>: @unchecked Sendable {
+    /// The first element.
+    let base: UnsafeMutablePointer<Element>
+
+    /// Wraps `base`.
+    init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
 }

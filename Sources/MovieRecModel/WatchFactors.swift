@@ -50,10 +50,14 @@ public struct WatchFactors: Sendable {
             let n = ratings.movieRange(i).count
             if n > 0 { scale[i] = Float(pow(Double(n), -Double(parameters.popularityExponent))) }
         }
+        let damping = (0..<ratings.userCount).map { activityFactor(ratings.userRange($0).count, parameters: parameters) }
         let implicit = ratings.byUser.mapValues { u, i, r in
-            entry(rating: r, columnScale: scale[i], activity: ratings.userRange(u).count, parameters: parameters)
+            entry(rating: r, columnScale: scale[i], activityFactor: damping[u], parameters: parameters)
         }
-        let svd = try decompose(implicit, rank: rank, oversampling: parameters.oversampling,
+        let transposed = ratings.byMovie.mapValues { i, u, r in
+            entry(rating: r, columnScale: scale[i], activityFactor: damping[u], parameters: parameters)
+        }
+        let svd = try decompose(implicit, transpose: transposed, rank: rank, oversampling: parameters.oversampling,
                                 powerIterations: parameters.powerIterations, seed: parameters.seed &+ 1)
         return WatchFactors(userVectors: implicit.multiplied(by: svd.v), movieVectors: svd.v,
                             singularValues: svd.singularValues, columnScale: scale)
@@ -61,8 +65,19 @@ public struct WatchFactors: Sendable {
 
     /// `Y[u, i] = n_u^−α · s_i · r^p`.
     static func entry(rating: Float, columnScale: Float, activity: Int, parameters: ModelParameters) -> Float {
+        entry(rating: rating, columnScale: columnScale, activityFactor: activityFactor(activity, parameters: parameters),
+              parameters: parameters)
+    }
+
+    /// `n_u^−α`, the damping of a user with `activity` ratings.
+    static func activityFactor(_ activity: Int, parameters: ModelParameters) -> Double {
+        pow(Double(activity), -Double(parameters.userActivityExponent))
+    }
+
+    /// `Y[u, i]` with the user's damping `n_u^−α` already computed.
+    static func entry(rating: Float, columnScale: Float, activityFactor: Double, parameters: ModelParameters) -> Float {
         let weight = parameters.watchRatingExponent == 0 ? 1 : pow(Double(rating), Double(parameters.watchRatingExponent))
-        return Float(pow(Double(activity), -Double(parameters.userActivityExponent)) * weight) * columnScale
+        return Float(activityFactor * weight) * columnScale
     }
 
     /// Number of watch dimensions k_w.

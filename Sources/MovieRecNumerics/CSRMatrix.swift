@@ -63,7 +63,10 @@ public struct CSRMatrix: Sendable, Equatable {
 
     /// Creates a matrix from (row, column, value) triplets given in any order.
     ///
-    /// Triplets are counting-sorted by row (O(nnz + rows)), then sorted by column within each row.
+    /// Triplets already in CSR order (rows nondecreasing, columns strictly increasing within a row — what
+    /// a store reading `ORDER BY user, movie` yields) are used as they are: one checking pass counts the
+    /// rows and the column and value arrays are shared, not copied. Otherwise triplets are counting-sorted
+    /// by row (O(nnz + rows)), then sorted by column within each row.
     /// - Throws: ``NumericsError`` when the three arrays differ in length, an index is out of range,
     ///   or the same (row, column) pair occurs twice.
     public init(rows: Int, columns: Int, rowIndices: [Int32], columnIndices: [Int32], values: [Float]) throws {
@@ -75,6 +78,12 @@ public struct CSRMatrix: Sendable, Equatable {
         guard columnIndices.count == values.count else {
             throw NumericsError(.shapeMismatch, field: "columnIndices.count", value: "\(columnIndices.count)",
                                 expected: "values.count = \(values.count)")
+        }
+        if let pointers = Self.rowPointersIfOrdered(rows: rows, columns: columns, rowIndices: rowIndices,
+                                                    columnIndices: columnIndices) {
+            self.init(unchecked: rows, columns: columns, rowPointers: pointers, columnIndices: columnIndices,
+                      values: values)
+            return
         }
         var pointers = [Int](repeating: 0, count: rows + 1)
         for (t, r) in rowIndices.enumerated() {
@@ -116,6 +125,32 @@ public struct CSRMatrix: Sendable, Equatable {
         }
         self.init(unchecked: rows, columns: columns, rowPointers: pointers,
                   columnIndices: sortedColumns, values: sortedValues)
+    }
+
+    /// The row pointers of triplets already in CSR order with every index in range, else `nil`.
+    private static func rowPointersIfOrdered(rows: Int, columns: Int, rowIndices: [Int32],
+                                             columnIndices: [Int32]) -> [Int]? {
+        var pointers = [Int](repeating: 0, count: rows + 1)
+        let ordered = rowIndices.withUnsafeBufferPointer { rowBuffer in
+            columnIndices.withUnsafeBufferPointer { columnBuffer -> Bool in
+                var (previousRow, previousColumn): (Int32, Int32) = (0, -1)
+                for t in 0..<rowBuffer.count {
+                    let (r, c) = (rowBuffer[t], columnBuffer[t])
+                    guard Int(r) < rows, c >= 0, Int(c) < columns else { return false }
+                    if r == previousRow {
+                        guard c > previousColumn else { return false }
+                    } else {
+                        guard r > previousRow else { return false }
+                        for skipped in Int(previousRow) + 1...Int(r) { pointers[skipped] = t }
+                        previousRow = r
+                    }
+                    previousColumn = c
+                }
+                if !rowBuffer.isEmpty { for skipped in Int(previousRow) + 1...rows { pointers[skipped] = rowBuffer.count } }
+                return true
+            }
+        }
+        return ordered ? pointers : nil
     }
 
     /// Stores already-valid CSR arrays.
@@ -201,11 +236,22 @@ public struct CSRMatrix: Sendable, Equatable {
     }
 
     /// A matrix with the same sparsity pattern and values `f(row, column, value)`.
-    public func mapValues(_ f: (_ row: Int, _ column: Int, _ value: Float) -> Float) -> CSRMatrix {
-        var newValues = values
-        for r in 0..<rows {
-            for p in rowPointers[r]..<rowPointers[r + 1] {
-                newValues[p] = f(r, Int(columnIndices[p]), values[p])
+    ///
+    /// Rows are split over `options.threadCount` workers (`f` is called concurrently and must only read
+    /// shared state); every value is computed once, so the result does not depend on the thread count.
+    public func mapValues(options: ParallelOptions = .default,
+                          _ f: (_ row: Int, _ column: Int, _ value: Float) -> Float) -> CSRMatrix {
+        var newValues = [Float](repeating: 0, count: values.count)
+        newValues.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let out = SharedMutablePointer(base: base)
+            let serial = nonzeroCount < 1 << 14 ? ParallelOptions.serial : options
+            serial.forEachRange(rows) { range in
+                for r in range {
+                    for p in rowPointers[r]..<rowPointers[r + 1] {
+                        out.base[p] = f(r, Int(columnIndices[p]), values[p])
+                    }
+                }
             }
         }
         return CSRMatrix(unchecked: rows, columns: columns, rowPointers: rowPointers,

@@ -54,11 +54,19 @@ public struct TruncatedSVD: Sendable {
         self.options = options
     }
 
-    /// Computes the rank-``rank`` truncated SVD of `a` (the transpose `Aᵀ` is built once internally).
+    /// Computes the rank-``rank`` truncated SVD of `a`.
     ///
+    /// - Parameter transpose: `Aᵀ` when the caller already has it (e.g. a by-film copy of a by-user
+    ///   matrix), which saves building it; `nil` builds it once internally. It must equal `a.transposed()`.
     /// - Throws: ``NumericsError`` when `rank < 1`, `rank > min(rows, columns)`, `oversampling`/`powerIterations`
-    ///   are negative, or an entry of `a` is not finite.
-    public func decompose(_ a: CSRMatrix) throws -> TruncatedSVDResult {
+    ///   are negative, an entry of `a` is not finite, or `transpose` does not have the transposed shape.
+    public func decompose(_ a: CSRMatrix, transpose: CSRMatrix? = nil) throws -> TruncatedSVDResult {
+        if let transpose, transpose.rows != a.columns || transpose.columns != a.rows
+            || transpose.nonzeroCount != a.nonzeroCount {
+            throw NumericsError(.shapeMismatch, field: "transpose",
+                                value: "\(transpose.rows)×\(transpose.columns) with \(transpose.nonzeroCount) entries",
+                                expected: "\(a.columns)×\(a.rows) with \(a.nonzeroCount) entries (the transpose of A)")
+        }
         let smaller = min(a.rows, a.columns)
         guard rank >= 1 && rank <= smaller else {
             throw NumericsError(.invalidParameter, field: "rank", value: "\(rank)",
@@ -79,7 +87,7 @@ public struct TruncatedSVD: Sendable {
         if smaller <= width {
             return truncate(denseSVD(a.toDense()), to: rank)
         }
-        let at = a.transposed(options: options)
+        let at = transpose ?? a.transposed(options: options)
         var generator = SeededGenerator(seed: seed)
         var omega = DenseMatrix(rows: a.columns, columns: width)
         for i in 0..<omega.values.count { omega.values[i] = Float(generator.nextGaussian()) }

