@@ -1,0 +1,61 @@
+/// Every knob of the model, with defaults chosen on ml-latest-small (5-fold RMSE and the top-N holdout;
+/// see the module README section of the report). `Codable`, so a saved model records how it was trained.
+public struct ModelParameters: Codable, Sendable, Equatable {
+    // MARK: Baseline
+    /// `.bias` (regularised biases) or `.none` (plain SVD of raw ratings).
+    public var baselineMode: BaselineMode = .bias
+    /// λ_i of ``BaselineEstimator`` (Surprise default 10).
+    public var movieRegularization: Float = 10
+    /// λ_u of ``BaselineEstimator`` (Surprise default 15).
+    public var userRegularization: Float = 15
+    /// Alternating sweeps of ``BaselineEstimator`` (Surprise default 10).
+    public var baselineSweeps: Int = 10
+
+    // MARK: Latent factors
+    /// Rank k of the residual SVD.
+    public var rank: Int = 100
+    /// Oversampling p of the randomized SVD.
+    public var oversampling: Int = 10
+    /// Power iterations q of the randomized SVD.
+    public var powerIterations: Int = 4
+    /// e: film cosines are taken between rows of `V_k·S_k^e` (see ``LatentFactors``).
+    public var movieSimilarityExponent: Float = 1.5
+    /// Seed of every random choice (the SVD test matrices); same seed → identical model.
+    public var seed: UInt64 = 42
+
+    // MARK: Attention
+    /// K, the number of user neighbours and of film neighbours attended to.
+    public var neighbours: Int = 40
+    /// τ, the attention temperature: logits are `√d·cos/τ`.
+    public var temperature: Float = 2
+    /// At most this many raters of a film are compared when picking its user neighbours (an even,
+    /// deterministic stride over the film's raters beyond it), which bounds the cost for blockbusters.
+    public var raterScanLimit: Int = 4000
+    /// α_svd, weight of the SVD term `p_u·q_i`.
+    public var svdWeight: Float = 0.25
+    /// α_user, weight of the user-neighbour attention term.
+    public var userAttentionWeight: Float = 0.38
+    /// α_film, weight of the film-neighbour attention term.
+    public var movieAttentionWeight: Float = 0.92
+
+    // MARK: Raw co-rating cosine
+    /// Minimum number of common films for a raw cosine; below it the raw cosine is reported as 0.
+    public var rawCosineMinimumSupport: Int = 2
+    /// λ_s: the raw cosine over n common films is multiplied by `n / (n + λ_s)`.
+    public var rawCosineShrinkage: Float = 10
+
+    // MARK: Ranking (see ``WatchFactors`` and ``Recommender``)
+    /// k_w, rank of the "watch" SVD used for ranking (capped at `min(users, films)`).
+    public var watchRank: Int = 16
+    /// p: each watch-matrix entry is weighted by `rating^p` (0 = plain watched/not watched).
+    public var watchRatingExponent: Float = 2
+    /// α: rows of the watch matrix are scaled by `n_u^−α` (damps very active users).
+    public var userActivityExponent: Float = 0.25
+    /// β: columns of the watch matrix are scaled by `n_i^−β` (damps blockbusters).
+    public var popularityExponent: Float = 0
+    /// γ: weight of the rating estimate's film-dependent part `b_i + p_u·q_i` in the ranking score.
+    public var ratingScoreWeight: Float = 0.3
+
+    /// The defaults.
+    public init() {}
+}
