@@ -103,6 +103,13 @@ struct EvaluateCLITests {
         let again = try BinaryRunner.run(["evaluate", "--folds", "3", "--seed", "5", "--db", "s.sqlite", "--json",
                                           "--param", "rank=2", "--relevance", "1"], in: dir.url)
         #expect(try json(again.stdout)["folds"] as? NSArray == folds as NSArray)   // deterministic for a seed
+
+        // Time split: each user's latest max(1, ⌊n/5⌋) ratings — one for each of the 7 users.
+        let time = try BinaryRunner.run(["evaluate", "--split", "time", "--db", "s.sqlite", "--json",
+                                         "--param", "rank=2"], in: dir.url)
+        #expect(time.status == 0, "\(time.stderr)")
+        #expect(try json(time.stdout)["testRatings"] as? Double == 7)
+        #expect(try json(time.stdout)["folds"] == nil)
     }
 
     @Test("--sweep chooses on validation and --plot writes an SVG chart")
