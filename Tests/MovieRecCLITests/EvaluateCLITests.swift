@@ -63,6 +63,28 @@ struct EvaluateCLITests {
         #expect(outcome.stderr.isEmpty)
     }
 
+    @Test("Repeated --train/--test pairs are folds: per-fold values, their mean and standard deviation")
+    func filePairs() throws {
+        let dir = try Directory()
+        let single = try BinaryRunner.run(["evaluate", "--train", "train.csv", "--test", "test.csv", "--json",
+                                           "--param", "rank=2"], in: dir.url)
+        let pairs = try BinaryRunner.run(["evaluate", "--train", "train.csv", "--test", "test.csv", "--train", "all.csv",
+                                          "--test", "test.csv", "--json", "--param", "rank=2"], in: dir.url)
+        #expect(pairs.status == 0, "\(pairs.stderr)")
+        let object = try json(pairs.stdout)
+        let folds = try #require(object["folds"] as? [[String: Any]])
+        #expect(folds.count == 2)
+        let first = try #require(try json(single.stdout)["rmse"] as? Double)
+        #expect(folds[0]["rmse"] as? Double == first)
+        // The second pair trains on every rating, the test rows included: a smaller error.
+        let second = try #require(folds[1]["rmse"] as? Double)
+        #expect(second < first)
+        let mean = try #require(object["rmse"] as? Double)
+        #expect(abs(mean - (first + second) / 2) < 1e-12)
+        let sd = try #require((object["standardDeviation"] as? [String: Any])?["rmse"] as? Double)
+        #expect(abs(sd - abs(first - second) / 2.0.squareRoot()) < 1e-12)
+    }
+
     @Test("--compare shows all seven predictors; the global mean's RMSE is the train mean's, by hand")
     func compareTable() throws {
         let dir = try Directory()

@@ -26,8 +26,11 @@ struct FittedSplit {
     let ratingRange: ClosedRange<Float>
     /// The model (with weights 1), or `nil` when no requested variant needs one.
     let model: TrainedModel?
-    /// The parameters the model was trained with (rank capped, weights 1).
+    /// The parameters the model was trained with (rank capped, weights 1, no blend fitting).
     let trainingParameters: ModelParameters
+    /// With ``ModelParameters/fitsBlend``: the α weights the model fits on a validation slice of the train
+    /// rows (used by the full model instead of the parameters' weights).
+    let fittedBlend: (svd: Float, user: Float, film: Float)?
     /// Dataset user → model user, or -1 for a user without train rows.
     let userSlot: [Int32]
     /// Model film → dataset item.
@@ -83,11 +86,13 @@ struct FittedSplit {
         training.svdWeight = 1
         training.userAttentionWeight = 1
         training.movieAttentionWeight = 1
+        training.fitsBlend = false
         trainingParameters = training
         coldRows = split.test.filter { userSlot[Int(rows[$0].user)] < 0 || itemSlot[Int(rows[$0].item)] < 0 }.count
         guard needsModel else {
             model = nil
             terms = []
+            fittedBlend = nil
             return
         }
         let data = RatingData(
@@ -97,6 +102,16 @@ struct FittedSplit {
             rating: split.train.map { rows[$0].rating })
         let model = try Model.train(data: data, parameters: training)
         self.model = model
+        if parameters.fitsBlend {
+            var fitting = training
+            fitting.fitsBlend = true
+            (fitting.svdWeight, fitting.userAttentionWeight, fitting.movieAttentionWeight)
+                = (parameters.svdWeight, parameters.userAttentionWeight, parameters.movieAttentionWeight)
+            let blended = try Model.train(data: data, parameters: fitting).parameters
+            fittedBlend = (blended.svdWeight, blended.userAttentionWeight, blended.movieAttentionWeight)
+        } else {
+            fittedBlend = nil
+        }
         terms = try concurrentMap(count: split.test.count, threadCount: threadCount) { position in
             let row = rows[split.test[position]]
             let user = Int(userSlot[Int(row.user)])
@@ -112,11 +127,13 @@ struct FittedSplit {
         }
     }
 
-    /// RMSE and MAE of `variant` over the test rows, with the blend weights of `parameters`.
+    /// RMSE and MAE of `variant` over the test rows, with the blend weights of `parameters` (the fitted
+    /// ones for the full model with ``ModelParameters/fitsBlend``).
     func ratingMetrics(_ variant: ModelVariant, rows: [RatingRow], parameters: ModelParameters) -> RatingMetrics? {
         guard variant.predictsRatings else { return nil }
         var metrics = RatingMetrics()
-        let weights = variant.blendWeights(parameters)
+        let weights = variant == .fullModel ? fittedBlend ?? variant.blendWeights(parameters)
+                                            : variant.blendWeights(parameters)
         for (position, index) in split.test.enumerated() {
             let predicted: Float
             if variant == .globalMean {

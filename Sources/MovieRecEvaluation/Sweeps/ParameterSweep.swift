@@ -38,35 +38,44 @@ public struct ParameterSweep: Sendable {
     }
 
     /// Runs the sweep with `runner` (its parameters are the base every value modifies) on `splits`.
-    /// - Parameter progress: called before each fit with a short description (`"rank=50: split 2/5"`).
-    /// - Throws: what training or scoring throws, or ``EvaluationError`` when the selection metric
-    ///   cannot be measured on a validation split (for example no user with a relevant item).
     public func run(runner: EvaluationRunner, splits: [RowSplit],
                     progress: (String) -> Void = { _ in }) throws -> SweepResult {
-        guard !splits.isEmpty else {
+        try run(folds: splits.map { EvaluationFold(runner: runner, split: $0) }, progress: progress)
+    }
+
+    /// Runs the sweep on `folds` (each scored by its own runner, whose parameters are the base every
+    /// value modifies).
+    /// - Parameter progress: called before each fit with a short description (`"rank=50: split 2/5"`).
+    /// - Throws: what training or scoring throws, or ``EvaluationError`` when there is no fold or the
+    ///   selection metric cannot be measured on a validation split (for example no user with a
+    ///   relevant item).
+    public func run(folds: [EvaluationFold], progress: (String) -> Void = { _ in }) throws -> SweepResult {
+        guard !folds.isEmpty else {
             throw EvaluationError.emptyInput("splits", expected: "at least one train/test split")
         }
-        let rows = runner.dataset.rows
-        let validations = splits.map { RowSplit.validation(carvedFrom: $0.train, of: rows, seed: validationSeed) }
+        let validations = folds.map { fold in
+            RowSplit.validation(carvedFrom: fold.split.train, of: fold.runner.dataset.rows, seed: validationSeed)
+        }
         var cachedKey: ModelParameters?
         var cachedFits: [(validation: FittedSplit, test: FittedSplit)] = []
         var settings: [SweepSetting] = []
         for value in values {
-            let parameters = try parameter.setting(value, in: runner.settings.parameters)
+            let parameters = try parameter.setting(value, in: folds[0].runner.settings.parameters)
             let key = Self.trainingKey(parameters)
             if key != cachedKey {
-                cachedFits = try splits.indices.map { index in
-                    progress("\(parameter.name)=\(Self.format(value)): split \(index + 1)/\(splits.count)")
+                cachedFits = try folds.indices.map { index in
+                    progress("\(parameter.name)=\(Self.format(value)): split \(index + 1)/\(folds.count)")
+                    let runner = folds[index].runner
                     return (try runner.fit(validations[index], parameters: parameters, needsModel: true),
-                            try runner.fit(splits[index], parameters: parameters, needsModel: true))
+                            try runner.fit(folds[index].split, parameters: parameters, needsModel: true))
                 }
                 cachedKey = key
             }
             var validation: [SplitMetrics] = []
             var test: [SplitMetrics] = []
-            for fits in cachedFits {
-                validation += try runner.score(fits.validation, variants: [.fullModel], parameters: parameters)
-                test += try runner.score(fits.test, variants: [.fullModel], parameters: parameters)
+            for (fold, fits) in zip(folds, cachedFits) {
+                validation += try fold.runner.score(fits.validation, variants: [.fullModel], parameters: parameters)
+                test += try fold.runner.score(fits.test, variants: [.fullModel], parameters: parameters)
             }
             let scores = validation.compactMap(metric.value(of:))
             guard scores.count == validation.count else {
@@ -84,9 +93,10 @@ public struct ParameterSweep: Sendable {
         return SweepResult(parameter: parameter, metric: metric, settings: settings, chosenIndex: chosen)
     }
 
-    /// The parameters with the blend weights (which do not affect training) set to 1.
+    /// The parameters with the blend weights (which do not affect training unless fitted) set to 1.
     private static func trainingKey(_ parameters: ModelParameters) -> ModelParameters {
         var key = parameters
+        guard !parameters.fitsBlend else { return key }
         key.svdWeight = 1
         key.userAttentionWeight = 1
         key.movieAttentionWeight = 1
@@ -96,6 +106,20 @@ public struct ParameterSweep: Sendable {
     /// A value as written on the command line (`50`, `0.25`).
     static func format(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}
+
+/// One split and the runner (dataset and settings) that scores it.
+public struct EvaluationFold: Sendable {
+    /// The runner holding the split's rows and the settings.
+    public let runner: EvaluationRunner
+    /// The train/test split of the runner's rows.
+    public let split: RowSplit
+
+    /// Pairs a runner with a split of its rows.
+    public init(runner: EvaluationRunner, split: RowSplit) {
+        self.runner = runner
+        self.split = split
     }
 }
 

@@ -16,6 +16,7 @@ import MovieRecModel
 /// | `watch-rank` | ``ModelParameters/watchRank`` | nDCG@K |
 /// | `watch-exponent` | ``ModelParameters/watchRatingExponent`` | nDCG@K |
 /// | `activity-exponent` | ``ModelParameters/userActivityExponent`` | nDCG@K |
+/// | `spectral-exponent` | ``ModelParameters/watchSpectralExponent`` | nDCG@K |
 /// | `popularity-exponent` | ``ModelParameters/popularityExponent`` | nDCG@K |
 /// | `rating-score-weight` | ``ModelParameters/ratingScoreWeight`` | nDCG@K |
 ///
@@ -63,6 +64,8 @@ public struct TunableParameter: Sendable {
                          write: { $0.watchRatingExponent = Float($1) }),
         TunableParameter("activity-exponent", .ndcg, read: { Double($0.userActivityExponent) },
                          write: { $0.userActivityExponent = Float($1) }),
+        TunableParameter("spectral-exponent", .ndcg, read: { Double($0.watchSpectralExponent) },
+                         write: { $0.watchSpectralExponent = Float($1) }),
         TunableParameter("popularity-exponent", .ndcg, read: { Double($0.popularityExponent) },
                          write: { $0.popularityExponent = Float($1) }),
         TunableParameter("rating-score-weight", .ndcg, read: { Double($0.ratingScoreWeight) },

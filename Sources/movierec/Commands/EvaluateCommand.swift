@@ -12,7 +12,7 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Measure rating (RMSE, MAE) and top-N (P/R/nDCG/MAP/HitRate@K, coverage) accuracy.",
         discussion: """
             Data: --train FILE --test FILE (any ratings format import reads; parsed in memory, no database is \
-            touched), or splits of the database: --folds K (random K-fold) or --split user-holdout (20 % of each \
+            touched; repeat both for several pairs, e.g. the 5 folds of a cross-validation), or splits of the database: --folds K (random K-fold) or --split user-holdout (20 % of each \
             user's ratings at random) or --split time (each user's latest 20 %), with --seed.
 
             Every test rating is scored; a user or film unknown to train is predicted from the baseline terms that \
@@ -28,16 +28,17 @@ struct EvaluateCommand: ParsableCommand {
 
             Examples:
               movierec evaluate --train fold1.train.csv --test fold1.test.csv
+              movierec evaluate --train f1.train.csv --test f1.test.csv --train f2.train.csv --test f2.test.csv
               movierec evaluate --folds 5 --seed 42 --compare --db movies.sqlite
               movierec evaluate --split user-holdout --sweep rank=10,20,50,100 --plot rank.svg --json
             """
     )
 
-    @Option(help: ArgumentHelp("Train on this ratings file (with --test).", valueName: "file"))
-    var train: String?
+    @Option(help: ArgumentHelp("Train on this ratings file (with --test; repeatable, pairs in order).", valueName: "file"))
+    var train: [String] = []
 
-    @Option(help: ArgumentHelp("Score this ratings file (with --train).", valueName: "file"))
-    var test: String?
+    @Option(help: ArgumentHelp("Score this ratings file (with --train; repeatable).", valueName: "file"))
+    var test: [String] = []
 
     @Option(help: ArgumentHelp("Format of --train/--test: auto, movielens-csv, ml-100k or ml-1m.", valueName: "format"))
     var inputFormat = "auto"
@@ -72,6 +73,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .customLong("param"), help: ArgumentHelp("Set a model parameter, e.g. --param rank=50 (repeatable).", valueName: "name=value"))
     var parameterSettings: [String] = []
 
+    @Flag(help: "Fit the model's blend weights α on a validation slice of each train part (a second training run).")
+    var fitBlend = false
+
     @Option(help: ArgumentHelp("Worker threads (default: all processors; results do not depend on it).", valueName: "n"))
     var threads: Int?
 
@@ -79,12 +83,12 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        let sources = [train != nil || test != nil, folds != nil, split != nil].filter { $0 }.count
+        let sources = [!train.isEmpty || !test.isEmpty, folds != nil, split != nil].filter { $0 }.count
         guard sources == 1 else {
             throw ValidationError("Give exactly one of --train/--test, --folds K or --split user-holdout|time.")
         }
-        if (train == nil) != (test == nil) {
-            throw ValidationError("--train and --test go together.")
+        if train.count != test.count {
+            throw ValidationError("--train and --test go together: give as many --test files as --train files.")
         }
         if let split, split != "user-holdout", split != "time" {
             throw ValidationError("--split must be user-holdout or time, not '\(split)'.")
@@ -109,9 +113,12 @@ struct EvaluateCommand: ParsableCommand {
         defer { progress.finish() }
         progress.show("loading ratings...")
         let source = try loadSource()
-        let runner = try EvaluationRunner(dataset: source.dataset, settings: EvaluationSettings(
+        let settings = EvaluationSettings(
             k: cutoff, relevanceThreshold: relevance, parameters: try modelParameters(),
-            threadCount: threads ?? ProcessInfo.processInfo.activeProcessorCount))
+            threadCount: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let folds = try zip(source.datasets, source.splits).map { dataset, split in
+            EvaluationFold(runner: try EvaluationRunner(dataset: dataset, settings: settings), split: split)
+        }
         let report = EvaluationReport(description: source.description, k: cutoff, relevance: relevance, seed: seed)
         if let sweep {
             let (parameter, values) = try Self.parseSweep(sweep)
@@ -122,7 +129,7 @@ struct EvaluateCommand: ParsableCommand {
                 return metric
             }
             let result = try ParameterSweep(parameter: parameter, values: values, metric: metric, validationSeed: seed)
-                .run(runner: runner, splits: source.splits) { progress.show($0) }
+                .run(folds: folds) { progress.show($0) }
             progress.finish()
             if let plot {
                 try result.chart(k: cutoff).render().write(toFile: plot, atomically: true, encoding: .utf8)
@@ -138,10 +145,10 @@ struct EvaluateCommand: ParsableCommand {
         }
         let variants = compare ? ModelVariant.allCases : [.fullModel]
         var perSplit: [[SplitMetrics]] = []
-        for (index, split) in source.splits.enumerated() {
-            progress.show(source.splits.count > 1 ? "fold \(index + 1)/\(source.splits.count): training and scoring..."
-                                                  : "training and scoring...")
-            perSplit.append(try runner.evaluate(split: split, variants: variants))
+        for (index, fold) in folds.enumerated() {
+            progress.show(folds.count > 1 ? "fold \(index + 1)/\(folds.count): training and scoring..."
+                                          : "training and scoring...")
+            perSplit.append(try fold.runner.evaluate(split: fold.split, variants: variants))
         }
         progress.finish()
         let seconds = Self.seconds(since: started)
@@ -156,6 +163,7 @@ struct EvaluateCommand: ParsableCommand {
     private func modelParameters() throws -> ModelParameters {
         var parameters = ModelParameters()
         parameters.seed = seed
+        parameters.fitsBlend = fitBlend
         for setting in parameterSettings {
             let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let value = Double(parts[1]) else {
@@ -178,13 +186,23 @@ struct EvaluateCommand: ParsableCommand {
 
     /// The rows and splits to evaluate, from the two files or from the database.
     private func loadSource() throws -> EvaluationSource {
-        if let train, let test {
+        if !train.isEmpty {
             let format = try ratingsFormat()
-            let trainTable = RatingTable(try ParsedRatings(contentsOf: train, format: format))
-            let testTable = RatingTable(try ParsedRatings(contentsOf: test, format: format))
-            return try EvaluationSource(train: trainTable, test: testTable,
-                                        description: "train \(train) (\(groupedDigits(trainTable.count)) ratings), "
-                                            + "test \(test) (\(groupedDigits(testTable.count)) ratings)")
+            var datasets: [EvaluationDataset] = []
+            var splits: [RowSplit] = []
+            var described: [String] = []
+            for (trainFile, testFile) in zip(train, test) {
+                let trainTable = RatingTable(try ParsedRatings(contentsOf: trainFile, format: format))
+                let testTable = RatingTable(try ParsedRatings(contentsOf: testFile, format: format))
+                let pair = try EvaluationSource(train: trainTable, test: testTable)
+                datasets += pair.datasets
+                splits += pair.splits
+                described.append("train \(trainFile) (\(groupedDigits(trainTable.count)) ratings), "
+                                 + "test \(testFile) (\(groupedDigits(testTable.count)) ratings)")
+            }
+            return EvaluationSource(datasets: datasets, splits: splits, description: described.count == 1
+                                    ? described[0]
+                                    : "\(described.count) train/test pairs:\n    " + described.joined(separator: "\n    "))
         }
         let path = database.resolvedPath
         guard FileManager.default.fileExists(atPath: path) else {
@@ -195,14 +213,15 @@ struct EvaluateCommand: ParsableCommand {
         let dataset = try EvaluationSource.dataset(table)
         let rowCount = dataset.rows.count
         if let folds {
-            return EvaluationSource(dataset: dataset, splits: try RowSplit.kFold(rowCount: rowCount, folds: folds, seed: seed),
+            let splits = try RowSplit.kFold(rowCount: rowCount, folds: folds, seed: seed)
+            return EvaluationSource(datasets: Array(repeating: dataset, count: splits.count), splits: splits,
                                     description: "\(path): \(folds)-fold cross-validation (seed \(seed)), \(groupedDigits(rowCount)) ratings")
         }
         if split == "time" {
-            return EvaluationSource(dataset: dataset, splits: [RowSplit.timeSplit(of: dataset.rows)],
+            return EvaluationSource(datasets: [dataset], splits: [RowSplit.timeSplit(of: dataset.rows)],
                                     description: "\(path): time split (each user's latest 20 % as test), \(groupedDigits(rowCount)) ratings")
         }
-        return EvaluationSource(dataset: dataset, splits: [RowSplit.perUserHoldout(of: dataset.rows, seed: seed)],
+        return EvaluationSource(datasets: [dataset], splits: [RowSplit.perUserHoldout(of: dataset.rows, seed: seed)],
                                 description: "\(path): per-user 20 % holdout (seed \(seed)), \(groupedDigits(rowCount)) ratings")
     }
 
@@ -221,21 +240,23 @@ struct EvaluateCommand: ParsableCommand {
     }
 }
 
-/// The dataset and splits an evaluation runs on, with a one-line description for the report.
+/// The splits an evaluation runs on, each with its dataset, and a description for the report.
 struct EvaluationSource {
-    let dataset: EvaluationDataset
+    /// The dataset of each split (one per train/test file pair; the database's for all its splits).
+    let datasets: [EvaluationDataset]
+    /// The splits, parallel to `datasets`.
     let splits: [RowSplit]
     let description: String
 
-    init(dataset: EvaluationDataset, splits: [RowSplit], description: String) {
-        self.dataset = dataset
+    init(datasets: [EvaluationDataset], splits: [RowSplit], description: String) {
+        self.datasets = datasets
         self.splits = splits
         self.description = description
     }
 
     /// A train file and a test file in one index space: train users and films first (in the train table's
     /// canonical order), then those only in the test file. The split is "the train rows" / "the test rows".
-    init(train: RatingTable, test: RatingTable, description: String) throws {
+    init(train: RatingTable, test: RatingTable) throws {
         var users: [String: Int32] = [:]
         var items: [String: Int32] = [:]
         for id in train.userExternalIDs + test.userExternalIDs where users[id] == nil { users[id] = Int32(users.count) }
@@ -249,9 +270,9 @@ struct EvaluationSource {
                                       rating: table.rating[t], timestamp: table.timestamp[t]))
             }
         }
-        dataset = try EvaluationDataset(rows: rows, userCount: users.count, itemCount: items.count)
+        datasets = [try EvaluationDataset(rows: rows, userCount: users.count, itemCount: items.count)]
         splits = [RowSplit(train: Array(0..<train.count), test: Array(train.count..<rows.count))]
-        self.description = description
+        description = ""
     }
 
     /// The rows of a database table (its dense indices follow database ids, i.e. import order of ids).
