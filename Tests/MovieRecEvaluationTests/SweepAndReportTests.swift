@@ -53,8 +53,7 @@ struct SweepAndReportTests {
         #expect(result.chosen.validationScore == best)
         #expect(result.settings.allSatisfy { $0.test.count == 2 && $0.validation.count == 2 })
         let chart = try result.chart(k: 10)
-        #expect(chart.series.map(\.name) == ["test RMSE", "test MAE", "test P@10", "test R@10", "test nDCG@10",
-                                            "test MAP@10", "validation ndcg"])
+        #expect(chart.series.map(\.name) == ["test P@10", "test R@10", "test nDCG@10", "test MAP@10", "validation ndcg"])
         #expect(chart.series.allSatisfy { $0.points.map(\.x) == [1, 2] })
         #expect(try chart.render().contains("<svg"))
     }

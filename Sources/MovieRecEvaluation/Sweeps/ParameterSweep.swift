@@ -151,13 +151,16 @@ public struct SweepResult: Sendable {
     /// The chosen setting.
     public var chosen: SweepSetting { settings[chosenIndex] }
 
-    /// A line chart of the test figures (mean over splits) and of the validation selection metric
-    /// against the parameter value; logarithmic x axis when all values are positive and span a factor
-    /// of 8 or more.
-    /// - Throws: ``EvaluationError`` from ``SVGChart/render()`` conditions (no finite point).
+    /// A line chart against the parameter value: the test figures (mean over splits) of the selection
+    /// metric's kind — RMSE and MAE for a rating metric, P, R, nDCG and MAP@K for a ranking metric, so
+    /// the y axis fits their range — and the validation selection metric. The x axis is logarithmic
+    /// when all values are positive and span a factor of 8 or more.
+    /// - Throws: ``EvaluationError`` when a split has no figures.
     public func chart(k: Int) throws -> SVGChart {
-        let names = [("rmse", "RMSE"), ("mae", "MAE"), ("precisionAt\(k)", "P@\(k)"), ("recallAt\(k)", "R@\(k)"),
-                     ("ndcgAt\(k)", "nDCG@\(k)"), ("mapAt\(k)", "MAP@\(k)")]
+        let names = metric.lowerIsBetter
+            ? [("rmse", "RMSE"), ("mae", "MAE")]
+            : [("precisionAt\(k)", "P@\(k)"), ("recallAt\(k)", "R@\(k)"), ("ndcgAt\(k)", "nDCG@\(k)"),
+               ("mapAt\(k)", "MAP@\(k)")]
         let summaries = try settings.map { try FigureSummary.summarise($0.test.map { $0.figures(k: k) }) }
         var series: [SVGChart.Series] = names.compactMap { key, label in
             let points = zip(settings, summaries).compactMap { setting, summary -> SVGChart.Point? in
