@@ -36,12 +36,12 @@ public struct EvaluationRunner: Sendable {
     /// - Throws: ``EvaluationError`` for an empty train or test part or an index outside the rows;
     ///   ``MovieRecModel/ModelError`` when the model cannot be trained with the parameters.
     public func evaluate(split: RowSplit, variants: [ModelVariant] = [.fullModel]) throws -> [SplitMetrics] {
-        let fitted = try fit(split, parameters: settings.parameters, needsModel: variants.contains { $0.needsModel })
+        let fitted = try fit(split, parameters: settings.parameters, level: variants.map(\.fitLevel).max() ?? .counts)
         return try score(fitted, variants: variants, parameters: settings.parameters)
     }
 
     /// Trains on `split.train` with `parameters`.
-    func fit(_ split: RowSplit, parameters: ModelParameters, needsModel: Bool) throws -> FittedSplit {
+    func fit(_ split: RowSplit, parameters: ModelParameters, level: FitLevel) throws -> FittedSplit {
         guard !split.test.isEmpty else {
             throw EvaluationError.emptyInput("test rows", expected: "at least one rating to score")
         }
@@ -49,7 +49,7 @@ public struct EvaluationRunner: Sendable {
             throw EvaluationError.invalidParameter(
                 "row index", bad, expected: "an index between 0 and \(dataset.rows.count - 1)")
         }
-        return try FittedSplit(dataset: dataset, split: split, parameters: parameters, needsModel: needsModel,
+        return try FittedSplit(dataset: dataset, split: split, parameters: parameters, level: level,
                                threadCount: settings.threadCount)
     }
 

@@ -13,6 +13,16 @@ struct PredictionTerms: Sendable {
     var film: Float = 0
 }
 
+/// How much a split's predictors need fitted.
+enum FitLevel: Comparable {
+    /// Train counts and the mean only (global mean, most popular).
+    case counts
+    /// The baseline μ + b_u + b_i (baseline only).
+    case baseline
+    /// The whole model (SVD, attention, ranking).
+    case model
+}
+
 /// A model fitted on the train rows of one split, with everything the variants need that does not
 /// depend on the blend weights: the prediction terms of every test row and the catalog orders.
 ///
@@ -24,8 +34,11 @@ struct FittedSplit {
     let trainMean: Float
     /// The lowest and highest train rating; predictions are clipped to it.
     let ratingRange: ClosedRange<Float>
-    /// The model (with weights 1), or `nil` when no requested variant needs one.
+    /// The model (with weights 1), or `nil` when no requested variant needs more than the baseline.
     let model: TrainedModel?
+    /// μ, b_u, b_i of the train rows (the model's when there is one), or `nil` when no requested
+    /// variant needs them.
+    let baseline: Baseline?
     /// The parameters the model was trained with (rank capped, weights 1, no blend fitting).
     let trainingParameters: ModelParameters
     /// With ``ModelParameters/fitsBlend``: the α weights the model fits on a validation slice of the train
@@ -43,7 +56,7 @@ struct FittedSplit {
     let popularityOrder: [Int32]
 
     /// Trains on `split.train` and computes the terms of every test row.
-    init(dataset: EvaluationDataset, split: RowSplit, parameters: ModelParameters, needsModel: Bool,
+    init(dataset: EvaluationDataset, split: RowSplit, parameters: ModelParameters, level: FitLevel,
          threadCount: Int) throws {
         let rows = dataset.rows
         guard !split.train.isEmpty else {
@@ -89,19 +102,36 @@ struct FittedSplit {
         training.fitsBlend = false
         trainingParameters = training
         coldRows = split.test.filter { userSlot[Int(rows[$0].user)] < 0 || itemSlot[Int(rows[$0].item)] < 0 }.count
-        guard needsModel else {
-            model = nil
-            terms = []
-            fittedBlend = nil
-            return
-        }
         let data = RatingData(
             userCount: Int(userCount), movieCount: itemOfSlot.count,
             userIndex: split.train.map { userSlot[Int(rows[$0].user)] },
             movieIndex: split.train.map { itemSlot[Int(rows[$0].item)] },
             rating: split.train.map { rows[$0].rating })
+        // μ plus the known biases: the whole prediction of a row whose user or film is not in train.
+        func knownTerms(_ baseline: Baseline, user: Int, item: Int) -> PredictionTerms {
+            PredictionTerms(base: baseline.globalMean + (user >= 0 ? baseline.userBias[user] : 0)
+                            + (item >= 0 ? baseline.movieBias[item] : 0))
+        }
+        switch level {
+        case .counts:
+            (model, baseline, terms, fittedBlend) = (nil, nil, [], nil)
+            return
+        case .baseline:
+            let estimator = BaselineEstimator(movieRegularization: training.movieRegularization,
+                                              userRegularization: training.userRegularization,
+                                              sweeps: training.baselineSweeps)
+            let baseline = estimator.fit(try RatingMatrix(data), mode: training.baselineMode)
+            (model, self.baseline, fittedBlend) = (nil, baseline, nil)
+            terms = split.test.map { index in
+                knownTerms(baseline, user: Int(userSlot[Int(rows[index].user)]), item: Int(itemSlot[Int(rows[index].item)]))
+            }
+            return
+        case .model:
+            break
+        }
         let model = try Model.train(data: data, parameters: training)
         self.model = model
+        baseline = model.baseline
         if parameters.fitsBlend {
             var fitting = training
             fitting.fitsBlend = true
@@ -116,11 +146,7 @@ struct FittedSplit {
             let row = rows[split.test[position]]
             let user = Int(userSlot[Int(row.user)])
             let item = Int(itemSlot[Int(row.item)])
-            guard user >= 0, item >= 0 else {
-                let baseline = model.baseline
-                return PredictionTerms(base: baseline.globalMean + (user >= 0 ? baseline.userBias[user] : 0)
-                                       + (item >= 0 ? baseline.movieBias[item] : 0))
-            }
+            guard user >= 0, item >= 0 else { return knownTerms(model.baseline, user: user, item: item) }
             let parts = try model.explain(.trained(user), movie: item, limit: 0)
             return PredictionTerms(base: parts.baseline, svd: parts.svd, user: parts.userAttention,
                                    film: parts.movieAttention)
@@ -151,8 +177,7 @@ struct FittedSplit {
     /// Catalog items by film bias b_i, highest first (ties: lower index): the ranking of the baseline,
     /// and of every model variant for a user who is not in train (their user terms are 0).
     func biasOrder() -> [Int32] {
-        guard let model else { return popularityOrder }
-        let bias = model.baseline.movieBias
+        guard let bias = baseline?.movieBias else { return popularityOrder }
         return itemOfSlot.indices.sorted { (bias[$0], -$0) > (bias[$1], -$1) }.map { itemOfSlot[$0] }
     }
 

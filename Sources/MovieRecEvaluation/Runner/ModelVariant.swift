@@ -47,8 +47,14 @@ public enum ModelVariant: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// Whether the variant needs a trained model (every one but the global mean and most popular).
-    var needsModel: Bool { self != .globalMean && self != .mostPopular }
+    /// What the variant needs fitted: counts only, the baseline, or the whole model.
+    var fitLevel: FitLevel {
+        switch self {
+        case .globalMean, .mostPopular: return .counts
+        case .baselineOnly: return .baseline
+        case .svdOnly, .userAttentionOnly, .filmAttentionOnly, .fullModel: return .model
+        }
+    }
 
     /// The weights (svd, user attention, film attention) of the terms added to the baseline.
     func blendWeights(_ parameters: ModelParameters) -> (svd: Float, user: Float, film: Float) {

@@ -66,8 +66,8 @@ public struct ParameterSweep: Sendable {
                 cachedFits = try folds.indices.map { index in
                     progress("\(parameter.name)=\(Self.format(value)): split \(index + 1)/\(folds.count)")
                     let runner = folds[index].runner
-                    return (try runner.fit(validations[index], parameters: parameters, needsModel: true),
-                            try runner.fit(folds[index].split, parameters: parameters, needsModel: true))
+                    return (try runner.fit(validations[index], parameters: parameters, level: .model),
+                            try runner.fit(folds[index].split, parameters: parameters, level: .model))
                 }
                 cachedKey = key
             }
