@@ -83,10 +83,11 @@ public struct EvaluationReport: Sendable {
                 lines.append(line)
             }
             let mean = { (name: String) in Int((summary.first { $0.name == name }?.mean ?? 0).rounded()) }
-            let per = folds > 1 ? " per fold (mean)" : ""
-            lines.append("  users       \(mean("users")) evaluated for top-N\(per) (relevant: test rating ≥ \(Self.number(Double(relevance), digits: 1)))")
-            lines.append("  test        \(mean("testRatings")) ratings of \(mean("testUsers")) users\(per); "
-                         + "\(mean("coldTestRatings")) with a user or film unknown to train (baseline terms only)")
+            let per = folds > 1 ? " (mean per fold)" : ""
+            lines.append("  users       \(mean("users")) evaluated for top-N\(per); relevant = test rating ≥ "
+                         + Self.number(Double(relevance), digits: 1))
+            lines.append("  test        \(mean("testRatings")) ratings of \(mean("testUsers")) users\(per), "
+                         + "\(mean("coldTestRatings")) of them with a user or film unknown to train (baseline terms only)")
         }
         lines.append(String(format: "  time        %.2f s", seconds))
         return lines.joined(separator: "\n")
