@@ -39,8 +39,6 @@ struct FittedSplit {
     /// μ, b_u, b_i of the train rows (the model's when there is one), or `nil` when no requested
     /// variant needs them.
     let baseline: Baseline?
-    /// The parameters the model was trained with (rank capped, weights 1, no blend fitting).
-    let trainingParameters: ModelParameters
     /// With ``ModelParameters/fitsBlend``: the α weights the model fits on a validation slice of the train
     /// rows (used by the full model instead of the parameters' weights).
     let fittedBlend: (svd: Float, user: Float, film: Float)?
@@ -100,7 +98,6 @@ struct FittedSplit {
         training.userAttentionWeight = 1
         training.movieAttentionWeight = 1
         training.fitsBlend = false
-        trainingParameters = training
         coldRows = split.test.filter { userSlot[Int(rows[$0].user)] < 0 || itemSlot[Int(rows[$0].item)] < 0 }.count
         let data = RatingData(
             userCount: Int(userCount), movieCount: itemOfSlot.count,
