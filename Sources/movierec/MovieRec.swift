@@ -6,6 +6,7 @@ struct MovieRec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "movierec",
         abstract: "A movie recommender that explains itself.",
-        subcommands: [ImportCommand.self, StatsCommand.self, GenerateCommand.self, BenchmarkCommand.self]
+        subcommands: [ImportCommand.self, StatsCommand.self, GenerateCommand.self, EvaluateCommand.self,
+                      BenchmarkCommand.self]
     )
 }

@@ -4,7 +4,7 @@ import MovieRecEvaluation
 
 /// The MovieLens ml-latest-small directory of a sibling `shared/data` folder, found by walking up
 /// from this file; `nil` when it is absent (the data is never copied into the repository).
-private let movieLensDirectory: URL? = {
+let movieLensDirectory: URL? = {
     var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     while directory.path != "/" {
         let candidate = directory.appendingPathComponent("shared/data/ml-latest-small")
@@ -18,7 +18,7 @@ private let movieLensDirectory: URL? = {
 
 /// Reads a `userId,movieId,rating,timestamp` file (CRLF, one header line). Raw MovieLens ids are
 /// used as the row's user and item numbers, so "smaller movieId first" is "smaller item first".
-private func readRatings(_ url: URL) throws -> [RatingRow] {
+func readRatings(_ url: URL) throws -> [RatingRow] {
     let text = try String(contentsOf: url, encoding: .utf8)
     return try text.split(whereSeparator: \.isNewline).dropFirst().map { line in
         let fields = line.split(separator: ",")

@@ -1,0 +1,142 @@
+import MovieRecModel
+
+/// A model parameter that `evaluate --sweep` and `--param` can set, by name.
+///
+/// | name | ``ModelParameters`` field | chosen by |
+/// |---|---|---|
+/// | `rank` | ``ModelParameters/rank`` | RMSE |
+/// | `temperature` | ``ModelParameters/temperature`` | RMSE |
+/// | `neighbours` | ``ModelParameters/neighbours`` | RMSE |
+/// | `svd-weight` | ``ModelParameters/svdWeight`` | RMSE |
+/// | `user-weight` | ``ModelParameters/userAttentionWeight`` | RMSE |
+/// | `film-weight` | ``ModelParameters/movieAttentionWeight`` | RMSE |
+/// | `similarity-exponent` | ``ModelParameters/movieSimilarityExponent`` | RMSE |
+/// | `user-regularization` | ``ModelParameters/userRegularization`` | RMSE |
+/// | `film-regularization` | ``ModelParameters/movieRegularization`` | RMSE |
+/// | `watch-rank` | ``ModelParameters/watchRank`` | nDCG@K |
+/// | `watch-exponent` | ``ModelParameters/watchRatingExponent`` | nDCG@K |
+/// | `activity-exponent` | ``ModelParameters/userActivityExponent`` | nDCG@K |
+/// | `spectral-exponent` | ``ModelParameters/watchSpectralExponent`` | nDCG@K |
+/// | `popularity-exponent` | ``ModelParameters/popularityExponent`` | nDCG@K |
+/// | `rating-score-weight` | ``ModelParameters/ratingScoreWeight`` | nDCG@K |
+///
+/// Rating-prediction knobs are chosen by validation RMSE, ranking knobs by validation nDCG@K.
+public struct TunableParameter: Sendable {
+    /// The name used on the command line.
+    public let name: String
+    /// The metric a sweep of this parameter is chosen by, unless another is asked for.
+    public let defaultMetric: SelectionMetric
+    /// Whether only whole numbers are accepted.
+    public let isInteger: Bool
+    private let write: @Sendable (inout ModelParameters, Double) -> Void
+    private let read: @Sendable (ModelParameters) -> Double
+
+    private init(_ name: String, _ metric: SelectionMetric, integer: Bool = false,
+                 read: @escaping @Sendable (ModelParameters) -> Double,
+                 write: @escaping @Sendable (inout ModelParameters, Double) -> Void) {
+        self.name = name
+        defaultMetric = metric
+        isInteger = integer
+        self.read = read
+        self.write = write
+    }
+
+    /// Every tunable parameter, in the order of the table above.
+    public static let all: [TunableParameter] = [
+        TunableParameter("rank", .rmse, integer: true, read: { Double($0.rank) }, write: { $0.rank = Int($1) }),
+        TunableParameter("temperature", .rmse, read: { Double($0.temperature) }, write: { $0.temperature = Float($1) }),
+        TunableParameter("neighbours", .rmse, integer: true, read: { Double($0.neighbours) },
+                         write: { $0.neighbours = Int($1) }),
+        TunableParameter("svd-weight", .rmse, read: { Double($0.svdWeight) }, write: { $0.svdWeight = Float($1) }),
+        TunableParameter("user-weight", .rmse, read: { Double($0.userAttentionWeight) },
+                         write: { $0.userAttentionWeight = Float($1) }),
+        TunableParameter("film-weight", .rmse, read: { Double($0.movieAttentionWeight) },
+                         write: { $0.movieAttentionWeight = Float($1) }),
+        TunableParameter("similarity-exponent", .rmse, read: { Double($0.movieSimilarityExponent) },
+                         write: { $0.movieSimilarityExponent = Float($1) }),
+        TunableParameter("user-regularization", .rmse, read: { Double($0.userRegularization) },
+                         write: { $0.userRegularization = Float($1) }),
+        TunableParameter("film-regularization", .rmse, read: { Double($0.movieRegularization) },
+                         write: { $0.movieRegularization = Float($1) }),
+        TunableParameter("watch-rank", .ndcg, integer: true, read: { Double($0.watchRank) },
+                         write: { $0.watchRank = Int($1) }),
+        TunableParameter("watch-exponent", .ndcg, read: { Double($0.watchRatingExponent) },
+                         write: { $0.watchRatingExponent = Float($1) }),
+        TunableParameter("activity-exponent", .ndcg, read: { Double($0.userActivityExponent) },
+                         write: { $0.userActivityExponent = Float($1) }),
+        TunableParameter("spectral-exponent", .ndcg, read: { Double($0.watchSpectralExponent) },
+                         write: { $0.watchSpectralExponent = Float($1) }),
+        TunableParameter("popularity-exponent", .ndcg, read: { Double($0.popularityExponent) },
+                         write: { $0.popularityExponent = Float($1) }),
+        TunableParameter("rating-score-weight", .ndcg, read: { Double($0.ratingScoreWeight) },
+                         write: { $0.ratingScoreWeight = Float($1) }),
+    ]
+
+    /// The parameter called `name` (`neighbors` is accepted for `neighbours`).
+    /// - Throws: ``EvaluationError`` for an unknown name, listing the known ones.
+    public static func named(_ name: String) throws -> TunableParameter {
+        let wanted = name == "neighbors" ? "neighbours" : name
+        guard let parameter = all.first(where: { $0.name == wanted }) else {
+            throw EvaluationError.invalidParameter(
+                "parameter name", name, expected: "one of " + all.map(\.name).joined(separator: ", "))
+        }
+        return parameter
+    }
+
+    /// The parameter's value in `parameters`.
+    public func value(in parameters: ModelParameters) -> Double {
+        read(parameters)
+    }
+
+    /// `parameters` with this parameter set to `value`.
+    /// - Throws: ``EvaluationError`` when `value` is not finite, or not a whole number for an integer
+    ///   parameter (the model checks the range when it is trained).
+    public func setting(_ value: Double, in parameters: ModelParameters) throws -> ModelParameters {
+        guard value.isFinite, !isInteger || (value == value.rounded() && abs(value) < 1e9) else {
+            throw EvaluationError.invalidValue(
+                "value of \(name)", value, expected: isInteger ? "a whole number" : "a finite number")
+        }
+        var result = parameters
+        write(&result, value)
+        return result
+    }
+}
+
+/// The figure a sweep is chosen by, on the validation split.
+public enum SelectionMetric: String, CaseIterable, Sendable {
+    /// Root mean squared error (lower is better).
+    case rmse
+    /// Mean absolute error (lower is better).
+    case mae
+    /// nDCG@K (higher is better).
+    case ndcg
+    /// MAP@K (higher is better).
+    case map
+    /// Precision@K (higher is better).
+    case precision
+    /// Recall@K (higher is better).
+    case recall
+
+    /// Whether a lower value is better.
+    public var lowerIsBetter: Bool { self == .rmse || self == .mae }
+
+    /// The metric's value in `metrics`, `nil` when it was not measured.
+    public func value(of metrics: SplitMetrics) -> Double? {
+        switch self {
+        case .rmse: return metrics.rating?.rootMeanSquaredError
+        case .mae: return metrics.rating?.meanAbsoluteError
+        case .ndcg: return metrics.ranking?.ndcg
+        case .map: return metrics.ranking?.meanAveragePrecision
+        case .precision: return metrics.ranking?.precision
+        case .recall: return metrics.ranking?.recall
+        }
+    }
+
+    /// The key of the metric among ``SplitMetrics/figures(k:)`` (`rmse`, `ndcgAt10`, ...).
+    public func figureName(k: Int) -> String {
+        switch self {
+        case .rmse, .mae: return rawValue
+        case .ndcg, .map, .precision, .recall: return "\(rawValue)At\(k)"
+        }
+    }
+}
