@@ -20,8 +20,11 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     public var rank: Int = 100
     /// Oversampling p of the randomized SVD.
     public var oversampling: Int = 10
-    /// Power iterations q of the randomized SVD.
-    public var powerIterations: Int = 4
+    /// Power iterations q of both randomized SVDs (residual and watch). 3 since the SVD rounds its
+    /// width up to a multiple of 16 (more oversampling for free): on ml-latest-small q = 3 gave 5-fold
+    /// RMSE 0.83777 (q = 4 before: 0.83779) and top-N nDCG@10 0.3120 (before: 0.3092), for 9 instead of
+    /// 11 sparse products per SVD; q = 2 cost 0.0003 RMSE and q = 1 lost nDCG.
+    public var powerIterations: Int = 3
     /// e: film cosines are taken between rows of `V_k·S_k^e` (see ``LatentFactors``).
     public var movieSimilarityExponent: Float = 1.5
     /// Seed of every random choice (the SVD test matrices); same seed → identical model.

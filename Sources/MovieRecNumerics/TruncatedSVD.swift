@@ -17,20 +17,22 @@ public struct TruncatedSVDResult: Sendable {
 
 /// Randomized truncated SVD of a sparse matrix (Halko, Martinsson & Tropp, 2011, algorithms 4.4 and 5.1).
 ///
-/// With `l = rank + oversampling`:
+/// With `l = rank + oversampling` rounded up to a multiple of 16 (the SIMD width of the sparse kernels,
+/// whose padding columns would otherwise be computed and thrown away; not rounded when that would reach
+/// `min(rows, columns)`):
 /// 1. draw a Gaussian test matrix `Ω` (`columns × l`) from ``SeededGenerator``;
 /// 2. `Q = orth(A·Ω)`, then `powerIterations` times `Q = orth(A·orth(Aᵀ·Q))`, where `orth` is a
 ///    shifted Cholesky QR (see `choleskyOrthonormalized`): one pass between products, up to three for the final `Q`;
 /// 3. `Bᵀ = Aᵀ·Q` (so `B = QᵀA`, `l × columns`); eigen-decompose `B·Bᵀ = U_B·Λ·U_Bᵀ` in `Double`;
 /// 4. `σᵢ = √λᵢ`, `U = Q·U_B`, `V = Bᵀ·U_B·Σ⁻¹`, keeping the first `rank` pairs.
 ///
-/// When `min(rows, columns) ≤ l` the exact ``denseSVD(_:)`` path is used instead. Each singular pair's
+/// When `min(rows, columns) ≤ rank + oversampling` the exact ``denseSVD(_:)`` path is used instead. Each singular pair's
 /// sign is fixed so the largest-|·| entry of the `V` column is positive; with a fixed seed the result is
 /// reproducible and does not depend on the thread count.
 ///
 /// Accuracy: the leading values converge fastest. When the spectrum decays slowly (rating matrices) the
 /// last of the `rank` values come out somewhat low with the defaults; raise `oversampling` and
-/// `powerIterations` if they matter (on MovieLens-small at rank 64, p = 10, q = 4 matches σ₁…σ₂₆ to 10⁻³
+/// `powerIterations` if they matter (on MovieLens-small at rank 64, l = 74 unrounded, q = 4 matched σ₁…σ₂₆ to 10⁻³
 /// and σ₆₄ to 4 %; p = 30, q = 8 matches all 64 to 10⁻³).
 public struct TruncatedSVD: Sendable {
     /// Number of singular triplets to return (k).
@@ -83,8 +85,11 @@ public struct TruncatedSVD: Sendable {
             throw NumericsError(.invalidParameter, field: "values", position: bad, value: "\(a.values[bad])",
                                 expected: "finite matrix entries")
         }
-        let width = rank + oversampling
-        if smaller <= width {
+        // The sparse kernels work on 16 columns at a time, so directions up to the next multiple of 16
+        // cost nothing there: use them as extra oversampling (a better subspace for free).
+        let requested = rank + oversampling
+        let width = paddedWidth(requested) < smaller ? paddedWidth(requested) : requested
+        if smaller <= requested {
             return truncate(denseSVD(a.toDense()), to: rank)
         }
         let at = transpose ?? a.transposed(options: options)
