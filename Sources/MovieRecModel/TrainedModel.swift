@@ -92,9 +92,12 @@ public enum Model {
     /// With ``ModelParameters/fitsBlend`` the α weights are first fitted on a validation slice
     /// (a second, smaller training run; see `fittedBlend`) and the returned model's parameters hold them.
     ///
+    /// `data` is consumed: once the sparse matrices are built its arrays are released unless the caller
+    /// still holds them (pass `consume data` to keep the peak memory down on large sets).
+    ///
     /// - Throws: ``ModelError`` for empty or malformed data, invalid parameters, or a rank larger than
     ///   `min(users, films)`.
-    public static func train(data: RatingData, parameters: ModelParameters = ModelParameters(),
+    public static func train(data: consuming RatingData, parameters: ModelParameters = ModelParameters(),
                              progress: (TrainingStage) -> Void = { _ in }) throws -> TrainedModel {
         try parameters.validate()
         var parameters = parameters
@@ -105,7 +108,7 @@ public enum Model {
             }
         }
         progress(.indexing)
-        let ratings = try RatingMatrix(data)
+        let ratings = try RatingMatrix(data)   // the last use of `data`: its arrays go to (or die with) the matrices
         progress(.baseline)
         let estimator = BaselineEstimator(movieRegularization: parameters.movieRegularization,
                                           userRegularization: parameters.userRegularization,

@@ -73,6 +73,14 @@ public struct RatingTable: Sendable, Equatable {
 
     /// Number of ratings.
     public var count: Int { rating.count }
+
+    /// Creates a table from the ids and a scan's rating columns.
+    init(userIDs: [Int64], userExternalIDs: [String], movieIDs: [Int64], movieExternalIDs: [String],
+         columns: RatingColumns) {
+        self.init(userIDs: userIDs, userExternalIDs: userExternalIDs, movieIDs: movieIDs,
+                  movieExternalIDs: movieExternalIDs, userIndex: columns.userIndex, movieIndex: columns.movieIndex,
+                  rating: columns.rating, timestamp: columns.timestamp)
+    }
 }
 
 /// Summary figures of a store (the `stats` command).
@@ -181,6 +189,11 @@ public final class RatingStore: Sendable {
     }
 
     /// Loads all users, movies and ratings in one read transaction (see ``RatingTable``).
+    ///
+    /// Stores of at least ``parallelLoadThreshold`` ratings are scanned in two halves by user id at once,
+    /// the second on a second read-only connection; its rows are used only when that connection sees the
+    /// same ratings version as the main transaction (else the main transaction reads them too), so the
+    /// result is always one consistent snapshot.
     public func loadRatings() throws -> RatingTable {
         try read("loading ratings") { db in
             var userIDs: [Int64] = []
@@ -198,30 +211,41 @@ public final class RatingStore: Sendable {
             let userDense = DenseIndex(ids: userIDs)
             let movieDense = DenseIndex(ids: movieIDs)
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0
-            var userIndex: [Int32] = []
-            var movieIndex: [Int32] = []
-            var rating: [Float] = []
-            var timestamp: [Int64] = []
-            userIndex.reserveCapacity(count)
-            movieIndex.reserveCapacity(count)
-            rating.reserveCapacity(count)
-            timestamp.reserveCapacity(count)
-            let statement = try RawStatement(
-                db, sql: "SELECT user_id, movie_id, rating, timestamp FROM ratings ORDER BY user_id, movie_id")
-            defer { statement.finalize() }
-            while try statement.step() {
-                let handle = statement.handle
-                userIndex.append(userDense[sqlite3_column_int64(handle, 0)])
-                movieIndex.append(movieDense[sqlite3_column_int64(handle, 1)])
-                rating.append(Float(sqlite3_column_double(handle, 2)))
-                timestamp.append(sqlite3_column_type(handle, 3) == SQLITE_NULL
-                                 ? ParsedRatings.missingTimestamp : sqlite3_column_int64(handle, 3))
+            // Large stores are read in two halves by user id at once: the second half on a second
+            // read-only connection, kept only when it sees the same ratings version as this transaction.
+            guard count >= Self.parallelLoadThreshold, userIDs.count >= 2 else {
+                return RatingTable(userIDs: userIDs, userExternalIDs: userExternalIDs, movieIDs: movieIDs,
+                                   movieExternalIDs: movieExternalIDs,
+                                   columns: try RatingColumns(db, users: userDense, movies: movieDense,
+                                                              userIDs: nil, capacity: count))
             }
+            let split = userIDs[userIDs.count / 2]
+            let version = try Int64.fetchOne(db, sql: "SELECT ratings_version FROM store_state WHERE id = 1") ?? 0
+            let path = self.path
+            nonisolated(unsafe) var second: RatingColumns?
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) {
+                var configuration = Configuration()
+                configuration.readonly = true
+                second = try? DatabaseQueue(path: path, configuration: configuration).read { other in
+                    let seen = try Int64.fetchOne(other, sql: "SELECT ratings_version FROM store_state WHERE id = 1")
+                    guard seen == version else { return nil }
+                    return try RatingColumns(other, users: userDense, movies: movieDense, userIDs: split..<Int64.max,
+                                             capacity: count / 2)
+                }
+            }
+            var columns = try RatingColumns(db, users: userDense, movies: movieDense, userIDs: Int64.min..<split,
+                                            capacity: count)
+            group.wait()
+            columns.append(try second ?? RatingColumns(db, users: userDense, movies: movieDense,
+                                                       userIDs: split..<Int64.max, capacity: count / 2))
             return RatingTable(userIDs: userIDs, userExternalIDs: userExternalIDs, movieIDs: movieIDs,
-                               movieExternalIDs: movieExternalIDs, userIndex: userIndex, movieIndex: movieIndex,
-                               rating: rating, timestamp: timestamp)
+                               movieExternalIDs: movieExternalIDs, columns: columns)
         }
     }
+
+    /// Stores with at least this many ratings are loaded by two connections at once.
+    static let parallelLoadThreshold = 1 << 20
 
     /// Counts, density, rating distribution and the `topMovies` most-rated movies.
     public func statistics(topMovies: Int = 10) throws -> StoreStatistics {
@@ -370,4 +394,49 @@ final class RawStatement {
     }
 
     func finalize() { sqlite3_finalize(handle) }
+}
+
+/// The rating columns of a scan of `ratings` in (user, movie) order, with ids mapped to dense indices.
+struct RatingColumns: @unchecked Sendable {
+    /// Dense user index of each rating.
+    var userIndex: [Int32] = []
+    /// Dense film index of each rating.
+    var movieIndex: [Int32] = []
+    /// Rating values.
+    var rating: [Float] = []
+    /// Timestamps (``ParsedRatings/missingTimestamp`` when absent).
+    var timestamp: [Int64] = []
+
+    /// Reads the ratings of the users whose database id is in `userIDs` (all users when `nil`), reserving
+    /// room for `capacity` rows.
+    init(_ db: Database, users: DenseIndex, movies: DenseIndex, userIDs: Range<Int64>?, capacity: Int) throws {
+        var sql = "SELECT user_id, movie_id, rating, timestamp FROM ratings"
+        if userIDs != nil { sql += " WHERE user_id >= ?1 AND user_id < ?2" }
+        let statement = try RawStatement(db, sql: sql + " ORDER BY user_id, movie_id")
+        defer { statement.finalize() }
+        if let userIDs {
+            sqlite3_bind_int64(statement.handle, 1, userIDs.lowerBound)
+            sqlite3_bind_int64(statement.handle, 2, userIDs.upperBound)
+        }
+        userIndex.reserveCapacity(capacity)
+        movieIndex.reserveCapacity(capacity)
+        rating.reserveCapacity(capacity)
+        timestamp.reserveCapacity(capacity)
+        while try statement.step() {
+            let handle = statement.handle
+            userIndex.append(users[sqlite3_column_int64(handle, 0)])
+            movieIndex.append(movies[sqlite3_column_int64(handle, 1)])
+            rating.append(Float(sqlite3_column_double(handle, 2)))
+            timestamp.append(sqlite3_column_type(handle, 3) == SQLITE_NULL
+                             ? ParsedRatings.missingTimestamp : sqlite3_column_int64(handle, 3))
+        }
+    }
+
+    /// Appends the rows of `other` (a later range of users).
+    mutating func append(_ other: RatingColumns) {
+        userIndex += other.userIndex
+        movieIndex += other.movieIndex
+        rating += other.rating
+        timestamp += other.timestamp
+    }
 }
