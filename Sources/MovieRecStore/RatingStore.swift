@@ -195,6 +195,11 @@ public final class RatingStore: Sendable {
     /// same ratings version as the main transaction (else the main transaction reads them too), so the
     /// result is always one consistent snapshot.
     public func loadRatings() throws -> RatingTable {
+        try loadRatings(parallelAbove: Self.parallelLoadThreshold)
+    }
+
+    /// ``loadRatings()`` with two connections from `threshold` ratings on.
+    func loadRatings(parallelAbove threshold: Int) throws -> RatingTable {
         try read("loading ratings") { db in
             var userIDs: [Int64] = []
             var userExternalIDs: [String] = []
@@ -213,7 +218,7 @@ public final class RatingStore: Sendable {
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0
             // Large stores are read in two halves by user id at once: the second half on a second
             // read-only connection, kept only when it sees the same ratings version as this transaction.
-            guard count >= Self.parallelLoadThreshold, userIDs.count >= 2 else {
+            guard count >= threshold, userIDs.count >= 2 else {
                 return RatingTable(userIDs: userIDs, userExternalIDs: userExternalIDs, movieIDs: movieIDs,
                                    movieExternalIDs: movieExternalIDs,
                                    columns: try RatingColumns(db, users: userDense, movies: movieDense,
