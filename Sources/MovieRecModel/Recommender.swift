@@ -62,12 +62,21 @@ public struct Recommender: Sendable {
             }
             selection.offer(score: scores[i], index: i)
         }
-        return selection.sorted().map { entry in
-            let explanation = model.explanation(for: context, movie: entry.index, limit: explain ? 5 : 0)
-            return Recommendation(movie: entry.index, score: entry.score,
-                                  predictedRating: model.clip(explanation.unclippedRating),
-                                  explanation: explain ? explanation : nil)
+        // Each film's prediction and explanation is independent: computed on the workers in parallel.
+        let chosen = selection.sorted()
+        guard !chosen.isEmpty else { return [] }
+        var results = [Recommendation?](repeating: nil, count: chosen.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = SendablePointer(buffer.baseAddress!)
+            ParallelOptions.default.forEachTask(chosen.count) { n in
+                let entry = chosen[n]
+                let explanation = model.explanation(for: context, movie: entry.index, limit: explain ? 5 : 0)
+                slots.base[n] = Recommendation(movie: entry.index, score: entry.score,
+                                               predictedRating: model.clip(explanation.unclippedRating),
+                                               explanation: explain ? explanation : nil)
+            }
         }
+        return results.map { $0! }
     }
 }
 
@@ -82,7 +91,7 @@ public struct RankedMovie: Sendable, Equatable {
 extension Recommender {
     /// Users scored together in one task of the batched top-N: their query vectors stay in cache while
     /// the ranking matrix streams past once per block.
-    static let batchBlockSize = 128
+    static let batchBlockSize = 512
 
     /// The top `count` films of every trained user in `users`, best first — the same films and scores as
     /// ``topN(user:count:explain:)`` for each user, but without predicted ratings or explanations and

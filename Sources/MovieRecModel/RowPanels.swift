@@ -30,15 +30,24 @@ struct RowPanels: Sendable {
         values = panels
     }
 
-    /// `y[r] = Σ_c A[r, c]·x[c]` for every row (`x.count == columns`).
-    func multiplied(by x: [Float]) -> [Float] {
+    /// Matrices with at least this many values are multiplied by a vector on several workers.
+    static let parallelThreshold = 1 << 20
+
+    /// `y[r] = Σ_c A[r, c]·x[c]` for every row (`x.count == columns`); large matrices are split by
+    /// panels over `options.threadCount` workers (each score is computed the same way either way).
+    func multiplied(by x: [Float], options: ParallelOptions = .default) -> [Float] {
         precondition(x.count == columns, "RowPanels: \(rows)×\(columns) · vector of \(x.count)")
         var y = [Float](repeating: 0, count: panelCount * 16)
+        let workers = values.count >= Self.parallelThreshold ? options : .serial
         x.withUnsafeBufferPointer { query in
-            y.withUnsafeMutableBytes { out in
-                for p in 0..<panelCount {
-                    let scores = scorePanel(p, queries: QueryBlock(base: query.baseAddress!, stride: columns, count: 1))
-                    out.storeBytes(of: scores.0, toByteOffset: p * 64, as: SIMD16<Float>.self)
+            y.withUnsafeMutableBufferPointer { buffer in
+                let out = SendablePointer(buffer.baseAddress!)
+                let block = QueryBlock(base: query.baseAddress!, stride: columns, count: 1)
+                workers.forEachRange(panelCount) { panels in
+                    for p in panels {
+                        UnsafeMutableRawPointer(out.base + p * 16).storeBytes(of: scorePanel(p, queries: block).0,
+                                                                              as: SIMD16<Float>.self)
+                    }
                 }
             }
         }
