@@ -2,11 +2,14 @@ import MovieRecNumerics
 
 /// A row-major matrix stored as panels of 16 rows, column-major inside a panel, for matrix–vector
 /// products that score 16 rows per `SIMD16<Float>` step with no horizontal sums:
-/// `values[(p·columns + c)·16 + l] = A[16p + l, c]` (rows past the end are zero).
+/// `values[(p·columns + c)·16 + l] = A[order[16p + l], c]` (slots past the end are zero), where `order`
+/// is the identity or, with `sortedByNorm`, the rows by descending Euclidean norm — then
+/// `panelNorms[p]`, the largest row norm of panel p, bounds every score of the panel and of all later
+/// panels by Cauchy–Schwarz (`|A[r]·x| ≤ ‖A[r]‖·‖x‖`), which lets a top-N search stop early.
 ///
 /// Every score is `y[r] = Σ_c A[r, c]·x[c]` summed in column order `c = 0, 1, …`, one lane per row,
-/// so it is bit-identical whether one query or a block of queries is scored
-/// (``multiplied(by:)``, ``scorePanel(_:queries:)``) and for any thread count.
+/// so it is bit-identical whether one query or a block of queries is scored, wherever the row sits
+/// (``multiplied(by:options:)``, ``scorePanel(_:queries:)``), and for any thread count.
 struct RowPanels: Sendable {
     /// Number of rows.
     let rows: Int
@@ -16,24 +19,39 @@ struct RowPanels: Sendable {
     let panelCount: Int
     /// `panelCount × columns × 16` values.
     let values: [Float]
+    /// The row stored in slot `16p + l` (`rows` entries).
+    let order: [Int32]
+    /// The largest row norm of each panel (descending when sorted by norm).
+    let panelNorms: [Float]
+    /// True when rows are stored by descending norm (`order` is not the identity).
+    let isSortedByNorm: Bool
 
-    /// Copies `matrix` into the panel layout.
-    init(_ matrix: DenseMatrix) {
+    /// Copies `matrix` into the panel layout, rows in their order or (`sortedByNorm`) by descending
+    /// norm, ties by row index.
+    init(_ matrix: DenseMatrix, sortedByNorm: Bool = false) {
         rows = matrix.rows
         columns = matrix.columns
         panelCount = (rows + 15) / 16
+        let norms = (0..<rows).map { r in matrix.withRow(r) { dot($0, $0).squareRoot() } }
+        var order = (0..<rows).map { Int32($0) }
+        if sortedByNorm { order.sort { (norms[Int($0)], $1) > (norms[Int($1)], $0) } }
         var panels = [Float](repeating: 0, count: panelCount * columns * 16)
-        for r in 0..<rows {
-            let (p, l) = r.quotientAndRemainder(dividingBy: 16)
-            for c in 0..<columns { panels[(p * columns + c) * 16 + l] = matrix.values[r * columns + c] }
+        var panelNorms = [Float](repeating: 0, count: panelCount)
+        for (slot, row) in order.enumerated() {
+            let (p, l) = slot.quotientAndRemainder(dividingBy: 16)
+            for c in 0..<columns { panels[(p * columns + c) * 16 + l] = matrix.values[Int(row) * columns + c] }
+            panelNorms[p] = max(panelNorms[p], norms[Int(row)])
         }
         values = panels
+        self.order = order
+        self.panelNorms = panelNorms
+        isSortedByNorm = sortedByNorm
     }
 
     /// Matrices with at least this many values are multiplied by a vector on several workers.
     static let parallelThreshold = 1 << 20
 
-    /// `y[r] = Σ_c A[r, c]·x[c]` for every row (`x.count == columns`); large matrices are split by
+    /// `y[r] = Σ_c A[r, c]·x[c]` for every row r, in row order (`x.count == columns`); large matrices are split by
     /// panels over `options.threadCount` workers (each score is computed the same way either way).
     func multiplied(by x: [Float], options: ParallelOptions = .default) -> [Float] {
         precondition(x.count == columns, "RowPanels: \(rows)×\(columns) · vector of \(x.count)")
@@ -52,53 +70,45 @@ struct RowPanels: Sendable {
             }
         }
         y.removeLast(y.count - rows)
-        return y
+        guard isSortedByNorm else { return y }
+        var original = [Float](repeating: 0, count: rows)
+        for (slot, row) in order.enumerated() { original[Int(row)] = y[slot] }
+        return original
     }
 
-    /// The scores of panel `p` (rows `16p ..< 16p + 16`) for up to four queries at once: element `j` of
-    /// the result holds query `j`'s scores (zeros for `j ≥ queries.count`).
+    /// The scores of panel `p` (rows `16p ..< 16p + 16`) for one or two queries at once: element `j` of
+    /// the result holds query `j`'s scores (zeros for `j ≥ queries.count`). Two queries keep their eight
+    /// accumulator registers, the panel's four and the broadcasts within the 16 SSE registers.
     @inline(__always)
-    func scorePanel(_ p: Int, queries: QueryBlock) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
-        var (s0, s1, s2, s3) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+    func scorePanel(_ p: Int, queries: QueryBlock) -> (SIMD16<Float>, SIMD16<Float>) {
+        var (s0, s1) = (SIMD16<Float>(), SIMD16<Float>())
         values.withUnsafeBytes { raw in
             let panel = raw.baseAddress! + p &* columns &* 64
             let q = queries.base
-            let stride = queries.stride
-            switch queries.count {
-            case 4:
+            if queries.count == 2 {
+                let r = q + queries.stride
                 for c in 0..<columns {
                     let a = panel.loadUnaligned(fromByteOffset: c &* 64, as: SIMD16<Float>.self)
                     s0 = s0 + a * SIMD16(repeating: q[c])
-                    s1 = s1 + a * SIMD16(repeating: q[stride &+ c])
-                    s2 = s2 + a * SIMD16(repeating: q[2 &* stride &+ c])
-                    s3 = s3 + a * SIMD16(repeating: q[3 &* stride &+ c])
+                    s1 = s1 + a * SIMD16(repeating: r[c])
                 }
-            default:
-                for j in 0..<queries.count {
-                    var s = SIMD16<Float>()
-                    let row = q + j &* stride
-                    for c in 0..<columns {
-                        s = s + panel.loadUnaligned(fromByteOffset: c &* 64, as: SIMD16<Float>.self)
-                            * SIMD16(repeating: row[c])
-                    }
-                    switch j {
-                    case 0: s0 = s
-                    case 1: s1 = s
-                    default: s2 = s
-                    }
+            } else {
+                for c in 0..<columns {
+                    s0 = s0 + panel.loadUnaligned(fromByteOffset: c &* 64, as: SIMD16<Float>.self)
+                        * SIMD16(repeating: q[c])
                 }
             }
         }
-        return (s0, s1, s2, s3)
+        return (s0, s1)
     }
 }
 
-/// Up to four query vectors of one length, `count` rows `stride` apart starting at `base`.
+/// One or two query vectors of one length, `count` rows `stride` apart starting at `base`.
 struct QueryBlock {
     /// The first query.
     let base: UnsafePointer<Float>
     /// Distance between consecutive queries, in floats.
     let stride: Int
-    /// Number of queries, 1…4.
+    /// Number of queries, 1 or 2.
     let count: Int
 }

@@ -46,7 +46,7 @@ public struct TrainedModel: Sendable {
             }
             if gamma != 0 { matrix.values[i * width + kw + k] = gamma * baseline.movieBias[i] }
         }
-        rankingMatrix = RowPanels(matrix)
+        rankingMatrix = RowPanels(matrix, sortedByNorm: true)
     }
 
     /// Number of users.

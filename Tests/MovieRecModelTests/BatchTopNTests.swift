@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Batched top-N for many users")
 struct BatchTopNTests {
-    /// Users 0..<97 (not a multiple of the 4-user step nor of the 128-user block), 61 films (not a
+    /// Users 0..<97 (odd, so the last 2-user step has one user, and not a multiple of the 512-user block), 61 films (not a
     /// multiple of the 16-film step), γ 0 and 0.3 (query widths 8 and 8 + 8 + 1 with smallParameters).
     @Test("equals the one-user top-N (films and bit-identical scores) with 1 and 2 threads",
           arguments: [0, 0.3] as [Float])
