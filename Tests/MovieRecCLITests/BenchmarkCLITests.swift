@@ -48,6 +48,7 @@ struct BenchmarkCLITests {
         let number = { (key: String) in report[key] as? Double ?? .nan }
         #expect(number("recommendP50Ms") <= number("recommendP99Ms"))
         #expect(number("similarP50Ms") <= number("similarP99Ms"))
+        #expect(number("recommendPlainP50Ms") > 0 && number("recommendPlainP50Ms") <= number("recommendPlainP99Ms"))
         // Import rate = 20,000 rows over the import time.
         #expect(abs(number("importRowsPerSecond") * number("importSeconds") - 20000) < 1)
         // Per-user batch time = total / users.

@@ -26,6 +26,8 @@ extension BenchmarkReport {
                 load: "svd")
             add("recommend top 10 + explanations", String(format: "p50 %.3f ms, p99 %.3f ms (%d users)",
                                                           recommendP50Ms, recommendP99Ms, sampledUsers), load: "recommend")
+            add("recommend top 10, no explanations", String(format: "p50 %.3f ms, p99 %.3f ms", recommendPlainP50Ms,
+                                                            recommendPlainP99Ms), load: "recommend")
             add("similar users (10)", String(format: "p50 %.3f ms, p99 %.3f ms", similarP50Ms, similarP99Ms), load: "similar")
             add("top 10 for every user", String(format: "%.2f s, %.4f ms per user", recommendAllSeconds,
                                                 recommendAllMsPerUser), load: "recommendAll")

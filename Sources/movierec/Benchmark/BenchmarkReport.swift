@@ -44,6 +44,10 @@ struct BenchmarkReport: Codable {
     var recommendP50Ms: Double
     /// 99th-percentile latency of one top-10 `recommend` call with explanations, in milliseconds.
     var recommendP99Ms: Double
+    /// Median latency of one top-10 `recommend` call without explanations (predicted ratings only), in ms.
+    var recommendPlainP50Ms: Double
+    /// 99th-percentile latency of one top-10 `recommend` call without explanations, in milliseconds.
+    var recommendPlainP99Ms: Double
     /// Median latency of one 10-most-similar-users call, in milliseconds.
     var similarP50Ms: Double
     /// 99th-percentile latency of one 10-most-similar-users call, in milliseconds.

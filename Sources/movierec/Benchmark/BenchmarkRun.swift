@@ -97,7 +97,7 @@ struct BenchmarkRun {
             oversampling: parameters.oversampling, threads: ParallelOptions.default.threadCount, reusedDatabase: reused,
             importSeconds: importSeconds, importRowsPerSecond: importRate, loadSeconds: loadSeconds,
             trainSeconds: trainSeconds, trainStageSeconds: stageSeconds, svdSeconds: 0, svdRelativeResidual: 0,
-            sampledUsers: 0, recommendP50Ms: 0, recommendP99Ms: 0, similarP50Ms: 0, similarP99Ms: 0,
+            sampledUsers: 0, recommendP50Ms: 0, recommendP99Ms: 0, recommendPlainP50Ms: 0, recommendPlainP99Ms: 0, similarP50Ms: 0, similarP99Ms: 0,
             recommendAllSeconds: 0, recommendAllMsPerUser: 0, peakRSSBytes: 0, loadAverages: loads)
         if stopAfterTraining {
             report.peakRSSBytes = SystemProbe.peakResidentBytes()
@@ -150,7 +150,7 @@ struct BenchmarkRun {
         report.svdRelativeResidual = normSquared > 0 ? (max(normSquared - 2 * cross + spectrum, 0) / normSquared).squareRoot() : 0
     }
 
-    /// Times `recommend` (top 10 with explanations) and `similar` (10 users) one call at a time for
+    /// Times `recommend` (top 10 with explanations, then without) and `similar` (10 users) one call at a time for
     /// `sampledUsers` users drawn with the seed, after one warm-up call each.
     private func measureQueries(model: TrainedModel, into report: inout BenchmarkReport) throws {
         var generator = SeededGenerator(seed: seed)
@@ -165,6 +165,12 @@ struct BenchmarkRun {
             precondition(!list.isEmpty || model.ratings.userRange(user).count == model.movieCount)
         }
         report.loadAverages["recommend"] = SystemProbe.loadAverage()
+        var plainMs: [Double] = []
+        for user in users {
+            let watch = Stopwatch()
+            _ = try recommender.topN(user: user, count: 10)
+            plainMs.append(watch.milliseconds)
+        }
         _ = try model.mostSimilarUsers(to: users[0], count: 10)
         var similarMs: [Double] = []
         for user in users {
@@ -174,7 +180,9 @@ struct BenchmarkRun {
             precondition(list.count == min(10, model.userCount - 1))
         }
         report.loadAverages["similar"] = SystemProbe.loadAverage()
-        let (recommend, similar) = (Percentiles(recommendMs), Percentiles(similarMs))
+        let (recommend, plain, similar) = (Percentiles(recommendMs), Percentiles(plainMs), Percentiles(similarMs))
+        report.recommendPlainP50Ms = plain.value(50)
+        report.recommendPlainP99Ms = plain.value(99)
         report.sampledUsers = users.count
         report.recommendP50Ms = recommend.value(50)
         report.recommendP99Ms = recommend.value(99)
