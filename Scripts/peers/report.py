@@ -1,0 +1,180 @@
+"""Peer comparison report: reads the step results of one compare-peers.sh run, prints the table, writes JSON.
+
+Usage: report.py RUN_DIR --out FILE [--movierec-json FILE]
+
+RUN_DIR holds what compare-peers.sh wrote: context.json, sqlite-import.json, movierec-import.json
+(+ .stdout/.stderr), load.json, randomized_svd.json, svds.json (each with a .stderr). A missing
+or failed step is reported as "not available" with the reason, never as a number.
+Ratios are movierec seconds / peer seconds (below 1: movierec is faster).
+"""
+
+import argparse
+import json
+import os
+
+RESIDUAL_FORMULA = (
+    "relative residual = ||A - U S V^T||_F / ||A||_F with ||A - U S V^T||_F^2 = ||A||_F^2 "
+    "- 2 * sum_i s_i * u_i^T (A v_i) + sum_ij s_i s_j (U^T U)_ij (V^T V)_ij, in float64, from one sparse "
+    "product A*V; the last term is sum_i s_i^2 when U and V are orthonormal. A = raw ratings "
+    "(users x rated films, implicit zeros)."
+)
+
+
+def read_json(path):
+    """The parsed JSON document at path, or None when the file is missing, empty or invalid."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def failure_reason(stderr_path, fallback):
+    """The last non-empty line of a step's standard error, or fallback."""
+    try:
+        with open(stderr_path, encoding="utf-8", errors="replace") as handle:
+            lines = [line.strip() for line in handle if line.strip()]
+    except OSError:
+        lines = []
+    return lines[-1] if lines else fallback
+
+
+def ratio(movierec_seconds, peer_seconds):
+    """movierec / peer, or None when either side is missing."""
+    if movierec_seconds is None or not peer_seconds:
+        return None
+    return movierec_seconds / peer_seconds
+
+
+def import_steps(run_dir, rows):
+    """The import row: sqlite3 CLI .import against `movierec import`, both timed end to end."""
+    peer = read_json(os.path.join(run_dir, "sqlite-import.json"))
+    timed = read_json(os.path.join(run_dir, "movierec-import.json"))
+    own = read_json(os.path.join(run_dir, "movierec-import.stdout"))
+    step = {"step": "import CSV into SQLite", "peer": "sqlite3 CLI .import"}
+    if peer and peer.get("exitCode") == 0:
+        step.update(peerSeconds=peer["seconds"], peerRowsPerSecond=rows / peer["seconds"],
+                    peerPeakRSSBytes=peer["peakRSSBytes"], peerRowsImported=peer.get("rowsImported"))
+    else:
+        step["peerNote"] = "not available: " + failure_reason(os.path.join(run_dir, "sqlite-import.stderr"), "did not run")
+    if timed and timed.get("exitCode") == 0 and isinstance(own, dict):
+        step.update(movierecSeconds=timed["seconds"], movierecRowsPerSecond=rows / timed["seconds"],
+                    movierecPeakRSSBytes=timed["peakRSSBytes"], movierecReported=own)
+    else:
+        step["movierecNote"] = "not available: " + failure_reason(
+            os.path.join(run_dir, "movierec-import.stderr"), "`movierec import` did not run")
+    step["ratio"] = ratio(step.get("movierecSeconds"), step.get("peerSeconds"))
+    return step
+
+
+def load_step(run_dir, movierec):
+    """The matrix-loading row: CSV -> scipy CSR against movierec's own loadSeconds (SQLite -> matrix), if given."""
+    load = read_json(os.path.join(run_dir, "load.json"))
+    step = {"step": "load rating matrix", "peer": "pandas read_csv + scipy CSR (from CSV)"}
+    if load:
+        step.update(peerSeconds=load["seconds"], peerReadSeconds=load["readSeconds"],
+                    peerBuildSeconds=load["buildSeconds"], peerPeakRSSBytes=load["peakRSSBytes"])
+    else:
+        step["peerNote"] = "not available: " + failure_reason(os.path.join(run_dir, "load.stderr"), "did not run")
+    if movierec and movierec.get("loadSeconds") is not None:
+        step["movierecSeconds"] = movierec["loadSeconds"]
+        step["movierecNote"] = "movierec loads from its SQLite store"
+    else:
+        step["movierecNote"] = "not available: no loadSeconds in --movierec-json"
+    step["ratio"] = ratio(step.get("movierecSeconds"), step.get("peerSeconds"))
+    return step
+
+
+def svd_step(run_dir, algorithm, peer_name, rank, movierec):
+    """A rank-k SVD row: one peer algorithm against movierec's svdSeconds / svdRelativeResidual."""
+    result = read_json(os.path.join(run_dir, f"{algorithm}.json"))
+    step = {"step": f"rank-{rank} truncated SVD", "peer": peer_name}
+    if result:
+        step.update(peerSeconds=result["seconds"], peerPeakRSSBytes=result["peakRSSBytes"],
+                    peerMatrixRSSBytes=result["matrixRSSBytes"], peerRelativeResidual=result["relativeResidual"],
+                    peerOrthonormalityError=result["orthonormalityError"])
+    else:
+        step["peerNote"] = "not available: " + failure_reason(os.path.join(run_dir, f"{algorithm}.stderr"), "did not run")
+    if movierec and movierec.get("svdSeconds") is not None:
+        step["movierecSeconds"] = movierec["svdSeconds"]
+        step["movierecRelativeResidual"] = movierec.get("svdRelativeResidual")
+    else:
+        step["movierecNote"] = "not available: no --movierec-json with svdSeconds"
+    step["ratio"] = ratio(step.get("movierecSeconds"), step.get("peerSeconds"))
+    return step
+
+
+def formatted(value, pattern):
+    """value formatted with pattern, or "n/a"."""
+    return "n/a" if value is None else pattern.format(value)
+
+
+def print_table(report):
+    """The human-readable table, one row per step, then the notes."""
+    header = ("step", "peer", "peer s", "movierec s", "movierec/peer", "peer peak", "residual peer / movierec")
+    rows = [header]
+    for step in report["steps"]:
+        residual = ""
+        if "peerRelativeResidual" in step or "movierecRelativeResidual" in step:
+            residual = (formatted(step.get("peerRelativeResidual"), "{:.6f}") + " / "
+                        + formatted(step.get("movierecRelativeResidual"), "{:.6f}"))
+        peak = step.get("peerPeakRSSBytes")
+        rows.append((step["step"], step["peer"], formatted(step.get("peerSeconds"), "{:.2f}"),
+                     formatted(step.get("movierecSeconds"), "{:.2f}"), formatted(step.get("ratio"), "{:.3f}"),
+                     formatted(None if peak is None else peak / 2**30, "{:.2f} GiB"), residual))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    for step in report["steps"]:
+        for side in ("peer", "movierec"):
+            rate = step.get(f"{side}RowsPerSecond")
+            if rate is not None:
+                print(f"{step['step']}: {side} {rate / 1e6:.2f} M rows/s")
+            if step.get(f"{side}Note"):
+                print(f"{step['step']} ({side}): {step[f'{side}Note']}")
+    context = report["context"]
+    print(f"{context['ratings']:,} ratings, {context['users']:,} users, {context['movies']:,} films, seed {context['seed']}; "
+          f"{context['threads']} BLAS threads; load average {context['loadAverageBefore']} before, "
+          f"{context['loadAverageAfter']} after (other processes share the CPU)")
+    kernels = sorted({f"{pool.get('internal_api')} {pool.get('version')} {pool.get('architecture')}"
+                      for pool in report.get("blas", []) if pool.get("user_api") == "blas"})
+    print("BLAS: " + (", ".join(kernels) if kernels else "n/a"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--movierec-json")
+    options = parser.parse_args()
+
+    context = read_json(os.path.join(options.run_dir, "context.json"))
+    movierec = None
+    if options.movierec_json:
+        movierec = read_json(options.movierec_json)
+        if movierec is None:
+            parser.error(f"--movierec-json {options.movierec_json}: not a readable JSON file")
+    rank = context["rank"]
+    steps = [
+        import_steps(options.run_dir, context["ratings"]),
+        load_step(options.run_dir, movierec),
+        svd_step(options.run_dir, "randomized_svd", "scikit-learn randomized_svd(n_iter=4)", rank, movierec),
+        svd_step(options.run_dir, "svds", "scipy svds (ARPACK)", rank, movierec),
+    ]
+    svd = read_json(os.path.join(options.run_dir, "randomized_svd.json")) or read_json(os.path.join(options.run_dir, "svds.json"))
+    report = {
+        "context": context, "steps": steps, "residualFormula": RESIDUAL_FORMULA,
+        "blas": svd["blas"] if svd else [], "versions": svd["versions"] if svd else None,
+        "movierecInput": movierec,
+    }
+    with open(options.out, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    print_table(report)
+    print(f"JSON: {options.out}")
+
+
+if __name__ == "__main__":
+    main()
