@@ -23,7 +23,8 @@ def blas_description():
     from threadpoolctl import threadpool_info
 
     keys = ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads", "threading_layer")
-    return [{key: pool.get(key) for key in keys if key in pool} for pool in threadpool_info()]
+    pools = [{key: pool.get(key) for key in keys if key in pool} for pool in threadpool_info()]
+    return sorted(pools, key=lambda pool: tuple(str(pool.get(key)) for key in keys))
 
 
 def library_versions():

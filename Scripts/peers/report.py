@@ -29,14 +29,14 @@ def read_json(path):
         return None
 
 
-def failure_reason(stderr_path, fallback):
-    """The last non-empty line of a step's standard error, or fallback."""
+def failure_reason(stderr_path, fallback, first=False):
+    """The last (or first) non-empty line of a step's standard error, or fallback."""
     try:
         with open(stderr_path, encoding="utf-8", errors="replace") as handle:
             lines = [line.strip() for line in handle if line.strip()]
     except OSError:
         lines = []
-    return lines[-1] if lines else fallback
+    return lines[0 if first else -1] if lines else fallback
 
 
 def ratio(movierec_seconds, peer_seconds):
@@ -54,15 +54,17 @@ def import_steps(run_dir, rows):
     step = {"step": "import CSV into SQLite", "peer": "sqlite3 CLI .import"}
     if peer and peer.get("exitCode") == 0:
         step.update(peerSeconds=peer["seconds"], peerRowsPerSecond=rows / peer["seconds"],
-                    peerPeakRSSBytes=peer["peakRSSBytes"], peerRowsImported=peer.get("rowsImported"))
+                    peerPeakRSSBytes=peer["peakRSSBytes"])
     else:
         step["peerNote"] = "not available: " + failure_reason(os.path.join(run_dir, "sqlite-import.stderr"), "did not run")
     if timed and timed.get("exitCode") == 0 and isinstance(own, dict):
         step.update(movierecSeconds=timed["seconds"], movierecRowsPerSecond=rows / timed["seconds"],
                     movierecPeakRSSBytes=timed["peakRSSBytes"], movierecReported=own)
+        if own.get("inserted") != rows:
+            step["movierecNote"] = f"movierec inserted {own.get('inserted')} of {rows} rows"
     else:
         step["movierecNote"] = "not available: " + failure_reason(
-            os.path.join(run_dir, "movierec-import.stderr"), "`movierec import` did not run")
+            os.path.join(run_dir, "movierec-import.stderr"), "`movierec import` did not run", first=True)
     step["ratio"] = ratio(step.get("movierecSeconds"), step.get("peerSeconds"))
     return step
 
@@ -121,7 +123,7 @@ def print_table(report):
         peak = step.get("peerPeakRSSBytes")
         rows.append((step["step"], step["peer"], formatted(step.get("peerSeconds"), "{:.2f}"),
                      formatted(step.get("movierecSeconds"), "{:.2f}"), formatted(step.get("ratio"), "{:.3f}"),
-                     formatted(None if peak is None else peak / 2**30, "{:.2f} GiB"), residual))
+                     formatted(None if peak is None else peak / 2**20, "{:.0f} MiB"), residual))
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     for index, row in enumerate(rows):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

@@ -82,7 +82,6 @@ def main():
         "matrixRSSBytes": matrix_rss, "relativeResidual": residual,
         "largestSingularValue": float(np.max(s)), "orthonormalityError": orthonormality_error(u, vt),
         "blas": blas, "versions": library_versions(),
-        "openblasCoretype": os.environ.get("OPENBLAS_CORETYPE"),
     })
 
 
