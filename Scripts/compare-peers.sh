@@ -12,7 +12,7 @@ Compares movierec with its peers on the same generated ratings file, in the same
   import   sqlite3 CLI `.import` into an equivalent table   vs  `movierec import FILE --db DB --quiet --json`
   load     pandas read_csv + scipy CSR float32 (from the CSV)  vs  loadSeconds of --movierec-json (if given)
   SVD      scikit-learn randomized_svd(n_components=64, n_iter=4) and scipy svds(k=64)
-                                                              vs  svdSeconds / svdRelativeResidual of --movierec-json
+           vs  svdSeconds / svdRelativeResidual of --movierec-json or of `movierec benchmark --svd-only`
 Each peer step runs in a fresh process, timed with a monotonic clock; peak memory is the process's
 getrusage ru_maxrss. Ratios are movierec seconds / peer seconds (below 1: movierec is faster).
 A movierec side that is missing or fails is reported as "not available".
@@ -24,7 +24,9 @@ Options:
   --cache DIR          where generated data sets (one per N and seed), the Python virtualenv and
                        scratch files live (default: bench-cache/ in the repository, git-ignored).
   --movierec-json FILE JSON from movierec's SVD benchmark with at least svdSeconds and
-                       svdRelativeResidual (loadSeconds is used too when present).
+                       svdRelativeResidual (loadSeconds is used too when present). Without it the
+                       script runs `movierec benchmark --svd-only --ratings-file CSV --rank 64 --json`
+                       on the same file and uses that, when the command exists.
   --out FILE           the comparison as JSON (default: CACHE/peers-N.json).
   --movierec BINARY    use this movierec executable instead of building the repository's (release).
   -h, --help           this text.
@@ -198,6 +200,11 @@ if [ -s "$run/matrix.npz" ]; then
             --threads "$threads" >"$run/$algorithm.json" 2>"$run/$algorithm.stderr" ||
             log "$algorithm failed: $(tail -n 1 "$run/$algorithm.stderr")"
     done
+fi
+if [ -z "$movierec_json" ]; then
+    log "movierec benchmark --svd-only"
+    "$python" "$peers/timed.py" --stdout "$run/movierec-svd.stdout" --stderr "$run/movierec-svd.stderr" -- \
+        "$movierec" benchmark --svd-only --ratings-file "$csv" --rank "$rank" --json >"$run/movierec-svd.json"
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
 

@@ -3,8 +3,9 @@
 Usage: report.py RUN_DIR --out FILE [--movierec-json FILE]
 
 RUN_DIR holds what compare-peers.sh wrote: context.json, sqlite-import.json, movierec-import.json
-(+ .stdout/.stderr), load.json, randomized_svd.json, svds.json (each with a .stderr). A missing
-or failed step is reported as "not available" with the reason, never as a number.
+(+ .stdout/.stderr), load.json, randomized_svd.json, svds.json (each with a .stderr), and
+movierec-svd.json (+ .stdout/.stderr) from `movierec benchmark --svd-only` when no --movierec-json
+was given. A missing or failed step is reported as "not available" with the reason, never as a number.
 Ratios are movierec seconds / peer seconds (below 1: movierec is faster).
 """
 
@@ -69,7 +70,24 @@ def import_steps(run_dir, rows):
     return step
 
 
-def load_step(run_dir, movierec):
+def movierec_svd_result(run_dir, movierec_json):
+    """movierec's SVD figures and where they came from: (result or None, note).
+
+    From --movierec-json when given, else from the `movierec benchmark --svd-only` run of this script.
+    """
+    if movierec_json:
+        return read_json(movierec_json), f"from {os.path.basename(movierec_json)}"
+    timed = read_json(os.path.join(run_dir, "movierec-svd.json"))
+    own = read_json(os.path.join(run_dir, "movierec-svd.stdout"))
+    if timed and timed.get("exitCode") == 0 and isinstance(own, dict) and own.get("svdSeconds") is not None:
+        own["processPeakRSSBytes"] = timed["peakRSSBytes"]
+        return own, "from `movierec benchmark --svd-only` in this run"
+    return None, "not available: " + failure_reason(
+        os.path.join(run_dir, "movierec-svd.stderr"), "no --movierec-json and no `movierec benchmark --svd-only`",
+        first=True)
+
+
+def load_step(run_dir, movierec, missing):
     """The matrix-loading row: CSV -> scipy CSR against movierec's own loadSeconds (SQLite -> matrix), if given."""
     load = read_json(os.path.join(run_dir, "load.json"))
     step = {"step": "load rating matrix", "peer": "pandas read_csv + scipy CSR (from CSV)"}
@@ -80,14 +98,14 @@ def load_step(run_dir, movierec):
         step["peerNote"] = "not available: " + failure_reason(os.path.join(run_dir, "load.stderr"), "did not run")
     if movierec and movierec.get("loadSeconds") is not None:
         step["movierecSeconds"] = movierec["loadSeconds"]
-        step["movierecNote"] = "movierec loads from its SQLite store"
+        step["movierecNote"] = "loadSeconds " + missing
     else:
-        step["movierecNote"] = "not available: no loadSeconds in --movierec-json"
+        step["movierecNote"] = missing if movierec is None else "not available: no loadSeconds in movierec's JSON"
     step["ratio"] = ratio(step.get("movierecSeconds"), step.get("peerSeconds"))
     return step
 
 
-def svd_step(run_dir, algorithm, peer_name, rank, movierec):
+def svd_step(run_dir, algorithm, peer_name, rank, movierec, missing):
     """A rank-k SVD row: one peer algorithm against movierec's svdSeconds / svdRelativeResidual."""
     result = read_json(os.path.join(run_dir, f"{algorithm}.json"))
     step = {"step": f"rank-{rank} truncated SVD", "peer": peer_name}
@@ -100,8 +118,9 @@ def svd_step(run_dir, algorithm, peer_name, rank, movierec):
     if movierec and movierec.get("svdSeconds") is not None:
         step["movierecSeconds"] = movierec["svdSeconds"]
         step["movierecRelativeResidual"] = movierec.get("svdRelativeResidual")
+        step["movierecNote"] = missing
     else:
-        step["movierecNote"] = "not available: no --movierec-json with svdSeconds"
+        step["movierecNote"] = missing if movierec is None else "not available: no svdSeconds in movierec's JSON"
     step["ratio"] = ratio(step.get("movierecSeconds"), step.get("peerSeconds"))
     return step
 
@@ -129,13 +148,18 @@ def print_table(report):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if index == 0:
             print("  ".join("-" * width for width in widths))
+    notes = {}
     for step in report["steps"]:
         for side in ("peer", "movierec"):
             rate = step.get(f"{side}RowsPerSecond")
             if rate is not None:
                 print(f"{step['step']}: {side} {rate / 1e6:.2f} M rows/s")
             if step.get(f"{side}Note"):
-                print(f"{step['step']} ({side}): {step[f'{side}Note']}")
+                steps = notes.setdefault(f"{side}: {step[f'{side}Note']}", [])
+                if step["step"] not in steps:
+                    steps.append(step["step"])
+    for note, steps in notes.items():
+        print(f"{', '.join(steps)} ({note})")
     context = report["context"]
     print(f"{context['ratings']:,} ratings, {context['users']:,} users, {context['movies']:,} films, seed {context['seed']}; "
           f"{context['threads']} BLAS threads; load average {context['loadAverageBefore']} before, "
@@ -153,17 +177,16 @@ def main():
     options = parser.parse_args()
 
     context = read_json(os.path.join(options.run_dir, "context.json"))
-    movierec = None
-    if options.movierec_json:
-        movierec = read_json(options.movierec_json)
-        if movierec is None:
-            parser.error(f"--movierec-json {options.movierec_json}: not a readable JSON file")
+    movierec, movierec_note = movierec_svd_result(options.run_dir, options.movierec_json)
+    if options.movierec_json and not isinstance(movierec, dict):
+        parser.error(f"--movierec-json {options.movierec_json}: not a JSON object")
     rank = context["rank"]
     steps = [
         import_steps(options.run_dir, context["ratings"]),
-        load_step(options.run_dir, movierec),
-        svd_step(options.run_dir, "randomized_svd", "scikit-learn randomized_svd(n_iter=4)", rank, movierec),
-        svd_step(options.run_dir, "svds", "scipy svds (ARPACK)", rank, movierec),
+        load_step(options.run_dir, movierec, movierec_note),
+        svd_step(options.run_dir, "randomized_svd", "scikit-learn randomized_svd(n_iter=4)", rank, movierec,
+                 movierec_note),
+        svd_step(options.run_dir, "svds", "scipy svds (ARPACK)", rank, movierec, movierec_note),
     ]
     svd = read_json(os.path.join(options.run_dir, "randomized_svd.json")) or read_json(os.path.join(options.run_dir, "svds.json"))
     report = {
