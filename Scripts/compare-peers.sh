@@ -108,15 +108,15 @@ rank=64
 # --- Install what is missing (idempotent) -----------------------------------------------------
 apt_updated=no
 apt_install() {
-    local runner=()
-    [ "$(id -u)" -eq 0 ] || runner=(sudo)
+    local runner=env
+    [ "$(id -u)" -eq 0 ] || runner=sudo
     command -v apt-get >/dev/null || fail "apt-get not found: install $* by hand"
     if [ "$apt_updated" = no ]; then
-        "${runner[@]}" apt-get update -qq
+        "$runner" apt-get update -qq
         apt_updated=yes
     fi
     log "installing $* (apt-get)"
-    "${runner[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    "$runner" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 command -v sqlite3 >/dev/null || apt_install sqlite3
