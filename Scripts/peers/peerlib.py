@@ -18,6 +18,17 @@ def peak_rss_bytes(who=resource.RUSAGE_SELF):
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def cpu_seconds(who=resource.RUSAGE_SELF):
+    """User plus system CPU time from getrusage, in seconds.
+
+    Counts all threads; with RUSAGE_CHILDREN, the children waited for.
+
+    Less sensitive than wall time to other processes sharing the cores.
+    """
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def blas_description():
     """The BLAS/OpenMP libraries loaded in this process, as threadpoolctl sees them."""
     from threadpoolctl import threadpool_info
@@ -33,8 +44,12 @@ def library_versions():
     import scipy
     import sklearn
 
-    return {"python": sys.version.split()[0], "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__}
+    return {
+        "python": sys.version.split()[0],
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
 
 
 def print_json(value):

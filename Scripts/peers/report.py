@@ -54,18 +54,30 @@ def import_steps(run_dir, rows):
     own = read_json(os.path.join(run_dir, "movierec-import.stdout"))
     step = {"step": "import CSV into SQLite", "peer": "sqlite3 CLI .import"}
     if peer and peer.get("exitCode") == 0:
-        step.update(peerSeconds=peer["seconds"], peerRowsPerSecond=rows / peer["seconds"],
-                    peerPeakRSSBytes=peer["peakRSSBytes"])
+        step.update(
+            peerSeconds=peer["seconds"],
+            peerCpuSeconds=peer["cpuSeconds"],
+            peerRowsPerSecond=rows / peer["seconds"],
+            peerPeakRSSBytes=peer["peakRSSBytes"],
+        )
     else:
-        step["peerNote"] = "not available: " + failure_reason(os.path.join(run_dir, "sqlite-import.stderr"), "did not run")
+        step["peerNote"] = "not available: " + failure_reason(
+            os.path.join(run_dir, "sqlite-import.stderr"), "did not run"
+        )
     if timed and timed.get("exitCode") == 0 and isinstance(own, dict):
-        step.update(movierecSeconds=timed["seconds"], movierecRowsPerSecond=rows / timed["seconds"],
-                    movierecPeakRSSBytes=timed["peakRSSBytes"], movierecReported=own)
+        step.update(
+            movierecSeconds=timed["seconds"],
+            movierecCpuSeconds=timed["cpuSeconds"],
+            movierecRowsPerSecond=rows / timed["seconds"],
+            movierecPeakRSSBytes=timed["peakRSSBytes"],
+            movierecReported=own,
+        )
         if own.get("inserted") != rows:
             step["movierecNote"] = f"movierec inserted {own.get('inserted')} of {rows} rows"
     else:
         step["movierecNote"] = "not available: " + failure_reason(
-            os.path.join(run_dir, "movierec-import.stderr"), "`movierec import` did not run", first=True)
+            os.path.join(run_dir, "movierec-import.stderr"), "`movierec import` did not run", first=True
+        )
     step["ratio"] = ratio(step.get("movierecSeconds"), step.get("peerSeconds"))
     return step
 
@@ -83,24 +95,35 @@ def movierec_svd_result(run_dir, movierec_json):
         own["processPeakRSSBytes"] = timed["peakRSSBytes"]
         return own, "from `movierec benchmark --svd-only` in this run"
     return None, "not available: " + failure_reason(
-        os.path.join(run_dir, "movierec-svd.stderr"), "no --movierec-json and no `movierec benchmark --svd-only`",
-        first=True)
+        os.path.join(run_dir, "movierec-svd.stderr"),
+        "no --movierec-json and no `movierec benchmark --svd-only`",
+        first=True,
+    )
 
 
 def load_step(run_dir, movierec, missing):
-    """The matrix-loading row: CSV -> scipy CSR against movierec's own loadSeconds (SQLite -> matrix), if given."""
+    """The matrix-loading row: CSV -> scipy CSR against movierec's loadSeconds, when it gives one."""
     load = read_json(os.path.join(run_dir, "load.json"))
     step = {"step": "load rating matrix", "peer": "pandas read_csv + scipy CSR (from CSV)"}
     if load:
-        step.update(peerSeconds=load["seconds"], peerReadSeconds=load["readSeconds"],
-                    peerBuildSeconds=load["buildSeconds"], peerPeakRSSBytes=load["peakRSSBytes"])
+        step.update(
+            peerSeconds=load["seconds"],
+            peerCpuSeconds=load["cpuSeconds"],
+            peerReadSeconds=load["readSeconds"],
+            peerBuildSeconds=load["buildSeconds"],
+            peerPeakRSSBytes=load["peakRSSBytes"],
+        )
     else:
-        step["peerNote"] = "not available: " + failure_reason(os.path.join(run_dir, "load.stderr"), "did not run")
+        step["peerNote"] = "not available: " + failure_reason(
+            os.path.join(run_dir, "load.stderr"), "did not run"
+        )
     if movierec and movierec.get("loadSeconds") is not None:
         step["movierecSeconds"] = movierec["loadSeconds"]
         step["movierecNote"] = "loadSeconds " + missing
     else:
-        step["movierecNote"] = missing if movierec is None else "not available: no loadSeconds in movierec's JSON"
+        step["movierecNote"] = (
+            missing if movierec is None else "not available: no loadSeconds in movierec's JSON"
+        )
     step["ratio"] = ratio(step.get("movierecSeconds"), step.get("peerSeconds"))
     return step
 
@@ -110,17 +133,26 @@ def svd_step(run_dir, algorithm, peer_name, rank, movierec, missing):
     result = read_json(os.path.join(run_dir, f"{algorithm}.json"))
     step = {"step": f"rank-{rank} truncated SVD", "peer": peer_name}
     if result:
-        step.update(peerSeconds=result["seconds"], peerPeakRSSBytes=result["peakRSSBytes"],
-                    peerMatrixRSSBytes=result["matrixRSSBytes"], peerRelativeResidual=result["relativeResidual"],
-                    peerOrthonormalityError=result["orthonormalityError"])
+        step.update(
+            peerSeconds=result["seconds"],
+            peerCpuSeconds=result["cpuSeconds"],
+            peerPeakRSSBytes=result["peakRSSBytes"],
+            peerMatrixRSSBytes=result["matrixRSSBytes"],
+            peerRelativeResidual=result["relativeResidual"],
+            peerOrthonormalityError=result["orthonormalityError"],
+        )
     else:
-        step["peerNote"] = "not available: " + failure_reason(os.path.join(run_dir, f"{algorithm}.stderr"), "did not run")
+        step["peerNote"] = "not available: " + failure_reason(
+            os.path.join(run_dir, f"{algorithm}.stderr"), "did not run"
+        )
     if movierec and movierec.get("svdSeconds") is not None:
         step["movierecSeconds"] = movierec["svdSeconds"]
         step["movierecRelativeResidual"] = movierec.get("svdRelativeResidual")
         step["movierecNote"] = missing
     else:
-        step["movierecNote"] = missing if movierec is None else "not available: no svdSeconds in movierec's JSON"
+        step["movierecNote"] = (
+            missing if movierec is None else "not available: no svdSeconds in movierec's JSON"
+        )
     step["ratio"] = ratio(step.get("movierecSeconds"), step.get("peerSeconds"))
     return step
 
@@ -132,17 +164,38 @@ def formatted(value, pattern):
 
 def print_table(report):
     """The human-readable table, one row per step, then the notes."""
-    header = ("step", "peer", "peer s", "movierec s", "movierec/peer", "peer peak", "residual peer / movierec")
+    header = (
+        "step",
+        "peer",
+        "peer s",
+        "movierec s",
+        "movierec/peer",
+        "peer CPU s",
+        "peer peak",
+        "residual peer / movierec",
+    )
     rows = [header]
     for step in report["steps"]:
         residual = ""
         if "peerRelativeResidual" in step or "movierecRelativeResidual" in step:
-            residual = (formatted(step.get("peerRelativeResidual"), "{:.6f}") + " / "
-                        + formatted(step.get("movierecRelativeResidual"), "{:.6f}"))
+            residual = (
+                formatted(step.get("peerRelativeResidual"), "{:.6f}")
+                + " / "
+                + formatted(step.get("movierecRelativeResidual"), "{:.6f}")
+            )
         peak = step.get("peerPeakRSSBytes")
-        rows.append((step["step"], step["peer"], formatted(step.get("peerSeconds"), "{:.2f}"),
-                     formatted(step.get("movierecSeconds"), "{:.2f}"), formatted(step.get("ratio"), "{:.3f}"),
-                     formatted(None if peak is None else peak / 2**20, "{:.0f} MiB"), residual))
+        rows.append(
+            (
+                step["step"],
+                step["peer"],
+                formatted(step.get("peerSeconds"), "{:.2f}"),
+                formatted(step.get("movierecSeconds"), "{:.2f}"),
+                formatted(step.get("ratio"), "{:.3f}"),
+                formatted(step.get("peerCpuSeconds"), "{:.2f}"),
+                formatted(None if peak is None else peak / 2**20, "{:.0f} MiB"),
+                residual,
+            )
+        )
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     for index, row in enumerate(rows):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -161,11 +214,19 @@ def print_table(report):
     for note, steps in notes.items():
         print(f"{', '.join(steps)} ({note})")
     context = report["context"]
-    print(f"{context['ratings']:,} ratings, {context['users']:,} users, {context['movies']:,} films, seed {context['seed']}; "
-          f"{context['threads']} BLAS threads; load average {context['loadAverageBefore']} before, "
-          f"{context['loadAverageAfter']} after (other processes share the CPU)")
-    kernels = sorted({f"{pool.get('internal_api')} {pool.get('version')} {pool.get('architecture')}"
-                      for pool in report.get("blas", []) if pool.get("user_api") == "blas"})
+    print(
+        f"{context['ratings']:,} ratings, {context['users']:,} users, {context['movies']:,} films, "
+        f"seed {context['seed']}; "
+        f"{context['threads']} BLAS threads; load average {context['loadAverageBefore']} before, "
+        f"{context['loadAverageAfter']} after (other processes share the CPU)"
+    )
+    kernels = sorted(
+        {
+            f"{pool.get('internal_api')} {pool.get('version')} {pool.get('architecture')}"
+            for pool in report.get("blas", [])
+            if pool.get("user_api") == "blas"
+        }
+    )
     print("BLAS: " + (", ".join(kernels) if kernels else "n/a"))
 
 
@@ -184,14 +245,25 @@ def main():
     steps = [
         import_steps(options.run_dir, context["ratings"]),
         load_step(options.run_dir, movierec, movierec_note),
-        svd_step(options.run_dir, "randomized_svd", "scikit-learn randomized_svd(n_iter=4)", rank, movierec,
-                 movierec_note),
+        svd_step(
+            options.run_dir,
+            "randomized_svd",
+            "scikit-learn randomized_svd(n_iter=4)",
+            rank,
+            movierec,
+            movierec_note,
+        ),
         svd_step(options.run_dir, "svds", "scipy svds (ARPACK)", rank, movierec, movierec_note),
     ]
-    svd = read_json(os.path.join(options.run_dir, "randomized_svd.json")) or read_json(os.path.join(options.run_dir, "svds.json"))
+    svd = read_json(os.path.join(options.run_dir, "randomized_svd.json")) or read_json(
+        os.path.join(options.run_dir, "svds.json")
+    )
     report = {
-        "context": context, "steps": steps, "residualFormula": RESIDUAL_FORMULA,
-        "blas": svd["blas"] if svd else [], "versions": svd["versions"] if svd else None,
+        "context": context,
+        "steps": steps,
+        "residualFormula": RESIDUAL_FORMULA,
+        "blas": svd["blas"] if svd else [],
+        "versions": svd["versions"] if svd else None,
         "movierecInput": movierec,
     }
     with open(options.out, "w", encoding="utf-8") as handle:

@@ -3,7 +3,7 @@
 Usage: timed.py --stdout FILE --stderr FILE -- COMMAND [ARG...]
 
 The command's own output goes to the given files; this script prints
-{"seconds", "exitCode", "peakRSSBytes"} and exits 0 whatever the command's exit code was
+{"seconds", "cpuSeconds", "exitCode", "peakRSSBytes"} and exits 0 whatever the command's exit code was
 (the caller decides what a failure means).
 """
 
@@ -12,7 +12,7 @@ import resource
 import subprocess
 import time
 
-from peerlib import peak_rss_bytes, print_json
+from peerlib import cpu_seconds, peak_rss_bytes, print_json
 
 
 def main():
@@ -33,8 +33,15 @@ def main():
             err.write(f"{command[0]}: {error}\n".encode())
             exit_code = 127
         seconds = time.monotonic() - started
-    # This script starts exactly one child, so the children's peak is that command's peak.
-    print_json({"seconds": seconds, "exitCode": exit_code, "peakRSSBytes": peak_rss_bytes(resource.RUSAGE_CHILDREN)})
+    # This script starts exactly one child, so the children's figures are that command's.
+    print_json(
+        {
+            "seconds": seconds,
+            "cpuSeconds": cpu_seconds(resource.RUSAGE_CHILDREN),
+            "exitCode": exit_code,
+            "peakRSSBytes": peak_rss_bytes(resource.RUSAGE_CHILDREN),
+        }
+    )
 
 
 if __name__ == "__main__":
