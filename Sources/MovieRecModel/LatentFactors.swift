@@ -1,0 +1,123 @@
+import MovieRecNumerics
+
+/// The rank-k truncated SVD of the residual matrix `R = X − baseline` (observed entries only; missing = 0):
+/// `R ≈ U_k·S_k·V_kᵀ`.
+///
+/// - user vectors `p_u` = rows of `U_k·S_k` (the *similarity space*: user cosines are taken here);
+/// - film vectors `q_i` = rows of `V_k` (orthonormal columns), so `p_u·q_i` is the rank-k reconstruction
+///   of the residual `r_ui − (μ + b_u + b_i)`;
+/// - film similarity vectors = rows of `V_k·S_k` (the same scaling of the k tastes as for users).
+///
+/// In the worked example (baseline none, k = 2) the singular values are 12.4810, 9.5086 (of 12.4810,
+/// 9.5086, 1.3456, 0, 0) and the latent cosine of P1 and P5 is 0.1958.
+public struct LatentFactors: Sendable {
+    /// σ₁ ≥ … ≥ σ_k.
+    public let singularValues: [Float]
+    /// `U_k·S_k`, `users × k`.
+    public let userVectors: DenseMatrix
+    /// `V_k`, `movies × k`.
+    public let movieVectors: DenseMatrix
+    /// Rows of `U_k·S_k` scaled to unit length (zero rows stay zero): latent user cosines are dot products.
+    let unitUserVectors: DenseMatrix
+    /// Rows of `V_k·S_k` scaled to unit length (zero rows stay zero).
+    let unitMovieVectors: DenseMatrix
+
+    /// Creates factors from `U_k·S_k`, `V_k` and the singular values (k = `singularValues.count`).
+    public init(singularValues: [Float], userVectors: DenseMatrix, movieVectors: DenseMatrix) {
+        precondition(userVectors.columns == singularValues.count && movieVectors.columns == singularValues.count,
+                     "LatentFactors: factor widths differ from the number of singular values")
+        self.singularValues = singularValues
+        self.userVectors = userVectors
+        self.movieVectors = movieVectors
+        unitUserVectors = userVectors.rowsNormalized()
+        var scaled = movieVectors
+        let k = singularValues.count
+        for r in 0..<scaled.rows { for c in 0..<k { scaled.values[r * k + c] *= singularValues[c] } }
+        unitMovieVectors = scaled.rowsNormalized()
+    }
+
+    /// Computes the factors of `ratings − baseline` with a seeded randomized truncated SVD.
+    ///
+    /// - Throws: ``ModelError`` `.rankTooLarge` when `rank > min(users, films)`, `.invalidParameter` when
+    ///   `rank < 1`.
+    public static func compute(ratings: RatingMatrix, baseline: Baseline, rank: Int, oversampling: Int = 10,
+                               powerIterations: Int = 4, seed: UInt64) throws -> LatentFactors {
+        let residuals = ratings.byUser.mapValues { u, i, r in r - baseline.estimate(user: u, movie: i) }
+        let svd = try decompose(residuals, rank: rank, oversampling: oversampling,
+                                powerIterations: powerIterations, seed: seed)
+        var userVectors = svd.u
+        for r in 0..<userVectors.rows {
+            for c in 0..<rank { userVectors.values[r * rank + c] *= svd.singularValues[c] }
+        }
+        return LatentFactors(singularValues: svd.singularValues, userVectors: userVectors, movieVectors: svd.v)
+    }
+
+    /// Number of latent dimensions k.
+    public var rank: Int { singularValues.count }
+}
+
+/// Runs ``TruncatedSVD`` and maps its errors to ``ModelError``.
+func decompose(_ matrix: CSRMatrix, rank: Int, oversampling: Int, powerIterations: Int,
+               seed: UInt64) throws -> TruncatedSVDResult {
+    let limit = min(matrix.rows, matrix.columns)
+    guard rank >= 1 else {
+        throw ModelError(.invalidParameter, field: "rank", value: "\(rank)", expected: "a rank of at least 1")
+    }
+    guard rank <= limit else {
+        throw ModelError(.rankTooLarge, field: "rank", value: "\(rank)",
+                         expected: "at most min(users \(matrix.rows), films \(matrix.columns)) = \(limit)")
+    }
+    do {
+        return try TruncatedSVD(rank: rank, oversampling: oversampling, powerIterations: powerIterations,
+                                seed: seed).decompose(matrix)
+    } catch let error as NumericsError {
+        throw ModelError(.numerics, field: "truncated SVD", value: error.description, expected: "a decomposable matrix")
+    }
+}
+
+extension DenseMatrix {
+    /// Each row divided by its Euclidean norm; zero rows stay zero.
+    func rowsNormalized() -> DenseMatrix {
+        var out = self
+        let k = columns
+        guard k > 0 else { return out }
+        out.values.withUnsafeMutableBufferPointer { buffer in
+            for r in 0..<rows {
+                let row = UnsafeMutableBufferPointer(rebasing: buffer[(r * k)..<((r + 1) * k)])
+                let norm = dot(UnsafeBufferPointer(row), UnsafeBufferPointer(row)).squareRoot()
+                guard norm > 0 else { continue }
+                for c in row.indices { row[c] /= norm }
+            }
+        }
+        return out
+    }
+
+    /// Row `r` as a buffer pointer passed to `body`.
+    @inline(__always)
+    func withRow<Result>(_ r: Int, _ body: (UnsafeBufferPointer<Float>) -> Result) -> Result {
+        values.withUnsafeBufferPointer { buffer in
+            body(UnsafeBufferPointer(rebasing: buffer[(r * columns)..<((r + 1) * columns)]))
+        }
+    }
+
+    /// `y = A·x` (`x.count == columns`), one SIMD dot product per row.
+    func multiplied(byVector x: [Float]) -> [Float] {
+        precondition(x.count == columns, "multiplied(byVector:): \(rows)×\(columns) · \(x.count)")
+        var y = [Float](repeating: 0, count: rows)
+        let k = columns
+        values.withUnsafeBufferPointer { a in
+            x.withUnsafeBufferPointer { v in
+                y.withUnsafeMutableBufferPointer { out in
+                    for r in 0..<rows { out[r] = dot(UnsafeBufferPointer(rebasing: a[(r * k)..<((r + 1) * k)]), v) }
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// Cosine `a·b / (‖a‖‖b‖)` of two equally long vectors (0 when either is zero).
+public func cosine(_ a: [Float], _ b: [Float]) -> Float {
+    let denominator = (dot(a, a) * dot(b, b)).squareRoot()
+    return denominator > 0 ? dot(a, b) / denominator : 0
+}

@@ -1,1 +1,0 @@
-// MovieRecModel placeholder; replaced by the module's real sources.

@@ -1,0 +1,103 @@
+import MovieRecNumerics
+
+extension TrainedModel {
+    /// The predicted rating of `movie` by trained `user`, clipped to ``ratingRange``:
+    ///
+    ///     r̂ = μ + b_u + b_i + α_svd·(p_u·q_i) + α_user·Σ w·v (user neighbours) + α_film·Σ w·v (film neighbours)
+    ///
+    /// - Throws: ``ModelError`` for an unknown user or film.
+    public func predict(user: Int, movie: Int) throws -> Float {
+        try predict(.trained(user), movie: movie)
+    }
+
+    /// The predicted rating of `movie` for a trained or folded-in user (see ``predict(user:movie:)``).
+    public func predict(_ user: UserReference, movie: Int) throws -> Float {
+        try checkMovie(movie)
+        return clip(explanation(for: try context(user), movie: movie, limit: 0).unclippedRating)
+    }
+
+    /// The decomposition of the prediction and the `limit` neighbours with the largest attention weights.
+    public func explain(_ user: UserReference, movie: Int, limit: Int = 5) throws -> Explanation {
+        try checkMovie(movie)
+        return explanation(for: try context(user), movie: movie, limit: limit)
+    }
+
+    /// `rating` clipped to the training rating scale.
+    func clip(_ rating: Float) -> Float {
+        min(max(rating, ratingRange.lowerBound), ratingRange.upperBound)
+    }
+
+    /// Scores film `i` for `user` (see ``predict(user:movie:)``), keeping the top `limit` neighbours.
+    ///
+    /// - User neighbours: the K raters v of i (at most ``ModelParameters/raterScanLimit`` of them
+    ///   compared, evenly strided) with the largest latent cosine to u; values `r_vi − (μ + b_v + b_i)`.
+    /// - Film neighbours: the K films j rated by u with the largest latent cosine to i; values
+    ///   `r_uj − (μ + b_u + b_j)`.
+    func explanation(for user: UserContext, movie i: Int, limit: Int) -> Explanation {
+        let mu = baseline.globalMean
+        let movieBias = baseline.movieBias[i]
+        let base = mu + user.bias + movieBias
+        let svd = parameters.svdWeight * factors.movieVectors.withRow(i) { q in
+            user.latent.withUnsafeBufferPointer { dot($0, q) }
+        }
+        let k = parameters.neighbours
+
+        // User neighbours among the raters of i.
+        var users = TopSelection(capacity: k)
+        let range = ratings.movieRange(i)
+        let byMovie = ratings.byMovie
+        let scanned = min(range.count, parameters.raterScanLimit)
+        user.unitLatent.withUnsafeBufferPointer { query in
+            factors.unitUserVectors.values.withUnsafeBufferPointer { all in
+                let d = factors.rank
+                for t in 0..<scanned {
+                    let p = range.lowerBound + (scanned == range.count ? t : t * range.count / scanned)
+                    let v = Int(byMovie.columnIndices[p])
+                    if v == user.trainedIndex { continue }
+                    users.offer(score: dot(query, UnsafeBufferPointer(rebasing: all[(v * d)..<((v + 1) * d)])), index: p)
+                }
+            }
+        }
+        let userKept = users.sorted()
+        let userWeights = scorer.weights(cosines: userKept.map(\.score))
+        var userSum: Float = 0
+        var neighbours: [Neighbour] = []
+        for (entry, weight) in zip(userKept, userWeights.weights) {
+            let v = Int(byMovie.columnIndices[entry.index])
+            let rating = byMovie.values[entry.index]
+            let residual = rating - (mu + baseline.userBias[v] + movieBias)
+            userSum += weight * residual
+            neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: entry.score,
+                                        rating: rating, residual: residual))
+        }
+
+        // Film neighbours among the films u rated.
+        var films = TopSelection(capacity: k)
+        factors.unitMovieVectors.withRow(i) { query in
+            factors.unitMovieVectors.values.withUnsafeBufferPointer { all in
+                let d = factors.rank
+                for (t, movie) in user.movies.enumerated() where Int(movie) != i {
+                    let j = Int(movie)
+                    films.offer(score: dot(query, UnsafeBufferPointer(rebasing: all[(j * d)..<((j + 1) * d)])), index: t)
+                }
+            }
+        }
+        let filmKept = films.sorted()
+        let filmWeights = scorer.weights(cosines: filmKept.map(\.score))
+        var filmSum: Float = 0
+        for (entry, weight) in zip(filmKept, filmWeights.weights) {
+            let j = Int(user.movies[entry.index])
+            let rating = user.ratings[entry.index]
+            let residual = rating - (mu + user.bias + baseline.movieBias[j])
+            filmSum += weight * residual
+            neighbours.append(Neighbour(kind: .movie, index: j, weight: weight, cosine: entry.score,
+                                        rating: rating, residual: residual))
+        }
+        var strongest = TopSelection(capacity: limit)
+        for (position, neighbour) in neighbours.enumerated() { strongest.offer(score: neighbour.weight, index: position) }
+        return Explanation(baseline: base, svd: svd, userAttention: parameters.userAttentionWeight * userSum,
+                           movieAttention: parameters.movieAttentionWeight * filmSum,
+                           userNullWeight: userWeights.nullWeight, movieNullWeight: filmWeights.nullWeight,
+                           neighbours: strongest.sorted().map { neighbours[$0.index] })
+    }
+}

@@ -1,0 +1,142 @@
+import MovieRecNumerics
+
+/// A trained recommender: parameters, baseline, latent factors, watch factors and the ratings it was
+/// trained on. A `Sendable` value; build it with ``Model/train(data:parameters:progress:)`` or restore it
+/// with ``init(archive:ratings:)``.
+public struct TrainedModel: Sendable {
+    /// How the model was trained.
+    public let parameters: ModelParameters
+    /// The training ratings, by user and by film.
+    public let ratings: RatingMatrix
+    /// μ, b_u, b_i.
+    public let baseline: Baseline
+    /// The residual SVD (`U_k·S_k`, `V_k`, σ).
+    public let factors: LatentFactors
+    /// The implicit-feedback SVD used for ranking.
+    public let watchFactors: WatchFactors
+    /// The lowest and highest training rating; predictions are clipped to it.
+    public let ratingRange: ClosedRange<Float>
+    /// Attention over latent cosines with d = k and τ from the parameters.
+    public let scorer: AttentionScorer
+    /// Ranking matrix `[V_w | γ·α_svd·V_k | γ·b_i]` (`movies × (k_w + k + 1)`): one mat-vec with
+    /// `[y_u | p_u | 1]` gives every film's ranking score (see ``Recommender``).
+    let rankingMatrix: DenseMatrix
+
+    /// Assembles a model from its trained parts.
+    init(parameters: ModelParameters, ratings: RatingMatrix, baseline: Baseline, factors: LatentFactors,
+         watchFactors: WatchFactors) {
+        self.parameters = parameters
+        self.ratings = ratings
+        self.baseline = baseline
+        self.factors = factors
+        self.watchFactors = watchFactors
+        let values = ratings.byUser.values
+        ratingRange = (values.min() ?? 0)...(values.max() ?? 0)
+        scorer = AttentionScorer(dimension: factors.rank, temperature: parameters.temperature)
+        let (kw, k) = (watchFactors.rank, factors.rank)
+        let width = kw + k + 1
+        let gamma = parameters.ratingScoreWeight
+        var matrix = DenseMatrix(rows: ratings.movieCount, columns: width)
+        for i in 0..<ratings.movieCount {
+            for c in 0..<kw { matrix.values[i * width + c] = watchFactors.movieVectors.values[i * kw + c] }
+            for c in 0..<k {
+                matrix.values[i * width + kw + c] = gamma * parameters.svdWeight * factors.movieVectors.values[i * k + c]
+            }
+            matrix.values[i * width + kw + k] = gamma * baseline.movieBias[i]
+        }
+        rankingMatrix = matrix
+    }
+
+    /// Number of users.
+    public var userCount: Int { ratings.userCount }
+    /// Number of films.
+    public var movieCount: Int { ratings.movieCount }
+
+    /// Throws `.unknownUser` unless `user` is in `0..<userCount`.
+    func checkUser(_ user: Int, field: String = "user") throws {
+        guard user >= 0 && user < userCount else {
+            throw ModelError(.unknownUser, field: field, value: "\(user)", expected: "a user index in 0..<\(userCount)")
+        }
+    }
+
+    /// Throws `.unknownMovie` unless `movie` is in `0..<movieCount`.
+    func checkMovie(_ movie: Int, field: String = "movie") throws {
+        guard movie >= 0 && movie < movieCount else {
+            throw ModelError(.unknownMovie, field: field, value: "\(movie)",
+                             expected: "a film index in 0..<\(movieCount)")
+        }
+    }
+}
+
+/// A stage of ``Model/train(data:parameters:progress:)``, reported as it starts.
+public enum TrainingStage: String, Sendable, CaseIterable {
+    /// Building the by-user and by-film sparse matrices.
+    case indexing
+    /// Fitting μ, b_u, b_i.
+    case baseline
+    /// The truncated SVD of the residuals.
+    case latentFactors
+    /// The truncated SVD of the implicit matrix.
+    case watchFactors
+}
+
+/// Training entry point.
+public enum Model {
+    /// Trains a model on `data`: sparse matrices → baseline → residual SVD → watch SVD.
+    /// Deterministic: the same data, parameters and seed give an identical model.
+    ///
+    /// - Throws: ``ModelError`` for empty or malformed data, invalid parameters, or a rank larger than
+    ///   `min(users, films)`.
+    public static func train(data: RatingData, parameters: ModelParameters = ModelParameters(),
+                             progress: (TrainingStage) -> Void = { _ in }) throws -> TrainedModel {
+        try parameters.validate()
+        progress(.indexing)
+        let ratings = try RatingMatrix(data)
+        progress(.baseline)
+        let estimator = BaselineEstimator(movieRegularization: parameters.movieRegularization,
+                                          userRegularization: parameters.userRegularization,
+                                          sweeps: parameters.baselineSweeps)
+        let baseline = estimator.fit(ratings, mode: parameters.baselineMode)
+        progress(.latentFactors)
+        let factors = try LatentFactors.compute(ratings: ratings, baseline: baseline, rank: parameters.rank,
+                                                oversampling: parameters.oversampling,
+                                                powerIterations: parameters.powerIterations, seed: parameters.seed)
+        progress(.watchFactors)
+        let watch = try WatchFactors.compute(ratings: ratings,
+                                             rank: min(parameters.watchRank, ratings.userCount, ratings.movieCount),
+                                             popularityExponent: parameters.popularityExponent,
+                                             oversampling: parameters.oversampling,
+                                             powerIterations: parameters.powerIterations,
+                                             seed: parameters.seed &+ 1)
+        return TrainedModel(parameters: parameters, ratings: ratings, baseline: baseline, factors: factors,
+                            watchFactors: watch)
+    }
+}
+
+extension ModelParameters {
+    /// Throws `.invalidParameter` for a value outside its range.
+    func validate() throws {
+        func require(_ condition: Bool, _ field: String, _ value: Any, _ expected: String) throws {
+            guard condition else {
+                throw ModelError(.invalidParameter, field: "parameters.\(field)", value: "\(value)", expected: expected)
+            }
+        }
+        try require(rank >= 1, "rank", rank, "a rank of at least 1")
+        try require(watchRank >= 1, "watchRank", watchRank, "a rank of at least 1")
+        try require(oversampling >= 0, "oversampling", oversampling, "a count ≥ 0")
+        try require(powerIterations >= 0, "powerIterations", powerIterations, "a count ≥ 0")
+        try require(baselineSweeps >= 0, "baselineSweeps", baselineSweeps, "a count ≥ 0")
+        try require(movieRegularization >= 0, "movieRegularization", movieRegularization, "λ_i ≥ 0")
+        try require(userRegularization >= 0, "userRegularization", userRegularization, "λ_u ≥ 0")
+        try require(neighbours >= 0, "neighbours", neighbours, "K ≥ 0")
+        try require(raterScanLimit >= 1, "raterScanLimit", raterScanLimit, "a limit of at least 1")
+        try require(temperature > 0 && temperature.isFinite, "temperature", temperature, "τ > 0")
+        try require(rawCosineMinimumSupport >= 1, "rawCosineMinimumSupport", rawCosineMinimumSupport, "at least 1")
+        try require(rawCosineShrinkage >= 0, "rawCosineShrinkage", rawCosineShrinkage, "λ_s ≥ 0")
+        for (name, value) in [("svdWeight", svdWeight), ("userAttentionWeight", userAttentionWeight),
+                              ("movieAttentionWeight", movieAttentionWeight), ("popularityExponent", popularityExponent),
+                              ("ratingScoreWeight", ratingScoreWeight)] {
+            try require(value.isFinite, name, value, "a finite number")
+        }
+    }
+}

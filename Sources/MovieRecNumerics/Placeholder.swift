@@ -1,1 +1,0 @@
-// MovieRecNumerics placeholder; replaced by the module's real sources.
