@@ -3,7 +3,10 @@ import MovieRecNumerics
 /// The rank-k truncated SVD of the residual matrix `R = X − baseline` (observed entries only; missing = 0):
 /// `R ≈ U_k·S_k·V_kᵀ`.
 ///
-/// - user vectors `p_u` = rows of `U_k·S_k` (the *similarity space*: user cosines are taken here);
+/// - user vectors `p_u = r_u·V_k` (r_u = the user's residual row), i.e. rows of `U_k·S_k` (exactly so
+///   for an exact SVD; for the randomized SVD this is the projection onto the computed film subspace,
+///   which keeps trained and folded-in users in one space). This is the *similarity space*: user cosines
+///   are taken here;
 /// - film vectors `q_i` = rows of `V_k` (orthonormal columns), so `p_u·q_i` is the rank-k reconstruction
 ///   of the residual `r_ui − (μ + b_u + b_i)`;
 /// - film similarity vectors = rows of `V_k·S_k` (the same scaling of the k tastes as for users).
@@ -45,10 +48,9 @@ public struct LatentFactors: Sendable {
         let residuals = ratings.byUser.mapValues { u, i, r in r - baseline.estimate(user: u, movie: i) }
         let svd = try decompose(residuals, rank: rank, oversampling: oversampling,
                                 powerIterations: powerIterations, seed: seed)
-        var userVectors = svd.u
-        for r in 0..<userVectors.rows {
-            for c in 0..<rank { userVectors.values[r * rank + c] *= svd.singularValues[c] }
-        }
+        // p_u = r_u·V_k: equal to row u of U_k·S_k for an exact SVD, and exactly what fold-in computes
+        // for a new user, so a trained user's own ratings fold in to the trained vector.
+        let userVectors = residuals.multiplied(by: svd.v)
         return LatentFactors(singularValues: svd.singularValues, userVectors: userVectors, movieVectors: svd.v)
     }
 

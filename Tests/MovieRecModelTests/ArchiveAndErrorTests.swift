@@ -1,0 +1,64 @@
+import MovieRecModel
+import MovieRecNumerics
+import Testing
+
+@Suite("Archive round trip and errors")
+struct ArchiveAndErrorTests {
+    @Test("encode → restore gives identical predictions, rankings and similarities")
+    func roundTrip() throws {
+        let data = syntheticData()
+        let model = try Model.train(data: data, parameters: smallParameters())
+        let archive = model.encode()
+        #expect(archive.header.rank == 8 && archive.header.ratingCount == data.count)
+        let restored = try TrainedModel(archive: archive, ratings: data)
+        for user in stride(from: 0, to: data.userCount, by: 9) {
+            for movie in stride(from: 0, to: data.movieCount, by: 7) {
+                #expect(try restored.predict(user: user, movie: movie) == model.predict(user: user, movie: movie))
+            }
+            #expect(try Recommender(model: restored).topN(user: user, count: 10, explain: true)
+                    == Recommender(model: model).topN(user: user, count: 10, explain: true))
+            #expect(try restored.mostSimilarUsers(to: user, count: 5) == model.mostSimilarUsers(to: user, count: 5))
+        }
+        #expect(restored.encode() == archive)
+    }
+
+    @Test("restoring with other ratings or a damaged archive fails with .invalidArchive")
+    func staleArchive() throws {
+        let data = syntheticData()
+        let archive = try Model.train(data: data, parameters: smallParameters()).encode()
+        let fewer = RatingData(userCount: data.userCount, movieCount: data.movieCount,
+                               userIndex: Array(data.userIndex.dropLast()), movieIndex: Array(data.movieIndex.dropLast()),
+                               rating: Array(data.rating.dropLast()))
+        #expect { try TrainedModel(archive: archive, ratings: fewer) } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
+        var damaged = archive
+        damaged.latentFactors.removeLast()
+        #expect { try TrainedModel(archive: damaged, ratings: data) } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
+        var future = archive
+        future.header.formatVersion = 99
+        #expect { try TrainedModel(archive: future, ratings: data) } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
+    }
+
+    @Test("errors name what is wrong: unknown user/film, rank too large, empty or duplicate data")
+    func errors() throws {
+        let model = try Model.train(data: WorkedExample.data, parameters: WorkedExample.parameters(rank: 2))
+        #expect { try model.predict(user: 7, movie: 0) } throws: { ($0 as? ModelError)?.kind == .unknownUser }
+        #expect { try model.mostSimilarMovies(to: -1, count: 3) } throws: { ($0 as? ModelError)?.kind == .unknownMovie }
+        #expect { try model.foldIn(ratings: [(movie: 5, rating: 3)]) } throws: { ($0 as? ModelError)?.kind == .unknownMovie }
+        #expect { try model.foldIn(ratings: [(movie: 1, rating: 3), (movie: 1, rating: 4)]) } throws: {
+            ($0 as? ModelError)?.kind == .invalidData
+        }
+        #expect { try Model.train(data: WorkedExample.data, parameters: WorkedExample.parameters(rank: 6)) } throws: {
+            guard let error = $0 as? ModelError else { return false }
+            return error.kind == .rankTooLarge && error.description.contains("min(users 7, films 5) = 5")
+        }
+        let empty = RatingData(userCount: 3, movieCount: 3, userIndex: [], movieIndex: [], rating: [])
+        #expect { try Model.train(data: empty) } throws: { ($0 as? ModelError)?.kind == .emptyData }
+        let duplicate = RatingData(userCount: 2, movieCount: 2, userIndex: [0, 0], movieIndex: [1, 1], rating: [3, 4])
+        #expect { try Model.train(data: duplicate) } throws: { ($0 as? ModelError)?.kind == .invalidData }
+        var bad = ModelParameters()
+        bad.temperature = 0
+        #expect { try Model.train(data: WorkedExample.data, parameters: bad) } throws: {
+            ($0 as? ModelError)?.kind == .invalidParameter
+        }
+    }
+}

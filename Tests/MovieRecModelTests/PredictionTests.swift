@@ -1,0 +1,113 @@
+import Foundation
+import MovieRecModel
+import MovieRecNumerics
+import Testing
+
+@Suite("Prediction: baseline + SVD + attention over user and film neighbours")
+struct PredictionTests {
+    /// `μ + b_u + b_i + α_svd·p_u·q_i` from the public factors.
+    func baselinePlusSVD(_ model: TrainedModel, user: Int, movie: Int) -> Float {
+        let k = model.factors.rank
+        var svd: Float = 0
+        for c in 0..<k { svd += model.factors.userVectors[user, c] * model.factors.movieVectors[movie, c] }
+        return model.baseline.estimate(user: user, movie: movie) + model.parameters.svdWeight * svd
+    }
+
+    @Test("with no neighbours (K = 0) all weight is on the null key and r̂ = baseline + SVD estimate")
+    func nullKeyFallback() throws {
+        var parameters = smallParameters()
+        parameters.neighbours = 0
+        let model = try Model.train(data: syntheticData(), parameters: parameters)
+        for (user, movie) in [(0, 0), (3, 17), (50, 59)] {
+            let explanation = try model.explain(.trained(user), movie: movie)
+            #expect(explanation.userNullWeight == 1 && explanation.movieNullWeight == 1)
+            #expect(explanation.userAttention == 0 && explanation.movieAttention == 0)
+            #expect(explanation.neighbours.isEmpty)
+            let expected = min(max(baselinePlusSVD(model, user: user, movie: movie), 0.5), 5)
+            #expect(abs(try model.predict(user: user, movie: movie) - expected) < 1e-5)
+        }
+    }
+
+    @Test("a film nobody rated, for a user with no ratings: exactly baseline + SVD estimate")
+    func filmWithoutNeighbours() throws {
+        // Film 3 has no ratings at all.
+        let matrix: [[Float]] = [[4, 2, 5, 0], [3, 0, 4, 0], [5, 1, 0, 0], [2, 3, 3, 0]]
+        var parameters = smallParameters()
+        parameters.rank = 2
+        let model = try Model.train(data: ratingData(from: matrix), parameters: parameters)
+        let newcomer = try model.foldIn(ratings: [])
+        let explanation = try model.explain(.folded(newcomer), movie: 3)
+        #expect(explanation.userNullWeight == 1 && explanation.movieNullWeight == 1)
+        #expect(explanation.unclippedRating == explanation.baseline + explanation.svd)
+        #expect(explanation.baseline == model.baseline.globalMean + model.baseline.movieBias[3])
+        // A trained user: no user neighbours for film 3, so that term is exactly 0.
+        let trained = try model.explain(.trained(0), movie: 3)
+        #expect(trained.userNullWeight == 1 && trained.userAttention == 0)
+    }
+
+    @Test("attention terms match a brute-force reference: top-K neighbours, softmax(0, √d·cos/τ), residual values")
+    func attentionMatchesReference() throws {
+        var parameters = smallParameters()
+        parameters.neighbours = 4
+        parameters.temperature = 1.5
+        parameters.userAttentionWeight = 0.7
+        parameters.movieAttentionWeight = 0.3
+        let model = try Model.train(data: syntheticData(), parameters: parameters)
+        let (ratings, baseline, factors) = (model.ratings, model.baseline, model.factors)
+        let k = factors.rank
+        func scaledMovie(_ i: Int) -> [Float] { (0..<k).map { factors.movieVectors[i, $0] * factors.singularValues[$0] } }
+        func attention(_ neighbours: [(cosine: Double, residual: Double)]) -> Double {
+            let top = neighbours.sorted { $0.cosine > $1.cosine }.prefix(4)
+            let logits = top.map { Double(k).squareRoot() * $0.cosine / 1.5 }
+            let total = 1 + logits.map { Foundation.exp($0) }.reduce(0, +)
+            return zip(top, logits).map { $0.residual * Foundation.exp($1) / total }.reduce(0, +)
+        }
+        for (user, movie) in [(2, 9), (30, 1), (77, 40)] {
+            let raters = ratings.movieRange(movie).filter { Int(ratings.byMovie.columnIndices[$0]) != user }.map { p in
+                let v = Int(ratings.byMovie.columnIndices[p])
+                return (cosine: referenceCosine(Array(factors.userVectors.row(user)), Array(factors.userVectors.row(v))),
+                        residual: Double(ratings.byMovie.values[p] - baseline.estimate(user: v, movie: movie)))
+            }
+            let films = ratings.userRange(user).filter { Int(ratings.byUser.columnIndices[$0]) != movie }.map { p in
+                let j = Int(ratings.byUser.columnIndices[p])
+                return (cosine: referenceCosine(scaledMovie(movie), scaledMovie(j)),
+                        residual: Double(ratings.byUser.values[p] - baseline.estimate(user: user, movie: j)))
+            }
+            let explanation = try model.explain(.trained(user), movie: movie, limit: 3)
+            #expect(abs(Double(explanation.userAttention) - 0.7 * attention(raters)) < 1e-5)
+            #expect(abs(Double(explanation.movieAttention) - 0.3 * attention(films)) < 1e-5)
+            #expect(abs(explanation.baseline - baseline.estimate(user: user, movie: movie)) < 1e-6)
+            #expect(explanation.neighbours.count == 3)
+            #expect(zip(explanation.neighbours, explanation.neighbours.dropFirst()).allSatisfy { $0.weight >= $1.weight })
+            let prediction = try model.predict(user: user, movie: movie)
+            #expect(prediction == min(max(explanation.unclippedRating, 0.5), 5))
+        }
+    }
+
+    @Test("predictions stay within the training rating scale")
+    func clipped() throws {
+        let data = syntheticData()
+        let model = try Model.train(data: data, parameters: smallParameters())
+        let (low, high) = (data.rating.min()!, data.rating.max()!)
+        for user in stride(from: 0, to: data.userCount, by: 7) {
+            for movie in stride(from: 0, to: data.movieCount, by: 5) {
+                let r = try model.predict(user: user, movie: movie)
+                #expect(r >= low && r <= high)
+            }
+        }
+    }
+
+    @Test("fold-in of a trained user's own row (with biases) reproduces the trained vector and predictions")
+    func foldInCloseToTrained() throws {
+        let model = try Model.train(data: syntheticData(), parameters: smallParameters())
+        for user in [1, 40, 66] {
+            let folded = try model.foldIn(ratings: model.ratings.userRange(user).map {
+                (movie: model.ratings.byUser.columnIndices[$0], rating: model.ratings.byUser.values[$0])
+            })
+            let trained = Array(model.factors.userVectors.row(user))
+            #expect(folded.bias == model.baseline.userBias[user])
+            for (a, b) in zip(folded.similarityVector, trained) { #expect(abs(a - b) <= 1e-5 * max(abs(b), 1)) }
+            #expect(abs(try model.predict(.folded(folded), movie: 3) - model.predict(user: user, movie: 3)) < 1e-4)
+        }
+    }
+}
