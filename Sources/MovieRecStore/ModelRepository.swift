@@ -97,7 +97,7 @@ public struct ModelInfo: Sendable, Equatable {
 ///
 /// The `models` table (migration ``migrationName``, appended after ``StoreSchema/migrator``'s own):
 ///
-///     models(id INTEGER PRIMARY KEY, created_at TEXT, ratings_version INTEGER,
+///     models(id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT, ratings_version INTEGER,
 ///            user_count, movie_count, rating_count INTEGER, id_checksum INTEGER (UInt64 bit pattern),
 ///            training_seconds REAL, parameters TEXT (JSON), header TEXT (JSON of ModelArchive.Header),
 ///            biases BLOB, latent_factors BLOB, watch_factors BLOB)
@@ -137,7 +137,7 @@ public final class ModelRepository: Sendable {
         migrator.registerMigration(migrationName) { db in
             try db.execute(sql: """
                 CREATE TABLE models(
-                    id INTEGER PRIMARY KEY,
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
                     created_at TEXT NOT NULL,
                     ratings_version INTEGER NOT NULL,
                     user_count INTEGER NOT NULL,

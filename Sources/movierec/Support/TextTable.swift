@@ -69,7 +69,8 @@ func stars(_ rating: Float) -> String {
     return String(repeating: "★", count: full) + (half == 1 ? "½" : "") + String(repeating: "☆", count: 5 - full - half)
 }
 
-/// `value` with `digits` decimals (locale-independent).
+/// `value` with `digits` decimals (locale-independent; never `-0.000`).
 func fixed(_ value: Float, _ digits: Int) -> String {
-    String(format: "%.\(digits)f", Double(value))
+    let text = String(format: "%.\(digits)f", Double(value))
+    return text.hasPrefix("-") && text.allSatisfy({ "-0.".contains($0) }) ? String(text.dropFirst()) : text
 }
