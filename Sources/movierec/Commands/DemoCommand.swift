@@ -52,7 +52,8 @@ struct DemoCommand: ParsableCommand {
             parameters.baselineMode = .none
         }
         let line = StageLine(enabled: stderrIsTerminal)
-        let session = try TrainCommand.train(databasePath: path, parameters: parameters, progress: line.show)
+        let session = try TrainCommand.train(databasePath: path, parameters: parameters, capRank: false,
+                                                 progress: line.show)
         line.finish()
         let trained = TrainCommand.render(TrainCommand.report(session)).split(separator: "\n").map(String.init)
         print("2. " + trained[0])

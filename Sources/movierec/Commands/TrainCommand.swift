@@ -19,8 +19,9 @@ struct TrainCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Rank K of the truncated SVD (number of latent tastes).", valueName: "K"))
-    var rank = ModelParameters().rank
+    @Option(help: ArgumentHelp("Rank K of the truncated SVD (number of latent tastes; default \(ModelParameters().rank), "
+                               + "at most the number of users and of films).", valueName: "K"))
+    var rank: Int?
 
     @Option(help: ArgumentHelp("bias: regularised μ + b_u + b_i; none: plain SVD of the raw ratings.", valueName: "mode"))
     var baseline = ModelParameters().baselineMode.rawValue
@@ -58,13 +59,14 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--baseline must be \(BaselineMode.allCases.map(\.rawValue).joined(separator: " or ")), not '\(baseline)'.")
         }
         var parameters = ModelParameters()
-        parameters.rank = rank
+        parameters.rank = rank ?? parameters.rank
         parameters.baselineMode = mode
         parameters.seed = seed
         let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
         defer { line.finish() }
         line.show("loading ratings")
-        let session = try Self.train(databasePath: database.resolvedPath, parameters: parameters, progress: line.show)
+        let session = try Self.train(databasePath: database.resolvedPath, parameters: parameters,
+                                     capRank: rank == nil, progress: line.show)
         line.finish()
         let report = Self.report(session)
         if output.json {
@@ -75,13 +77,14 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// Loads the ratings of the database at `path`, trains with `parameters` and saves the model.
-    static func train(databasePath path: String, parameters: ModelParameters,
+    /// With `capRank` (no rank given) the rank is lowered to `min(users, films)` for very small data.
+    static func train(databasePath path: String, parameters: ModelParameters, capRank: Bool,
                       progress: (String) -> Void) throws -> ModelSession {
         let store = try RatingStore(path: path, createIfMissing: false)
         let repository = try ModelRepository(store: store)
         let snapshot = try store.ratingsSnapshot()
         return try ModelSession.train(store: store, repository: repository, snapshot: snapshot,
-                                      parameters: parameters, progress: progress)
+                                      parameters: parameters, capRank: capRank, progress: progress)
     }
 
     /// The report of a freshly trained session.

@@ -43,13 +43,13 @@ struct ModelSession {
                                    + "(or pass --train-if-needed)")
             }
             return try train(store: store, repository: repository, snapshot: snapshot,
-                             parameters: ModelParameters(), progress: progress)
+                             parameters: ModelParameters(), capRank: true, progress: progress)
         }
         if let staleness = info.staleness(against: snapshot.fingerprint) {
             if options.trainIfNeeded {
                 printError("\(staleness): retraining")
                 return try train(store: store, repository: repository, snapshot: snapshot,
-                                 parameters: info.header.parameters, progress: progress)
+                                 parameters: info.header.parameters, capRank: true, progress: progress)
             }
             guard options.allowStale else {
                 throw CommandError(.staleModel, "\(staleness): run `movierec train` (or pass --train-if-needed, "
@@ -65,9 +65,15 @@ struct ModelSession {
         return ModelSession(store: store, snapshot: snapshot, info: info, model: model)
     }
 
-    /// Trains on `snapshot` with `parameters`, saves the model and returns the session.
+    /// Trains on `snapshot` with `parameters`, saves the model and returns the session. With `capRank` the rank
+    /// is lowered to `min(users, films)` when the data is that small (a default rank on a tiny data set).
     static func train(store: RatingStore, repository: ModelRepository, snapshot: RatingsSnapshot,
-                      parameters: ModelParameters, progress: (String) -> Void) throws -> ModelSession {
+                      parameters requested: ModelParameters, capRank: Bool,
+                      progress: (String) -> Void) throws -> ModelSession {
+        var parameters = requested
+        if capRank {
+            parameters.rank = max(1, min(parameters.rank, snapshot.fingerprint.users, snapshot.fingerprint.movies))
+        }
         let clock = ContinuousClock()
         let started = clock.now
         let model = try Model.train(data: snapshot.table.ratingData, parameters: parameters) { stage in
