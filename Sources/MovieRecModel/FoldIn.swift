@@ -21,7 +21,7 @@ public struct FoldedUser: Sendable, Equatable {
     public let latentCoordinates: [Float]
     /// `x·V_k`, comparable with trained users' vectors.
     public let similarityVector: [Float]
-    /// The watch vector `ỹ·V_w` used for ranking.
+    /// The watch vector `y = Y[u]·V_w` used for ranking (see ``WatchFactors``).
     public let watchVector: [Float]
 }
 
@@ -58,7 +58,8 @@ extension TrainedModel {
         let movies = sorted.map(\.movie)
         return FoldedUser(movies: movies, ratings: sorted.map(\.rating), bias: bias,
                           latentCoordinates: coordinates, similarityVector: similarity,
-                          watchVector: watchFactors.userVector(for: movies))
+                          watchVector: watchFactors.userVector(movies: movies, ratings: sorted.map(\.rating),
+                                                               parameters: parameters))
     }
 }
 

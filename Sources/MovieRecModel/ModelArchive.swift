@@ -35,7 +35,7 @@ public struct ModelArchive: Sendable, Equatable {
     public var biases: [Float]
     /// σ (k), then `U_k·S_k` (`userCount × k`, row-major), then `V_k` (`movieCount × k`).
     public var latentFactors: [Float]
-    /// `s` (`movieCount`), then `y` (`userCount × k_w`), then `V_w` (`movieCount × k_w`).
+    /// `s` (`movieCount`), then σ_w (`k_w`), then `y` (`userCount × k_w`), then `V_w` (`movieCount × k_w`).
     public var watchFactors: [Float]
 
     /// Creates an archive from its parts.
@@ -57,7 +57,8 @@ extension TrainedModel {
         return ModelArchive(header: header, biases: baseline.userBias + baseline.movieBias,
                             latentFactors: factors.singularValues + factors.userVectors.values
                                 + factors.movieVectors.values,
-                            watchFactors: watchFactors.columnScale + watchFactors.userVectors.values
+                            watchFactors: watchFactors.columnScale + watchFactors.singularValues
+                                + watchFactors.userVectors.values
                                 + watchFactors.movieVectors.values)
     }
 
@@ -85,8 +86,9 @@ extension TrainedModel {
                     "\(users + movies) (users + films)")
         try require(archive.latentFactors.count == k + (users + movies) * k, "latentFactors.count",
                     archive.latentFactors.count, "\(k + (users + movies) * k) = k + (users + films)·k")
-        try require(archive.watchFactors.count == movies + (users + movies) * kw, "watchFactors.count",
-                    archive.watchFactors.count, "\(movies + (users + movies) * kw) = films + (users + films)·k_w")
+        try require(archive.watchFactors.count == movies + kw + (users + movies) * kw, "watchFactors.count",
+                    archive.watchFactors.count,
+                    "\(movies + kw + (users + movies) * kw) = films + k_w + (users + films)·k_w")
         let baseline = Baseline(globalMean: header.globalMean, userBias: Array(archive.biases[0..<users]),
                                 movieBias: Array(archive.biases[users...]))
         let latent = archive.latentFactors
@@ -94,12 +96,15 @@ extension TrainedModel {
                                     userVectors: DenseMatrix(rows: users, columns: k,
                                                              values: Array(latent[k..<(k + users * k)])),
                                     movieVectors: DenseMatrix(rows: movies, columns: k,
-                                                              values: Array(latent[(k + users * k)...])))
+                                                              values: Array(latent[(k + users * k)...])),
+                                    movieSimilarityExponent: header.parameters.movieSimilarityExponent)
         let watch = archive.watchFactors
+        let userStart = movies + kw
         let watchFactors = WatchFactors(userVectors: DenseMatrix(rows: users, columns: kw,
-                                                                 values: Array(watch[movies..<(movies + users * kw)])),
+                                                                 values: Array(watch[userStart..<(userStart + users * kw)])),
                                         movieVectors: DenseMatrix(rows: movies, columns: kw,
-                                                                  values: Array(watch[(movies + users * kw)...])),
+                                                                  values: Array(watch[(userStart + users * kw)...])),
+                                        singularValues: Array(watch[movies..<userStart]),
                                         columnScale: Array(watch[0..<movies]))
         self.init(parameters: header.parameters, ratings: ratings, baseline: baseline, factors: factors,
                   watchFactors: watchFactors)

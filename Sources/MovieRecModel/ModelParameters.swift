@@ -13,11 +13,13 @@ public struct ModelParameters: Codable, Sendable, Equatable {
 
     // MARK: Latent factors
     /// Rank k of the residual SVD.
-    public var rank: Int = 32
+    public var rank: Int = 100
     /// Oversampling p of the randomized SVD.
     public var oversampling: Int = 10
     /// Power iterations q of the randomized SVD.
     public var powerIterations: Int = 4
+    /// e: film cosines are taken between rows of `V_k·S_k^e` (see ``LatentFactors``).
+    public var movieSimilarityExponent: Float = 1.5
     /// Seed of every random choice (the SVD test matrices); same seed → identical model.
     public var seed: UInt64 = 42
 
@@ -25,16 +27,16 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     /// K, the number of user neighbours and of film neighbours attended to.
     public var neighbours: Int = 40
     /// τ, the attention temperature: logits are `√d·cos/τ`.
-    public var temperature: Float = 1
+    public var temperature: Float = 2
     /// At most this many raters of a film are compared when picking its user neighbours (an even,
     /// deterministic stride over the film's raters beyond it), which bounds the cost for blockbusters.
     public var raterScanLimit: Int = 4000
     /// α_svd, weight of the SVD term `p_u·q_i`.
-    public var svdWeight: Float = 1
+    public var svdWeight: Float = 0.25
     /// α_user, weight of the user-neighbour attention term.
-    public var userAttentionWeight: Float = 0.5
+    public var userAttentionWeight: Float = 0.38
     /// α_film, weight of the film-neighbour attention term.
-    public var movieAttentionWeight: Float = 0.5
+    public var movieAttentionWeight: Float = 0.92
 
     // MARK: Raw co-rating cosine
     /// Minimum number of common films for a raw cosine; below it the raw cosine is reported as 0.
@@ -42,13 +44,20 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     /// λ_s: the raw cosine over n common films is multiplied by `n / (n + λ_s)`.
     public var rawCosineShrinkage: Float = 10
 
-    // MARK: Ranking
-    /// Rank of the "watch" SVD of the implicit matrix used for ranking (capped at `min(users, films)`).
-    public var watchRank: Int = 32
-    /// β: columns of the implicit matrix are scaled by `popularity^−β` before its SVD.
-    public var popularityExponent: Float = 0.25
-    /// γ: weight of the predicted-rating deviation `r̂_ui − μ − b_u` in the ranking score.
-    public var ratingScoreWeight: Float = 0.05
+    // MARK: Ranking (see ``WatchFactors`` and ``Recommender``)
+    /// k_w, rank of the "watch" SVD used for ranking (capped at `min(users, films)`).
+    public var watchRank: Int = 40
+    /// p: each watch-matrix entry is weighted by `rating^p` (0 = plain watched/not watched).
+    public var watchRatingExponent: Float = 2
+    /// α: rows of the watch matrix are scaled by `n_u^−α` (damps very active users).
+    public var userActivityExponent: Float = 0.25
+    /// ρ: watch dimension c is weighted by `(σ_c/σ₁)^ρ` when scoring (0 = plain PureSVD).
+    public var watchSpectralExponent: Float = 0.5
+    /// β: columns of the watch matrix are scaled by `n_i^−β` (damps blockbusters).
+    public var popularityExponent: Float = 0
+    /// γ: weight of the rating estimate's film-dependent part `b_i + p_u·q_i` in the ranking score
+    /// (0: rank by the watch score alone).
+    public var ratingScoreWeight: Float = 0
 
     /// The defaults.
     public init() {}

@@ -14,7 +14,7 @@ public struct SimilarUser: Sendable, Equatable {
 public struct SimilarMovie: Sendable, Equatable {
     /// The film index.
     public let movie: Int
-    /// Latent cosine (rows of `V_k·S_k`).
+    /// Latent cosine (rows of `V_k·S_k^e`, see ``LatentFactors``).
     public let cosine: Float
 }
 
@@ -84,7 +84,7 @@ extension TrainedModel {
         try mostSimilarUsers(to: .trained(user), count: count)
     }
 
-    /// The `count` films nearest to `movie` by latent cosine (rows of `V_k·S_k`), never the film itself.
+    /// The `count` films nearest to `movie` by latent cosine (rows of `V_k·S_k^e`), never the film itself.
     public func mostSimilarMovies(to movie: Int, count: Int) throws -> [SimilarMovie] {
         try checkMovie(movie)
         let cosines = factors.unitMovieVectors.multiplied(byVector: Array(factors.unitMovieVectors.row(movie)))

@@ -18,8 +18,9 @@ public struct TrainedModel: Sendable {
     public let ratingRange: ClosedRange<Float>
     /// Attention over latent cosines with d = k and τ from the parameters.
     public let scorer: AttentionScorer
-    /// Ranking matrix `[V_w | γ·α_svd·V_k | γ·b_i]` (`movies × (k_w + k + 1)`): one mat-vec with
-    /// `[y_u | p_u | 1]` gives every film's ranking score (see ``Recommender``).
+    /// Ranking matrix `[V_w·diag((σ_c/σ₁)^ρ) | γ·V_k | γ·b_i]` (`movies × (k_w + k + 1)`; only the first
+    /// k_w columns when γ = 0): one mat-vec with `[y_u | p_u | 1]` gives every film's ranking score
+    /// (see ``Recommender``).
     let rankingMatrix: DenseMatrix
 
     /// Assembles a model from its trained parts.
@@ -33,16 +34,17 @@ public struct TrainedModel: Sendable {
         let values = ratings.byUser.values
         ratingRange = (values.min() ?? 0)...(values.max() ?? 0)
         scorer = AttentionScorer(dimension: factors.rank, temperature: parameters.temperature)
-        let (kw, k) = (watchFactors.rank, factors.rank)
-        let width = kw + k + 1
         let gamma = parameters.ratingScoreWeight
+        let (kw, k) = (watchFactors.rank, gamma == 0 ? 0 : factors.rank)
+        let width = kw + (gamma == 0 ? 0 : k + 1)
         var matrix = DenseMatrix(rows: ratings.movieCount, columns: width)
+        let filter = watchFactors.spectralWeights(exponent: parameters.watchSpectralExponent)
         for i in 0..<ratings.movieCount {
-            for c in 0..<kw { matrix.values[i * width + c] = watchFactors.movieVectors.values[i * kw + c] }
+            for c in 0..<kw { matrix.values[i * width + c] = filter[c] * watchFactors.movieVectors.values[i * kw + c] }
             for c in 0..<k {
-                matrix.values[i * width + kw + c] = gamma * parameters.svdWeight * factors.movieVectors.values[i * k + c]
+                matrix.values[i * width + kw + c] = gamma * factors.movieVectors.values[i * k + c]
             }
-            matrix.values[i * width + kw + k] = gamma * baseline.movieBias[i]
+            if gamma != 0 { matrix.values[i * width + kw + k] = gamma * baseline.movieBias[i] }
         }
         rankingMatrix = matrix
     }
@@ -100,14 +102,13 @@ public enum Model {
         progress(.latentFactors)
         let factors = try LatentFactors.compute(ratings: ratings, baseline: baseline, rank: parameters.rank,
                                                 oversampling: parameters.oversampling,
-                                                powerIterations: parameters.powerIterations, seed: parameters.seed)
+                                                powerIterations: parameters.powerIterations,
+                                                movieSimilarityExponent: parameters.movieSimilarityExponent,
+                                                seed: parameters.seed)
         progress(.watchFactors)
         let watch = try WatchFactors.compute(ratings: ratings,
                                              rank: min(parameters.watchRank, ratings.userCount, ratings.movieCount),
-                                             popularityExponent: parameters.popularityExponent,
-                                             oversampling: parameters.oversampling,
-                                             powerIterations: parameters.powerIterations,
-                                             seed: parameters.seed &+ 1)
+                                             parameters: parameters)
         return TrainedModel(parameters: parameters, ratings: ratings, baseline: baseline, factors: factors,
                             watchFactors: watch)
     }
@@ -123,6 +124,7 @@ extension ModelParameters {
         }
         try require(rank >= 1, "rank", rank, "a rank of at least 1")
         try require(watchRank >= 1, "watchRank", watchRank, "a rank of at least 1")
+        try require(watchRatingExponent >= 0, "watchRatingExponent", watchRatingExponent, "p ≥ 0")
         try require(oversampling >= 0, "oversampling", oversampling, "a count ≥ 0")
         try require(powerIterations >= 0, "powerIterations", powerIterations, "a count ≥ 0")
         try require(baselineSweeps >= 0, "baselineSweeps", baselineSweeps, "a count ≥ 0")
@@ -132,9 +134,13 @@ extension ModelParameters {
         try require(raterScanLimit >= 1, "raterScanLimit", raterScanLimit, "a limit of at least 1")
         try require(temperature > 0 && temperature.isFinite, "temperature", temperature, "τ > 0")
         try require(rawCosineMinimumSupport >= 1, "rawCosineMinimumSupport", rawCosineMinimumSupport, "at least 1")
+        try require(movieSimilarityExponent >= 0 && movieSimilarityExponent.isFinite, "movieSimilarityExponent",
+                    movieSimilarityExponent, "e ≥ 0")
         try require(rawCosineShrinkage >= 0, "rawCosineShrinkage", rawCosineShrinkage, "λ_s ≥ 0")
         for (name, value) in [("svdWeight", svdWeight), ("userAttentionWeight", userAttentionWeight),
                               ("movieAttentionWeight", movieAttentionWeight), ("popularityExponent", popularityExponent),
+                              ("userActivityExponent", userActivityExponent),
+                              ("watchSpectralExponent", watchSpectralExponent),
                               ("ratingScoreWeight", ratingScoreWeight)] {
             try require(value.isFinite, name, value, "a finite number")
         }

@@ -261,10 +261,10 @@ public struct CSRMatrix: Sendable, Equatable {
                            values: unpadRows(output, rows: rows, width: width, stride: stride))
     }
 
-    /// Row boundaries `0 = b₀ < … < b_c = rows` splitting the rows into about eight chunks per worker of
+    /// Row boundaries `0 = b₀ < … < b_c = rows` splitting the rows into about 32 chunks per worker of
     /// roughly equal nonzero count (one chunk when serial).
     private func balancedRowChunks(_ options: ParallelOptions) -> [Int] {
-        let chunkCount = max(1, min(rows, options.threadCount == 1 ? 1 : options.threadCount * 8))
+        let chunkCount = max(1, min(rows, options.threadCount == 1 ? 1 : options.threadCount * 32))
         var bounds = [0]
         for c in 1..<chunkCount {
             let target = nonzeroCount * c / chunkCount

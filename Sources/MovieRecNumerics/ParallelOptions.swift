@@ -45,10 +45,11 @@ public struct ParallelOptions: Sendable, Equatable {
         }
     }
 
-    /// Splits `0..<count` into contiguous ranges (about eight per worker) and runs `body` on each.
+    /// Splits `0..<count` into contiguous ranges and runs `body` on each. About 32 ranges per worker, so a
+    /// worker slowed down by other processes delays the end of the region only a little.
     func forEachRange(_ count: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(count, threadCount == 1 ? 1 : threadCount * 8)
+        let chunks = min(count, threadCount == 1 ? 1 : threadCount * 32)
         forEachTask(chunks) { chunk in
             body((chunk * count / chunks)..<((chunk + 1) * count / chunks))
         }

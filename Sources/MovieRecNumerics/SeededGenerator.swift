@@ -8,7 +8,7 @@ import Musl
 
 /// A deterministic pseudo-random generator: xoshiro256** seeded through splitmix64.
 ///
-/// The same seed yields the same stream on every platform, which makes every randomized
+/// The same seed yields the same ``next()`` and ``nextUniform()`` stream on every platform, which makes every randomized
 /// computation in movierec (random projections, synthetic data, splits) reproducible.
 /// Reference: Blackman & Vigna, "Scrambled linear pseudorandom number generators" (2018).
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
@@ -52,7 +52,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// A standard normal sample by the Box–Muller transform: `√(−2 ln u₁) · cos(2π u₂)`
-    /// with u₁ ∈ (0, 1] and u₂ ∈ [0, 1). Consumes two uniforms per call.
+    /// with u₁ ∈ (0, 1] and u₂ ∈ [0, 1). Consumes two uniforms per call. Deterministic for a given
+    /// platform; `log` and `cos` come from the C math library, whose last bit may differ between platforms.
     public mutating func nextGaussian() -> Double {
         let u1 = 1.0 - nextUniform()
         let u2 = nextUniform()

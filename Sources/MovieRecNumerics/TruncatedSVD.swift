@@ -20,13 +20,18 @@ public struct TruncatedSVDResult: Sendable {
 /// With `l = rank + oversampling`:
 /// 1. draw a Gaussian test matrix `Ω` (`columns × l`) from ``SeededGenerator``;
 /// 2. `Q = orth(A·Ω)`, then `powerIterations` times `Q = orth(A·orth(Aᵀ·Q))`, where `orth` is a
-///    shifted Cholesky QR (see `choleskyOrthonormalized`): one pass between products, three for the final `Q`;
+///    shifted Cholesky QR (see `choleskyOrthonormalized`): one pass between products, up to three for the final `Q`;
 /// 3. `Bᵀ = Aᵀ·Q` (so `B = QᵀA`, `l × columns`); eigen-decompose `B·Bᵀ = U_B·Λ·U_Bᵀ` in `Double`;
 /// 4. `σᵢ = √λᵢ`, `U = Q·U_B`, `V = Bᵀ·U_B·Σ⁻¹`, keeping the first `rank` pairs.
 ///
 /// When `min(rows, columns) ≤ l` the exact ``denseSVD(_:)`` path is used instead. Each singular pair's
 /// sign is fixed so the largest-|·| entry of the `V` column is positive; with a fixed seed the result is
 /// reproducible and does not depend on the thread count.
+///
+/// Accuracy: the leading values converge fastest. When the spectrum decays slowly (rating matrices) the
+/// last of the `rank` values come out somewhat low with the defaults; raise `oversampling` and
+/// `powerIterations` if they matter (on MovieLens-small at rank 64, p = 10, q = 4 matches σ₁…σ₂₆ to 10⁻³
+/// and σ₆₄ to 4 %; p = 30, q = 8 matches all 64 to 10⁻³).
 public struct TruncatedSVD: Sendable {
     /// Number of singular triplets to return (k).
     public let rank: Int

@@ -55,7 +55,10 @@ struct PredictionTests {
         let model = try Model.train(data: syntheticData(), parameters: parameters)
         let (ratings, baseline, factors) = (model.ratings, model.baseline, model.factors)
         let k = factors.rank
-        func scaledMovie(_ i: Int) -> [Float] { (0..<k).map { factors.movieVectors[i, $0] * factors.singularValues[$0] } }
+        let e = Double(model.parameters.movieSimilarityExponent)
+        func scaledMovie(_ i: Int) -> [Float] {
+            (0..<k).map { factors.movieVectors[i, $0] * Float(Foundation.pow(Double(factors.singularValues[$0]), e)) }
+        }
         func attention(_ neighbours: [(cosine: Double, residual: Double)]) -> Double {
             let top = neighbours.sorted { $0.cosine > $1.cosine }.prefix(4)
             let logits = top.map { Double(k).squareRoot() * $0.cosine / 1.5 }

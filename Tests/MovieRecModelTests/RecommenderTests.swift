@@ -1,3 +1,4 @@
+import Foundation
 import MovieRecModel
 import MovieRecNumerics
 import Testing
@@ -17,20 +18,26 @@ struct RecommenderTests {
         }
     }
 
-    @Test("scores are y_u·V_w[i] + γ·(b_i + α_svd·p_u·q_i), best first; predicted ratings match predict")
-    func scoresMatchReference() throws {
-        let model = try Model.train(data: syntheticData(), parameters: smallParameters())
+    @Test("scores are Σ_c y_uc·(σ_c/σ₁)^ρ·V_w[i,c] + γ·(b_i + p_u·q_i), best first; predicted ratings match predict",
+          arguments: [0, 0.3] as [Float])
+    func scoresMatchReference(gamma: Float) throws {
+        var parameters = smallParameters()
+        parameters.ratingScoreWeight = gamma
+        let model = try Model.train(data: syntheticData(), parameters: parameters)
         let (watch, factors) = (model.watchFactors, model.factors)
-        let gamma = model.parameters.ratingScoreWeight, alpha = model.parameters.svdWeight
         for user in [4, 33] {
             let list = try Recommender(model: model).topN(user: user, count: 10, explain: true)
             let rated = Set(model.ratings.userRange(user).map { Int(model.ratings.byUser.columnIndices[$0]) })
             var reference: [(Int, Float)] = []
             for i in 0..<model.movieCount where !rated.contains(i) {
                 var w: Float = 0, s: Float = 0
-                for c in 0..<watch.rank { w += watch.userVectors[user, c] * watch.movieVectors[i, c] }
+                for c in 0..<watch.rank {
+                    let filter = Float(Foundation.pow(Double(watch.singularValues[c] / watch.singularValues[0]),
+                                                           Double(model.parameters.watchSpectralExponent)))
+                    w += watch.userVectors[user, c] * filter * watch.movieVectors[i, c]
+                }
                 for c in 0..<factors.rank { s += factors.userVectors[user, c] * factors.movieVectors[i, c] }
-                reference.append((i, w + gamma * (model.baseline.movieBias[i] + alpha * s)))
+                reference.append((i, w + gamma * (model.baseline.movieBias[i] + s)))
             }
             reference.sort { $0.1 > $1.1 }
             #expect(list.count == 10)

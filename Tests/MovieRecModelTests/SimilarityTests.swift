@@ -1,3 +1,4 @@
+import Foundation
 import MovieRecModel
 import MovieRecNumerics
 import Testing
@@ -56,11 +57,14 @@ struct SimilarityTests {
         }
     }
 
-    @Test("most similar films: the brute-force top by cosine of V_k·S_k rows")
+    @Test("most similar films: the brute-force top by cosine of V_k·S_k^e rows")
     func mostSimilarMoviesMatchesBruteForce() throws {
         let model = try Model.train(data: syntheticData(), parameters: smallParameters())
         let k = model.factors.rank
-        func scaled(_ i: Int) -> [Float] { (0..<k).map { model.factors.movieVectors[i, $0] * model.factors.singularValues[$0] } }
+        let e = Double(model.parameters.movieSimilarityExponent)
+        func scaled(_ i: Int) -> [Float] {
+            (0..<k).map { model.factors.movieVectors[i, $0] * Float(Foundation.pow(Double(model.factors.singularValues[$0]), e)) }
+        }
         let similar = try model.mostSimilarMovies(to: 5, count: 8)
         #expect(similar.count == 8 && !similar.contains { $0.movie == 5 })
         let reference = (0..<model.movieCount).filter { $0 != 5 }.map { ($0, referenceCosine(scaled(5), scaled($0))) }
