@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MovieRecModel
 
 /// What a model was trained on, cheap to compute from a ``RatingTable``: the store's ratings version, the
@@ -213,20 +214,22 @@ public final class ModelRepository: Sendable {
                              reason: Staleness(trained: info.fingerprint, current: fingerprint).description,
                              expected: "a model trained on the current ratings (run `movierec train`)")
         }
-        let arrays = try read("reading the saved model") { db in
-            try Row.fetchOne(db, sql: "SELECT biases, latent_factors, watch_factors FROM models WHERE id = ?",
-                             arguments: [info.id])
+        let arrays = try read("reading the saved model") { db -> [[Float]]? in
+            let statement = try RawStatement(
+                db, sql: "SELECT biases, latent_factors, watch_factors FROM models WHERE id = ?")
+            defer { statement.finalize() }
+            sqlite3_bind_int64(statement.handle, 1, info.id)
+            guard try statement.step() else { return nil }
+            return try ["biases", "latent_factors", "watch_factors"].enumerated().map { column, name in
+                try FloatBlob.floats(statement.handle, column: Int32(column), name: name, in: store.path)
+            }
         }
         guard let arrays else {
             throw StoreError(.database, file: store.path, field: "models", value: "\(info.id)",
                              reason: "the saved model was replaced while loading it", expected: "an unchanged model")
         }
-        let archive = ModelArchive(header: info.header,
-                                   biases: try FloatBlob.floats(arrays["biases"], column: "biases", in: store.path),
-                                   latentFactors: try FloatBlob.floats(arrays["latent_factors"], column: "latent_factors",
-                                                                       in: store.path),
-                                   watchFactors: try FloatBlob.floats(arrays["watch_factors"], column: "watch_factors",
-                                                                      in: store.path))
+        let archive = ModelArchive(header: info.header, biases: arrays[0], latentFactors: arrays[1],
+                                   watchFactors: arrays[2])
         do {
             return try TrainedModel(archive: archive, ratings: ratings.ratingData)
         } catch let error as ModelError {
@@ -278,16 +281,19 @@ enum FloatBlob {
         #endif
     }
 
-    /// The floats stored in `blob`.
-    /// - Throws: ``StoreError`` `.database` when the BLOB is missing or its size is not a multiple of 4.
-    static func floats(_ blob: Data?, column: String, in path: String) throws -> [Float] {
-        guard let blob, blob.count % MemoryLayout<Float>.size == 0 else {
-            throw StoreError(.database, file: path, field: "models.\(column)", value: blob.map { "\($0.count) bytes" },
-                             reason: "the saved model is damaged", expected: "a whole number of Float32 values")
+    /// The floats stored in column `column` (named `name`) of the current row of `statement`, copied once
+    /// straight from SQLite's buffer.
+    /// - Throws: ``StoreError`` `.database` when the value is not a BLOB or its size is not a multiple of 4.
+    static func floats(_ statement: OpaquePointer, column: Int32, name: String, in path: String) throws -> [Float] {
+        let byteCount = Int(sqlite3_column_bytes(statement, column))
+        guard sqlite3_column_type(statement, column) == SQLITE_BLOB, byteCount % MemoryLayout<Float>.size == 0,
+              let bytes = sqlite3_column_blob(statement, column) else {
+            throw StoreError(.database, file: path, field: "models.\(name)", value: "\(byteCount) bytes",
+                             reason: "the saved model is damaged", expected: "a BLOB of whole Float32 values")
         }
-        let count = blob.count / MemoryLayout<Float>.size
+        let count = byteCount / MemoryLayout<Float>.size
         let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            _ = blob.copyBytes(to: UnsafeMutableRawBufferPointer(buffer))
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: byteCount))
             initialized = count
         }
         #if _endian(big)

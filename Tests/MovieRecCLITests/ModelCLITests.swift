@@ -228,6 +228,9 @@ struct ModelCLITests {
         #expect(!near.contains { $0["movie"] as? String == "2" })
         // Star Wars and Iron Man are in The Matrix's taste group.
         #expect(Set(near.prefix(2).compactMap { $0["movie"] as? String }) == ["1", "3"])
+        // Titles are matched without year and article: "The Matrix" is stored as "Matrix, The (1999)".
+        #expect(try json(try dir.run(["similar-movies", "The Matrix", "--json"]).stdout)["movie"] as? String == "2")
+        #expect(try json(try dir.run(["similar-movies", "3", "--json"]).stdout)["title"] as? String == "Iron Man (2008)")
         let ambiguous = try dir.run(["similar-movies", "(199"])
         #expect(ambiguous.status != 0)
         #expect(ambiguous.stderr.contains("matches 3 films"))

@@ -28,7 +28,7 @@ struct SimilarCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     /// One similar user.
-    struct Neighbour: Encodable {
+    struct Match: Encodable {
         /// The user's id.
         let user: String
         /// Latent cosine to the query user.
@@ -42,7 +42,7 @@ struct SimilarCommand: ParsableCommand {
         /// The query user (id or ratings file).
         let user: String
         /// Most similar first; never the user itself.
-        let similar: [Neighbour]
+        let similar: [Match]
     }
 
     func validate() throws {
@@ -67,15 +67,15 @@ struct SimilarCommand: ParsableCommand {
     static func report(_ session: ModelSession, user: ResolvedUser, count: Int) throws -> Report {
         let similar = try session.model.mostSimilarUsers(to: user.reference, count: count)
         return Report(user: user.label, similar: similar.map {
-            Neighbour(user: session.userID($0.user), cosine: $0.cosine, commonMovies: $0.commonMovies)
+            Match(user: session.userID($0.user), cosine: $0.cosine, commonMovies: $0.commonMovies)
         })
     }
 
     /// The report as a table.
     static func render(_ report: Report) -> String {
         var table = TextTable([("#", .right), ("user", .left), ("cosine", .right), ("films in common", .right)])
-        for (rank, neighbour) in report.similar.enumerated() {
-            table.append(["\(rank + 1)", neighbour.user, fixed(neighbour.cosine, 4), groupedDigits(neighbour.commonMovies)])
+        for (rank, match) in report.similar.enumerated() {
+            table.append(["\(rank + 1)", match.user, fixed(match.cosine, 4), groupedDigits(match.commonMovies)])
         }
         return table.render()
     }

@@ -9,8 +9,9 @@ struct SimilarMoviesCommand: ParsableCommand {
         commandName: "similar-movies",
         abstract: "List the films nearest to a film in latent space (by id or title).",
         discussion: """
-            MOVIE is a film id of the imported files, an exact title (ignoring case), or a part of a title that \
-            matches one film; an ambiguous title lists the candidates.
+            MOVIE is a film id of the imported files, a title (ignoring case, the year and the article: "matrix" \
+            and "The Matrix" find "Matrix, The (1999)"), or a part of a title that matches one film; an ambiguous \
+            title lists the candidates.
 
             Examples:
               movierec similar-movies 260
@@ -70,25 +71,45 @@ struct SimilarMoviesCommand: ParsableCommand {
     ///
     /// - Throws: ``CommandError`` `.unknownMovie` when nothing matches, `.ambiguousMovie` listing the candidates.
     static func resolveMovie(_ argument: String, in session: ModelSession) throws -> Int {
-        let matches = try session.store.findMovies(matching: argument)
+        var matches = try session.store.findMovies(matching: argument)
+        let core = plainTitle(argument)
+        if core != argument.lowercased() && !core.isEmpty {
+            // "The Matrix" is stored as "Matrix, The (1999)": search for the title without article and year too.
+            let known = Set(matches.map(\.id))
+            matches += try session.store.findMovies(matching: core).filter { !known.contains($0.id) }
+        }
         guard !matches.isEmpty else {
             throw CommandError(.unknownMovie, "unknown movie \"\(argument)\": no film has this id, and no title "
                                + "contains it (try a shorter part of the title; `movierec stats` lists the most-rated films)")
         }
-        guard matches.count == 1 else {
-            let shown = matches.prefix(10).map { "  \($0.externalID)  \($0.displayTitle)" }.joined(separator: "\n")
+        let named = matches.filter { plainTitle($0.title ?? "") == core }
+        guard let movie = matches.count == 1 ? matches.first : named.count == 1 ? named.first : nil else {
+            var table = TextTable([("id", .right), ("title", .left)])
+            matches.prefix(10).forEach { table.append([$0.externalID, $0.displayTitle]) }
             let more = matches.count > 10 ? "\n  … and \(matches.count - 10) more" : ""
             throw CommandError(.ambiguousMovie, "\"\(argument)\" matches \(matches.count) films; give one of these ids:\n"
-                               + shown + more)
+                               + table.render() + more)
         }
-        guard let index = session.movieIndex(databaseID: matches[0].id) else {
-            throw CommandError(.unknownMovie, "film \(matches[0].externalID) was added after the model was loaded")
+        guard let index = session.movieIndex(databaseID: movie.id) else {
+            throw CommandError(.unknownMovie, "film \(movie.externalID) was added after the model was loaded")
         }
         guard !session.model.ratings.movieRange(index).isEmpty else {
-            throw CommandError(.unknownMovie, "\(matches[0].displayTitle) (id \(matches[0].externalID)) has no ratings, "
+            throw CommandError(.unknownMovie, "\(movie.displayTitle) (id \(movie.externalID)) has no ratings, "
                                + "so the model knows nothing about it")
         }
         return index
+    }
+
+    /// A title reduced for matching: lower case, without a trailing `(year)` and without a leading or trailing
+    /// English article (`Matrix, The (1999)` and `The Matrix` → `matrix`).
+    static func plainTitle(_ title: String) -> String {
+        var text = title.trimmingCharacters(in: .whitespaces).lowercased()
+        if let range = text.range(of: #"\s*\(\d{4}\)$"#, options: .regularExpression) { text.removeSubrange(range) }
+        for article in ["the", "a", "an"] {
+            if text.hasSuffix(", \(article)") { text = String(text.dropLast(article.count + 2)) }
+            if text.hasPrefix("\(article) ") { text = String(text.dropFirst(article.count + 1)) }
+        }
+        return text
     }
 
     /// The `count` films nearest to film `movie`.

@@ -20,8 +20,6 @@ struct CommandError: Error, CustomStringConvertible, LocalizedError {
         case invalidRatingsFile
         /// The demo's data directory was not found, or its database path is taken.
         case demoSetup
-        /// The arguments contradict each other or miss something.
-        case invalidArguments
     }
 
     /// What went wrong.
