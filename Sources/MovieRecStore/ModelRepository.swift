@@ -197,7 +197,7 @@ public final class ModelRepository: Sendable {
                        training_seconds, header
                 FROM models ORDER BY id DESC LIMIT 1
                 """) else { return nil }
-            return try Self.info(row)
+            return try info(row)
         }
     }
 
@@ -252,9 +252,16 @@ public final class ModelRepository: Sendable {
         return try load(info, ratings: ratings, fingerprint: fingerprint)
     }
 
-    private static func info(_ row: Row) throws -> ModelInfo {
+    private func info(_ row: Row) throws -> ModelInfo {
         let headerText: String = row["header"]
-        let header = try JSONDecoder().decode(ModelArchive.Header.self, from: Data(headerText.utf8))
+        let header: ModelArchive.Header
+        do {
+            header = try JSONDecoder().decode(ModelArchive.Header.self, from: Data(headerText.utf8))
+        } catch {
+            throw StoreError(.database, file: store.path, field: "models.header",
+                             reason: "the saved model was written by another version of movierec",
+                             expected: "a model saved by this version (run `movierec train`)")
+        }
         let checksum: Int64 = row["id_checksum"]
         return ModelInfo(id: row["id"], createdAt: row["created_at"],
                          fingerprint: RatingsFingerprint(ratingsVersion: row["ratings_version"], users: row["user_count"],
@@ -267,6 +274,14 @@ public final class ModelRepository: Sendable {
         do { return try store.databaseWriter.read(body) } catch {
             throw StoreError.wrapping(error, database: store.path, while: action)
         }
+    }
+}
+
+extension StoreError {
+    /// Whether the error says the saved model cannot be used — stale, damaged, or written by another version of
+    /// movierec (field `models` or `models.<column>`): training again replaces it.
+    public var concernsSavedModel: Bool {
+        kind == .database && (field == "models" || field?.hasPrefix("models.") == true)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// End-to-end tests of `train`, `recommend`, `similar`, `compare`, `similar-movies` and `demo` on the real binary,
@@ -263,6 +264,21 @@ struct ModelCLITests {
         let trained = try dir.run(["recommend", "P1", "--train-if-needed", "--json"])
         #expect(trained.status == 0, "\(trained.stderr)")
         #expect(try json(trained.stdout)["recommendations"] as? [[String: Any]] != nil)
+    }
+
+    @Test("a model saved by another movierec version: says so and to train; --train-if-needed replaces it")
+    func foreignModel() throws {
+        let dir = try trainedWorkedExample()
+        let queue = try DatabaseQueue(path: dir.path("db.sqlite"))
+        try queue.write { db in try db.execute(sql: "UPDATE models SET header = '{}'") }
+        try queue.close()
+        let refused = try dir.run(["similar", "P1"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("written by another version of movierec"))
+        #expect(refused.stderr.contains("movierec train"))
+        let retrained = try dir.run(["similar", "P1", "--train-if-needed"])
+        #expect(retrained.status == 0, "\(retrained.stderr)")
+        #expect(try dir.run(["similar", "P1"]).status == 0)
     }
 
     @Test("a new import makes the model stale: refused with the versions, --train-if-needed retrains")

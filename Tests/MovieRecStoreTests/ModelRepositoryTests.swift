@@ -189,7 +189,23 @@ struct ModelRepositoryTests {
             try db.execute(sql: "UPDATE models SET latent_factors = substr(latent_factors, 1, 10)")
         }
         #expect { try repository.load(info, ratings: snapshot.table, fingerprint: snapshot.fingerprint) } throws: {
-            ($0 as? StoreError)?.description.contains("models.latent_factors") == true
+            guard let error = $0 as? StoreError else { return false }
+            return error.description.contains("models.latent_factors") && error.concernsSavedModel
         }
+    }
+
+    @Test("a model header this version cannot decode (another movierec version) is reported as such")
+    func foreignHeader() throws {
+        let scratch = try Scratch()
+        let (store, repository, snapshot) = try makeStore(scratch)
+        let model = try Model.train(data: snapshot.table.ratingData, parameters: parameters())
+        try repository.save(model, trainedOn: snapshot.fingerprint, trainingSeconds: 0)
+        try store.databaseWriter.write { db in try db.execute(sql: "UPDATE models SET header = '{\"formatVersion\": 0}'") }
+        #expect { try repository.latestInfo() } throws: {
+            guard let error = $0 as? StoreError else { return false }
+            return error.concernsSavedModel && error.description.contains("written by another version of movierec")
+        }
+        // Errors about the ratings themselves are not about the saved model.
+        #expect(!StoreError(.database, file: "x", reason: "disk I/O error").concernsSavedModel)
     }
 }

@@ -102,7 +102,8 @@ struct RecommendCommand: ParsableCommand {
 
     /// The top `count` films for `user`, with reasons when `explain`.
     static func report(_ session: ModelSession, user: ResolvedUser, count: Int, explain: Bool) throws -> Report {
-        let list = try Recommender(model: session.model).topN(user.reference, count: count, explain: explain)
+        let list = try Recommender(model: session.model).topN(user.reference, count: min(count, session.model.movieCount),
+                                                             explain: explain)
         var filmIndices = list.map(\.movie)
         for recommendation in list {
             filmIndices += (recommendation.explanation?.neighbours ?? []).filter { $0.kind == .movie }.map(\.index)

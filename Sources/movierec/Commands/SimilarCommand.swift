@@ -65,7 +65,7 @@ struct SimilarCommand: ParsableCommand {
 
     /// The `count` users most similar to `user`.
     static func report(_ session: ModelSession, user: ResolvedUser, count: Int) throws -> Report {
-        let similar = try session.model.mostSimilarUsers(to: user.reference, count: count)
+        let similar = try session.model.mostSimilarUsers(to: user.reference, count: min(count, session.model.userCount))
         return Report(user: user.label, similar: similar.map {
             Match(user: session.userID($0.user), cosine: $0.cosine, commonMovies: $0.commonMovies)
         })

@@ -114,7 +114,7 @@ struct SimilarMoviesCommand: ParsableCommand {
 
     /// The `count` films nearest to film `movie`.
     static func report(_ session: ModelSession, movie: Int, count: Int) throws -> Report {
-        let similar = try session.model.mostSimilarMovies(to: movie, count: count)
+        let similar = try session.model.mostSimilarMovies(to: movie, count: min(count, session.model.movieCount))
         let titles = try session.titles([movie] + similar.map(\.movie))
         return Report(movie: session.movieID(movie), title: titles[movie] ?? "",
                       similar: similar.map { NearFilm(movie: session.movieID($0.movie), title: titles[$0.movie] ?? "",

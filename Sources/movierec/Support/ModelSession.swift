@@ -32,37 +32,45 @@ struct ModelSession {
     /// - No model, or a stale one: throws ``CommandError`` (`.noModel`, `.staleModel`) saying to run
     ///   `movierec train`, unless `options.trainIfNeeded` (trains and saves first) or, for a stale but
     ///   restorable model, `options.allowStale` (uses it, with a warning on stderr).
+    /// - A damaged model, or one saved by another version of movierec: throws the ``StoreError`` that says so,
+    ///   unless `options.trainIfNeeded`.
     /// - `progress` receives the training stages when it trains; warnings go to stderr.
     static func open(path: String, options: ModelOptions, progress: (String) -> Void) throws -> ModelSession {
         let store = try RatingStore(path: path, createIfMissing: false)
         let repository = try ModelRepository(store: store)
         let snapshot = try store.ratingsSnapshot()
-        guard let info = try repository.latestInfo() else {
-            guard options.trainIfNeeded else {
-                throw CommandError(.noModel, "\(path) has no trained model yet: run `movierec train` first "
-                                   + "(or pass --train-if-needed)")
+        do {
+            guard let info = try repository.latestInfo() else {
+                guard options.trainIfNeeded else {
+                    throw CommandError(.noModel, "\(path) has no trained model yet: run `movierec train` first "
+                                       + "(or pass --train-if-needed)")
+                }
+                return try train(store: store, repository: repository, snapshot: snapshot,
+                                 parameters: ModelParameters(), capRank: true, progress: progress)
             }
+            if let staleness = info.staleness(against: snapshot.fingerprint) {
+                if options.trainIfNeeded {
+                    printError("\(staleness): retraining")
+                    return try train(store: store, repository: repository, snapshot: snapshot,
+                                     parameters: info.header.parameters, capRank: true, progress: progress)
+                }
+                guard options.allowStale else {
+                    throw CommandError(.staleModel, "\(staleness): run `movierec train` (or pass --train-if-needed, "
+                                       + "or --allow-stale to use it anyway)")
+                }
+                guard staleness.isRestorable else {
+                    throw CommandError(.staleModel, "\(staleness), and the users, films or number of ratings "
+                                       + "changed, so it cannot be used even with --allow-stale: run `movierec train`")
+                }
+                printError("warning: \(staleness); using it because of --allow-stale")
+            }
+            let model = try repository.load(info, ratings: snapshot.table, fingerprint: snapshot.fingerprint)
+            return ModelSession(store: store, snapshot: snapshot, info: info, model: model)
+        } catch let error as StoreError where error.concernsSavedModel && options.trainIfNeeded {
+            printError("\(error): retraining")
             return try train(store: store, repository: repository, snapshot: snapshot,
                              parameters: ModelParameters(), capRank: true, progress: progress)
         }
-        if let staleness = info.staleness(against: snapshot.fingerprint) {
-            if options.trainIfNeeded {
-                printError("\(staleness): retraining")
-                return try train(store: store, repository: repository, snapshot: snapshot,
-                                 parameters: info.header.parameters, capRank: true, progress: progress)
-            }
-            guard options.allowStale else {
-                throw CommandError(.staleModel, "\(staleness): run `movierec train` (or pass --train-if-needed, "
-                                   + "or --allow-stale to use it anyway)")
-            }
-            guard staleness.isRestorable else {
-                throw CommandError(.staleModel, "\(staleness), and the users, films or number of ratings changed, "
-                                   + "so it cannot be used even with --allow-stale: run `movierec train`")
-            }
-            printError("warning: \(staleness); using it because of --allow-stale")
-        }
-        let model = try repository.load(info, ratings: snapshot.table, fingerprint: snapshot.fingerprint)
-        return ModelSession(store: store, snapshot: snapshot, info: info, model: model)
     }
 
     /// Trains on `snapshot` with `parameters`, saves the model and returns the session. With `capRank` the rank
