@@ -25,6 +25,10 @@ public struct LatentFactors: Sendable {
     public let movieVectors: DenseMatrix
     /// Rows of `U_k·S_k` scaled to unit length (zero rows stay zero): latent user cosines are dot products.
     let unitUserVectors: DenseMatrix
+    /// ``unitUserVectors`` padded for one-pass cosines against all users.
+    let paddedUnitUserVectors: PaddedRows
+    /// ``unitMovieVectors`` padded for one-pass cosines against all films.
+    let paddedUnitMovieVectors: PaddedRows
     /// Rows of `V_k·S_k^e` scaled to unit length (zero rows stay zero).
     let unitMovieVectors: DenseMatrix
 
@@ -43,6 +47,8 @@ public struct LatentFactors: Sendable {
         let weights = singularValues.map { Float(pow(Double($0), Double(movieSimilarityExponent))) }
         for r in 0..<scaled.rows { for c in 0..<k { scaled.values[r * k + c] *= weights[c] } }
         unitMovieVectors = scaled.rowsNormalized()
+        paddedUnitUserVectors = PaddedRows(unitUserVectors)
+        paddedUnitMovieVectors = PaddedRows(unitMovieVectors)
     }
 
     /// Computes the factors of `ratings − baseline` with a seeded randomized truncated SVD.
@@ -109,25 +115,4 @@ extension DenseMatrix {
             body(UnsafeBufferPointer(rebasing: buffer[(r * columns)..<((r + 1) * columns)]))
         }
     }
-
-    /// `y = A·x` (`x.count == columns`), one SIMD dot product per row.
-    func multiplied(byVector x: [Float]) -> [Float] {
-        precondition(x.count == columns, "multiplied(byVector:): \(rows)×\(columns) · \(x.count)")
-        var y = [Float](repeating: 0, count: rows)
-        let k = columns
-        values.withUnsafeBufferPointer { a in
-            x.withUnsafeBufferPointer { v in
-                y.withUnsafeMutableBufferPointer { out in
-                    for r in 0..<rows { out[r] = dot(UnsafeBufferPointer(rebasing: a[(r * k)..<((r + 1) * k)]), v) }
-                }
-            }
-        }
-        return y
-    }
-}
-
-/// Cosine `a·b / (‖a‖‖b‖)` of two equally long vectors (0 when either is zero).
-public func cosine(_ a: [Float], _ b: [Float]) -> Float {
-    let denominator = (dot(a, a) * dot(b, b)).squareRoot()
-    return denominator > 0 ? dot(a, b) / denominator : 0
 }

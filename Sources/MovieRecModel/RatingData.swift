@@ -67,12 +67,6 @@ public struct RatingMatrix: Sendable {
         byMovie = byUser.transposed()
     }
 
-    /// Creates the pair from an already built by-user matrix.
-    init(byUser: CSRMatrix) {
-        self.byUser = byUser
-        self.byMovie = byUser.transposed()
-    }
-
     /// Number of users.
     public var userCount: Int { byUser.rows }
     /// Number of films.

@@ -52,7 +52,7 @@ public struct Recommender: Sendable {
     public func topN(_ user: UserReference, count: Int, explain: Bool = false) throws -> [Recommendation] {
         let context = try model.context(user)
         let query = model.parameters.ratingScoreWeight == 0 ? context.watch : context.watch + context.latent + [1]
-        let scores = model.rankingMatrix.multiplied(byVector: query)
+        let scores = model.rankingMatrix.multiplied(by: query)
         var selection = TopSelection(capacity: count)
         var next = 0   // position in the ascending list of rated films
         for i in 0..<scores.count {

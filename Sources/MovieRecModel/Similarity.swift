@@ -65,7 +65,7 @@ extension TrainedModel {
     /// partial top-K selection.
     public func mostSimilarUsers(to user: UserReference, count: Int) throws -> [SimilarUser] {
         let context = try self.context(user)
-        let cosines = factors.unitUserVectors.multiplied(byVector: context.unitLatent)
+        let cosines = factors.paddedUnitUserVectors.multiplied(by: context.unitLatent)
         var selection = TopSelection(capacity: count)
         for (v, cosine) in cosines.enumerated() where v != context.trainedIndex {
             selection.offer(score: cosine, index: v)
@@ -87,7 +87,7 @@ extension TrainedModel {
     /// The `count` films nearest to `movie` by latent cosine (rows of `V_k·S_k^e`), never the film itself.
     public func mostSimilarMovies(to movie: Int, count: Int) throws -> [SimilarMovie] {
         try checkMovie(movie)
-        let cosines = factors.unitMovieVectors.multiplied(byVector: Array(factors.unitMovieVectors.row(movie)))
+        let cosines = factors.paddedUnitMovieVectors.multiplied(by: Array(factors.unitMovieVectors.row(movie)))
         var selection = TopSelection(capacity: count)
         for (j, cosine) in cosines.enumerated() where j != movie { selection.offer(score: cosine, index: j) }
         return selection.sorted().map { SimilarMovie(movie: $0.index, cosine: $0.score) }

@@ -21,7 +21,7 @@ public struct TrainedModel: Sendable {
     /// Ranking matrix `[V_w·diag((σ_c/σ₁)^ρ) | γ·V_k | γ·b_i]` (`movies × (k_w + k + 1)`; only the first
     /// k_w columns when γ = 0): one mat-vec with `[y_u | p_u | 1]` gives every film's ranking score
     /// (see ``Recommender``).
-    let rankingMatrix: DenseMatrix
+    let rankingMatrix: PaddedRows
 
     /// Assembles a model from its trained parts.
     init(parameters: ModelParameters, ratings: RatingMatrix, baseline: Baseline, factors: LatentFactors,
@@ -46,7 +46,7 @@ public struct TrainedModel: Sendable {
             }
             if gamma != 0 { matrix.values[i * width + kw + k] = gamma * baseline.movieBias[i] }
         }
-        rankingMatrix = matrix
+        rankingMatrix = PaddedRows(matrix)
     }
 
     /// Number of users.
@@ -80,6 +80,8 @@ public enum TrainingStage: String, Sendable, CaseIterable {
     case latentFactors
     /// The truncated SVD of the implicit matrix.
     case watchFactors
+    /// Fitting the blend weights α on a validation slice (only with ``ModelParameters/fitsBlend``).
+    case blendFitting
 }
 
 /// Training entry point.
@@ -87,11 +89,21 @@ public enum Model {
     /// Trains a model on `data`: sparse matrices → baseline → residual SVD → watch SVD.
     /// Deterministic: the same data, parameters and seed give an identical model.
     ///
+    /// With ``ModelParameters/fitsBlend`` the α weights are first fitted on a validation slice
+    /// (a second, smaller training run; see `fittedBlend`) and the returned model's parameters hold them.
+    ///
     /// - Throws: ``ModelError`` for empty or malformed data, invalid parameters, or a rank larger than
     ///   `min(users, films)`.
     public static func train(data: RatingData, parameters: ModelParameters = ModelParameters(),
                              progress: (TrainingStage) -> Void = { _ in }) throws -> TrainedModel {
         try parameters.validate()
+        var parameters = parameters
+        if parameters.fitsBlend {
+            progress(.blendFitting)
+            if let alpha = try fittedBlend(data: data, parameters: parameters) {
+                (parameters.svdWeight, parameters.userAttentionWeight, parameters.movieAttentionWeight) = alpha
+            }
+        }
         progress(.indexing)
         let ratings = try RatingMatrix(data)
         progress(.baseline)
@@ -136,6 +148,8 @@ extension ModelParameters {
         try require(rawCosineMinimumSupport >= 1, "rawCosineMinimumSupport", rawCosineMinimumSupport, "at least 1")
         try require(movieSimilarityExponent >= 0 && movieSimilarityExponent.isFinite, "movieSimilarityExponent",
                     movieSimilarityExponent, "e ≥ 0")
+        try require(blendValidationShare > 0 && blendValidationShare < 1, "blendValidationShare",
+                    blendValidationShare, "a share strictly between 0 and 1")
         try require(rawCosineShrinkage >= 0, "rawCosineShrinkage", rawCosineShrinkage, "λ_s ≥ 0")
         for (name, value) in [("svdWeight", svdWeight), ("userAttentionWeight", userAttentionWeight),
                               ("movieAttentionWeight", movieAttentionWeight), ("popularityExponent", popularityExponent),
