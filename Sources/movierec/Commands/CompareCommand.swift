@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MovieRecModel
+import MovieRecNumerics
 import MovieRecStore
 
 /// `movierec compare`: how alike two users are, in latent space and on their common films.
@@ -118,6 +119,12 @@ struct CompareCommand: ParsableCommand {
         case .trained(let index):
             return zip(model.factors.userVectors.row(index), model.factors.singularValues).map { $1 > 0 ? $0 / $1 : 0 }
         }
+    }
+
+    /// `a·b / (‖a‖‖b‖)`, 0 when either vector is zero.
+    private static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+        let norms = (dot(a, a) * dot(b, b)).squareRoot()
+        return norms > 0 ? dot(a, b) / norms : 0
     }
 
     /// The report as text.

@@ -29,6 +29,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seed of the randomized SVD.", valueName: "S"))
     var seed = ModelParameters().seed
 
+    @Flag(help: "Fit the blend weights α by least squares on a held-out 10 % of the ratings (a second training run).")
+    var fitBlend = false
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
@@ -44,6 +47,8 @@ struct TrainCommand: ParsableCommand {
         let seed: UInt64
         /// σ₁ ≥ … ≥ σ_K of the residual matrix.
         let singularValues: [Float]
+        /// α_svd, α_user, α_film: the blend of the SVD term and the two attention terms.
+        let blend: [Float]
         /// Training time (load excluded).
         let seconds: Double
         /// Users, films and ratings trained on.
@@ -62,6 +67,7 @@ struct TrainCommand: ParsableCommand {
         parameters.rank = rank ?? parameters.rank
         parameters.baselineMode = mode
         parameters.seed = seed
+        parameters.fitsBlend = fitBlend
         let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
         defer { line.finish() }
         line.show("loading ratings")
@@ -93,7 +99,10 @@ struct TrainCommand: ParsableCommand {
         let fingerprint = session.info.fingerprint
         return Report(rank: model.factors.rank, watchRank: model.watchFactors.rank,
                       baseline: model.parameters.baselineMode.rawValue, seed: model.parameters.seed,
-                      singularValues: model.factors.singularValues, seconds: session.info.trainingSeconds,
+                      singularValues: model.factors.singularValues,
+                      blend: [model.parameters.svdWeight, model.parameters.userAttentionWeight,
+                              model.parameters.movieAttentionWeight],
+                      seconds: session.info.trainingSeconds,
                       users: fingerprint.users, movies: fingerprint.movies, ratings: fingerprint.ratings,
                       ratingsVersion: fingerprint.ratingsVersion, database: session.store.path)
     }
@@ -108,6 +117,7 @@ struct TrainCommand: ParsableCommand {
             \(groupedDigits(report.ratings)) ratings of \(groupedDigits(report.users)) users and \
             \(groupedDigits(report.movies)) films in \(String(format: "%.2f", report.seconds)) s
               singular values: \(shown)
+              blend α (svd, user, film): \(report.blend.map { fixed($0, 3) }.joined(separator: ", "))
               saved in \(report.database) (ratings version \(report.ratingsVersion))
             """
     }

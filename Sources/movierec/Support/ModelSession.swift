@@ -155,6 +155,7 @@ func describe(_ stage: TrainingStage) -> String {
     case .baseline: return "fitting the baseline (μ, b_u, b_i)"
     case .latentFactors: return "truncated SVD of the residuals"
     case .watchFactors: return "truncated SVD of the watch matrix"
+    case .blendFitting: return "fitting the blend weights on a validation slice"
     }
 }
 
