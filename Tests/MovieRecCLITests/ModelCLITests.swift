@@ -159,13 +159,19 @@ struct ModelCLITests {
         #expect(movies.first == "1")
     }
 
-    @Test("a new user's file with an unknown movie id names the line and the id; exit code ≠ 0")
+    @Test("new-user files: CRLF without a header works; an unknown movie id or a bad rating names the line; exit ≠ 0")
     func newUserFileErrors() throws {
         let dir = try trainedWorkedExample()
         try dir.write("new.csv", "movie,rating\n1,4\n99,5\n")
         let result = try dir.run(["recommend", "--ratings", "new.csv"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("new.csv:3: unknown movie id \"99\""))
+        // CRLF line ends, no header: the same as the file in data/worked-example.
+        try dir.write("crlf.csv", "2,4.0\r\n3,5.0\r\n")
+        let crlf = try dir.run(["recommend", "--ratings", "crlf.csv", "--json"])
+        #expect(crlf.status == 0, "\(crlf.stderr)")
+        let films = try #require(try json(crlf.stdout)["recommendations"] as? [[String: Any]]).compactMap { $0["movie"] as? String }
+        #expect(Set(films) == ["1", "4", "5"])
         try dir.write("bad.csv", "1,4\n2,lots\n")
         let bad = try dir.run(["recommend", "--ratings", "bad.csv"])
         #expect(bad.status != 0)

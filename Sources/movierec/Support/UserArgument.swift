@@ -100,7 +100,9 @@ struct NewUserRatingsFile {
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         var rows: [Row] = []
         var isFirstLine = true
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Split on Unicode scalars: in Swift "\r\n" is one Character, so a Character split would miss CRLF ends.
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (offset, rawLine) in lines.enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let separator: Character = line.contains(",") ? "," : line.contains(";") ? ";" : "\t"
