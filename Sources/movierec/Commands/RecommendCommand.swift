@@ -19,7 +19,7 @@ struct RecommendCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("A user id of the database.", valueName: "user"))
+    @Argument(help: ArgumentHelp("A user id of the database (or a new user's ratings file).", valueName: "user"))
     var user: String?
 
     @Option(help: ArgumentHelp("A new user's ratings file (movie,rating per line) instead of USER.", valueName: "file"))
