@@ -6,6 +6,9 @@ struct MovieRec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "movierec",
         abstract: "A movie recommender that explains itself.",
-        subcommands: [ImportCommand.self, StatsCommand.self, GenerateCommand.self]
+        subcommands: [
+            DemoCommand.self, ImportCommand.self, StatsCommand.self, TrainCommand.self, RecommendCommand.self,
+            SimilarCommand.self, CompareCommand.self, SimilarMoviesCommand.self, GenerateCommand.self,
+        ]
     )
 }
