@@ -154,6 +154,21 @@ struct EvaluateCLITests {
         #expect(text.stdout.contains("\n  * 0.25"))
     }
 
+    @Test("train --plot draws the singular values of the trained model as bars")
+    func trainSpectrumPlot() throws {
+        let dir = try Directory()
+        #expect(try BinaryRunner.run(["import", "all.csv", "--db", "s.sqlite"], in: dir.url).status == 0)
+        let trained = try BinaryRunner.run(["train", "--db", "s.sqlite", "--rank", "2", "--baseline", "none",
+                                            "--plot", "spectrum.svg", "--json"], in: dir.url)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let svg = try String(contentsOf: dir.url.appendingPathComponent("spectrum.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<?xml") && svg.contains("Singular values of the residual matrix (rank 2"))
+        // One bar series: a single filled path with one rectangle ("M … Z") per singular value.
+        let bars = svg.components(separatedBy: "\n").filter { $0.hasPrefix("<path") && $0.contains("Z") }
+        #expect(bars.count == 1)
+        #expect(bars.first?.components(separatedBy: "Z").count == 3)
+    }
+
     @Test("Wrong option combinations fail with a clear message")
     func usageErrors() throws {
         let dir = try Directory()

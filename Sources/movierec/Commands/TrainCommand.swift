@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MovieRecEvaluation
 import MovieRecModel
 import MovieRecStore
 
@@ -16,6 +17,7 @@ struct TrainCommand: ParsableCommand {
             Examples:
               movierec train --db movies.sqlite
               movierec train --rank 2 --baseline none --json
+              movierec train --plot spectrum.svg
             """
     )
 
@@ -31,6 +33,9 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(help: "Fit the blend weights α by least squares on a held-out 10 % of the ratings (a second training run).")
     var fitBlend = false
+
+    @Option(help: ArgumentHelp("Draw the singular-value spectrum as an SVG bar chart in this file.", valueName: "file.svg"))
+    var plot: String?
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
@@ -75,6 +80,11 @@ struct TrainCommand: ParsableCommand {
                                      capRank: rank == nil, progress: line.show)
         line.finish()
         let report = Self.report(session)
+        if let plot {
+            let title = "Singular values of the residual matrix (rank \(report.rank), \(groupedDigits(report.ratings)) ratings)"
+            try SVGChart.spectrum(singularValues: report.singularValues, title: title).render()
+                .write(toFile: plot, atomically: true, encoding: .utf8)
+        }
         if output.json {
             try printJSON(report)
             return
