@@ -63,6 +63,28 @@ struct EvaluateCLITests {
         #expect(outcome.stderr.isEmpty)
     }
 
+    @Test("ml-100k tab-separated files are detected like import does and give the same figures")
+    func ml100kFiles() throws {
+        let dir = try Directory()
+        // The same ratings with numeric ids (P1 → 1, …) in u.data layout: user, item, rating, timestamp.
+        func tabs(_ rows: [(String, Int, Double)]) -> String {
+            rows.enumerated().map { "\($1.0.dropFirst())\t\($1.1)\t\(Int($1.2))\t\(1_700_000_000 + 60 * $0)\n" }.joined()
+        }
+        try tabs(Self.trainRows).write(to: dir.url.appendingPathComponent("u1.base"), atomically: true, encoding: .utf8)
+        try tabs(Self.heldOut).write(to: dir.url.appendingPathComponent("u1.test"), atomically: true, encoding: .utf8)
+        let tab = try BinaryRunner.run(["evaluate", "--train", "u1.base", "--test", "u1.test", "--json",
+                                        "--param", "rank=2", "--compare"], in: dir.url)
+        #expect(tab.status == 0, "\(tab.stderr)")
+        let csv = try BinaryRunner.run(["evaluate", "--train", "train.csv", "--test", "test.csv", "--json",
+                                        "--param", "rank=2", "--compare"], in: dir.url)
+        let tabVariants = try #require(try json(tab.stdout)["variants"] as? [[String: Any]])
+        let csvVariants = try #require(try json(csv.stdout)["variants"] as? [[String: Any]])
+        for (a, b) in zip(tabVariants, csvVariants) {
+            #expect(a["rmse"] as? Double == b["rmse"] as? Double, "\(a["name"] ?? "")")
+            #expect(a["ndcgAt10"] as? Double == b["ndcgAt10"] as? Double, "\(a["name"] ?? "")")
+        }
+    }
+
     @Test("Repeated --train/--test pairs are folds: per-fold values, their mean and standard deviation")
     func filePairs() throws {
         let dir = try Directory()
