@@ -95,7 +95,10 @@ struct CompareCommand: ParsableCommand {
         let bothLoved = comparison.common.filter { $0.first >= loved && $0.second >= loved }
             .sorted { ($0.first + $0.second, -$0.movie) > ($1.first + $1.second, -$1.movie) }
             .prefix(count)
-        let disagreements = comparison.common.filter { $0.first != $0.second }
+        // A disagreement is a gap of at least a quarter of the rating scale (≥ 1.5 stars on 0.5–5).
+        let range = model.ratingRange
+        let gap = 0.25 * (range.upperBound - range.lowerBound)
+        let disagreements = comparison.common.filter { abs($0.first - $0.second) >= gap }
             .sorted { (abs($0.first - $0.second), -$0.movie) > (abs($1.first - $1.second), -$1.movie) }
             .prefix(count)
         let titles = try session.titles(bothLoved.map(\.movie) + disagreements.map(\.movie))
