@@ -41,8 +41,6 @@ public struct ImportProgress: Sendable {
         case parsing
         /// Writing ratings into SQLite; `completed`/`total` are rows.
         case writing
-        /// Rebuilding the `ratings(movie_id)` index after a bulk write; reported once, with `total` rows indexed.
-        case indexing
     }
 
     /// Current stage.
@@ -126,7 +124,7 @@ public struct RatingsImporter: Sendable {
     public let options: ImportOptions
 
     /// Rows per multi-row `INSERT` statement.
-    static let rowsPerStatement = 64
+    static let rowsPerStatement = Int(ProcessInfo.processInfo.environment["EXP_ROWS"] ?? "64")! // EXPERIMENT
 
     /// Creates an importer for `databasePath`.
     public init(databasePath: String, options: ImportOptions = ImportOptions()) {
@@ -143,22 +141,37 @@ public struct RatingsImporter: Sendable {
     /// - Throws: ``StoreError`` for unreadable or invalid input (database unchanged) or database failures.
     public func run(ratingsFile: String, progress: ((ImportProgress) -> Void)? = nil) throws -> ImportSummary {
         let started = DispatchTime.now().uptimeNanoseconds
+        trace("start") // EXPERIMENT
         let exists = FileManager.default.fileExists(atPath: databasePath)
         try checkWritable(exists: exists)
         // Scoped so that the file mapping is released before writing, and the batch is the only owner of the
         // parsed columns (it frees them once sorted): both keep the peak memory down.
         var batch = try { () throws -> ImportBatch in
             let mapped = try MappedFile(path: ratingsFile)
-            let parsed = try ParsedRatings(mapped: mapped, format: options.format, bounds: options.bounds,
+            // The checksum and the movie file are read alongside the ratings; errors keep their sequential order
+            // (ratings file first).
+            let checksum = BackgroundTask { mapped.checksum() }
+            let options = options
+            let catalogue = BackgroundTask {
+                try options.moviesFile.map {
+                    try ParsedMovies(contentsOf: $0, format: options.moviesFormat, policy: options.onError)
+                }
+            }
+            let parsed: ParsedRatings
+            do {
+                parsed = try ParsedRatings(mapped: mapped, format: options.format, bounds: options.bounds,
                                            policy: options.onError) { bytes, rows in
-                progress?(ImportProgress(phase: .parsing, completed: bytes, total: mapped.bytes.count, rows: rows))
+                    progress?(ImportProgress(phase: .parsing, completed: bytes, total: mapped.bytes.count, rows: rows))
+                }
+            } catch {
+                _ = try? catalogue.value()
+                _ = try checksum.value()
+                throw error
             }
-            let catalogue = try options.moviesFile.map {
-                try ParsedMovies(contentsOf: $0, format: options.moviesFormat, policy: options.onError)
-            }
-            return ImportBatch(ratings: parsed, catalogue: catalogue, checksum: mapped.checksum(),
+            return ImportBatch(ratings: parsed, catalogue: try catalogue.value(), checksum: try checksum.value(),
                                fileName: (ratingsFile as NSString).lastPathComponent)
         }()
+        trace("parse") // EXPERIMENT
         let rejects = batch.ratings.rejects + (batch.catalogue?.rejects ?? [])
         if options.onError == .skip { try writeRejects(rejects) }
         let counts: ImportBatch.Counts
@@ -220,11 +233,14 @@ public struct RatingsImporter: Sendable {
         removeTemporary()
         do {
             let queue = try RatingStore.openQueue(path: temporary, bulkWriting: true) { db in
-                try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+                let page = ProcessInfo.processInfo.environment["EXP_PAGE"] ?? "4096" // EXPERIMENT
+                try db.execute(sql: "PRAGMA page_size = \(page); PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY")
             }
             let counts = try queue.write { db in try batch.apply(to: db, started: started, progress: progress) }
+            trace("commit") // EXPERIMENT
             try queue.close()
             try Self.fsync(path: temporary)
+            trace("close+fsync") // EXPERIMENT
             // link() never replaces an existing file, so a database created meanwhile by another process survives;
             // file systems without hard links fall back to rename().
             if link(temporary, databasePath) == 0 {
@@ -277,5 +293,24 @@ public struct RatingsImporter: Sendable {
         } catch {
             throw StoreError(.unwritableDatabase, file: rejectsPath, reason: "cannot write the rejects file: \(error.localizedDescription)")
         }
+    }
+}
+
+/// A computation started on another thread; ``value()`` waits for it and returns its result or rethrows.
+private final class BackgroundTask<Value>: @unchecked Sendable {
+    private let done = DispatchGroup()
+    private var result: Result<Value, Error>?
+
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        done.enter()
+        DispatchQueue.global().async {
+            self.result = Result(catching: work)
+            self.done.leave()
+        }
+    }
+
+    func value() throws -> Value {
+        done.wait()
+        return try result!.get()
     }
 }
