@@ -29,7 +29,6 @@ struct ImportBatch {
         let catalogueIDs = catalogue?.movies.map(\.externalID) ?? []
         let movies = try Self.resolveIDs(db, table: "movies", externalIDs: ratings.movieExternalIDs + catalogueIDs)
         let users = try Self.resolveIDs(db, table: "users", externalIDs: ratings.userExternalIDs)
-        trace("resolve") // EXPERIMENT
         if let catalogue {
             let update = try RawStatement(db, sql: "UPDATE movies SET title = ?, year = ?, genres = ? WHERE id = ?")
             defer { update.finalize() }
@@ -46,13 +45,10 @@ struct ImportBatch {
             }
         }
         let existingRatings = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0
-        trace("ids") // EXPERIMENT
         let sorted = sortedRows(users: users, movieIDs: movies.ids)
-        trace("sort") // EXPERIMENT
         ratings.releaseRows()
         var counts = Counts()
         try write(db, sorted: sorted, checkExisting: existingRatings > 0, counts: &counts, progress: progress)
-        trace("write") // EXPERIMENT
 
         if counts.inserted + counts.updated > 0 {
             try db.execute(sql: "UPDATE store_state SET ratings_version = ratings_version + 1 WHERE id = 1")
@@ -145,9 +141,9 @@ struct ImportBatch {
         var storedRating: [Double] = []
         var storedTimestamp: [Int64] = []
         let total = sorted.rows.count
-        try sorted.rows.movieRank.withUnsafeBufferPointer { movieRank in
-        try sorted.rows.rating.withUnsafeBufferPointer { rating in
-        try sorted.rows.timestamp.withUnsafeBufferPointer { timestamp in
+        let movieRank = sorted.rows.movieRank
+        let rating = sorted.rows.rating
+        let timestamp = sorted.rows.timestamp
         var reported = 0
         for rank in 0..<sorted.userIDs.count {
             let userID = sorted.userIDs[rank]
@@ -202,9 +198,6 @@ struct ImportBatch {
                 reported = position
                 progress?(ImportProgress(phase: .writing, completed: position, total: total, rows: position))
             }
-        }
-        }
-        }
         }
         try writer.flush()
         progress?(ImportProgress(phase: .writing, completed: total, total: total, rows: total))
@@ -278,16 +271,4 @@ private struct RatingWriter {
         full.finalize()
         queue.deallocate()
     }
-}
-
-// EXPERIMENT
-nonisolated(unsafe) var traceLast = (DispatchTime.now().uptimeNanoseconds, 0.0)
-func trace(_ label: String) {
-    guard ProcessInfo.processInfo.environment["EXP_TRACE"] != nil else { return }
-    let now = DispatchTime.now().uptimeNanoseconds
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    FileHandle.standardError.write(Data(String(format: "%@ wall %.3f s cpu %.3f s\n", label, Double(Int64(now) - Int64(traceLast.0)) / 1e9, cpu - traceLast.1).utf8))
-    traceLast = (now, cpu)
 }

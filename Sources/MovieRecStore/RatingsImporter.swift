@@ -124,7 +124,12 @@ public struct RatingsImporter: Sendable {
     public let options: ImportOptions
 
     /// Rows per multi-row `INSERT` statement.
-    static let rowsPerStatement = Int(ProcessInfo.processInfo.environment["EXP_ROWS"] ?? "64")! // EXPERIMENT
+    static let rowsPerStatement = 64
+
+    /// Page size of databases created by an import. 64 KiB pages (the largest SQLite allows) make the bulk write
+    /// about 12 % cheaper than 4 KiB pages and the commit several times faster; the ratings table is read and
+    /// written in key order, so large pages cost nothing elsewhere.
+    static let pageSize = 65_536
 
     /// Creates an importer for `databasePath`.
     public init(databasePath: String, options: ImportOptions = ImportOptions()) {
@@ -141,7 +146,6 @@ public struct RatingsImporter: Sendable {
     /// - Throws: ``StoreError`` for unreadable or invalid input (database unchanged) or database failures.
     public func run(ratingsFile: String, progress: ((ImportProgress) -> Void)? = nil) throws -> ImportSummary {
         let started = DispatchTime.now().uptimeNanoseconds
-        trace("start") // EXPERIMENT
         let exists = FileManager.default.fileExists(atPath: databasePath)
         try checkWritable(exists: exists)
         // Scoped so that the file mapping is released before writing, and the batch is the only owner of the
@@ -171,7 +175,6 @@ public struct RatingsImporter: Sendable {
             return ImportBatch(ratings: parsed, catalogue: try catalogue.value(), checksum: try checksum.value(),
                                fileName: (ratingsFile as NSString).lastPathComponent)
         }()
-        trace("parse") // EXPERIMENT
         let rejects = batch.ratings.rejects + (batch.catalogue?.rejects ?? [])
         if options.onError == .skip { try writeRejects(rejects) }
         let counts: ImportBatch.Counts
@@ -233,14 +236,14 @@ public struct RatingsImporter: Sendable {
         removeTemporary()
         do {
             let queue = try RatingStore.openQueue(path: temporary, bulkWriting: true) { db in
-                let page = ProcessInfo.processInfo.environment["EXP_PAGE"] ?? "4096" // EXPERIMENT
-                try db.execute(sql: "PRAGMA page_size = \(page); PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY")
+                try db.execute(sql: """
+                    PRAGMA page_size = \(Self.pageSize); PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+                    PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY
+                    """)
             }
             let counts = try queue.write { db in try batch.apply(to: db, started: started, progress: progress) }
-            trace("commit") // EXPERIMENT
             try queue.close()
             try Self.fsync(path: temporary)
-            trace("close+fsync") // EXPERIMENT
             // link() never replaces an existing file, so a database created meanwhile by another process survives;
             // file systems without hard links fall back to rename().
             if link(temporary, databasePath) == 0 {
