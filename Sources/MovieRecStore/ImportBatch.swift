@@ -44,11 +44,12 @@ struct ImportBatch {
                 try update.run()
             }
         }
-        let existingRatings = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0
+        // Not COUNT(*): on a large store that reads every page into the cache just when the sort needs the memory.
+        let hadRatings = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM ratings)") ?? false
         let sorted = sortedRows(users: users, movieIDs: movies.ids)
         ratings.releaseRows()
         var counts = Counts()
-        try write(db, sorted: sorted, checkExisting: existingRatings > 0, counts: &counts, progress: progress)
+        try write(db, sorted: sorted, checkExisting: hadRatings, counts: &counts, progress: progress)
 
         if counts.inserted + counts.updated > 0 {
             try db.execute(sql: "UPDATE store_state SET ratings_version = ratings_version + 1 WHERE id = 1")
@@ -64,7 +65,7 @@ struct ImportBatch {
                              ratings.rejects.count, seconds])
         counts.users = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0
         counts.movies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM movies") ?? 0
-        counts.ratings = existingRatings + counts.inserted
+        counts.ratings = hadRatings ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0 : counts.inserted
         counts.ratingsVersion = try Int64.fetchOne(db, sql: "SELECT ratings_version FROM store_state WHERE id = 1") ?? 0
         return counts
     }
