@@ -204,11 +204,11 @@ struct ParsedChunk {
     }
 }
 
-/// One slot per chunk, each written by exactly one thread before the parsing threads are joined.
-final class ChunkResults: @unchecked Sendable {
+/// One result slot per piece of parallel work, each written by exactly one thread before the threads are joined.
+final class ParallelResults<Value>: @unchecked Sendable {
     /// Number of slots.
     let count: Int
-    private let slots: UnsafeMutablePointer<ParsedChunk?>
+    private let slots: UnsafeMutablePointer<Value?>
 
     init(count: Int) {
         self.count = count
@@ -221,11 +221,11 @@ final class ChunkResults: @unchecked Sendable {
         slots.deallocate()
     }
 
-    /// Stores the result of chunk `index` (one writer per slot).
-    func store(_ chunk: ParsedChunk, at index: Int) { slots[index] = chunk }
+    /// Stores the result of piece `index` (one writer per slot).
+    func store(_ value: Value, at index: Int) { slots[index] = value }
 
-    /// Moves the result of chunk `index` out, leaving the slot empty (after all writers finished).
-    func take(_ index: Int) -> ParsedChunk {
+    /// Moves the result of piece `index` out, leaving the slot empty (after all writers finished).
+    func take(_ index: Int) -> Value {
         defer { slots[index] = nil }
         return slots[index]!
     }

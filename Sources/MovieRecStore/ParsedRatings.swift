@@ -116,7 +116,7 @@ public struct ParsedRatings: Sendable {
             ?? (buffer.count >= Self.parallelThreshold ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1)
         let cuts = Self.chunkBounds(buffer, from: bodyStart, chunks: max(1, chunkCount))
         let estimate = Self.estimatedRows(buffer)
-        let parts = ChunkResults(count: cuts.count - 1)
+        let parts = ParallelResults<ParsedChunk>(count: cuts.count - 1)
         let group = DispatchGroup()
         for part in 1..<(cuts.count - 1) {
             let share = Int(Double(estimate) * Double(cuts[part + 1] - cuts[part]) / Double(max(buffer.count, 1))) + 16

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The accepted rows of a ``ParsedRatings`` ordered by (user rank, movie rank, file order), packed so that every
 /// later pass reads memory sequentially.
 ///
@@ -17,8 +19,10 @@ struct RankedRows {
     /// Number of rows.
     var count: Int { rating.count }
 
-    /// Sorts `ratings`; `userRank[u]` / `movieRank[m]` give the rank of dense user `u` / movie `m`.
-    init(_ ratings: ParsedRatings, userRank: [Int32], movieRank: [Int32]) {
+    /// Sorts `ratings`; `userRank[u]` / `movieRank[m]` give the rank of dense user `u` / movie `m`. Rows out of
+    /// order are sorted in `parts` pieces on separate threads (by default one per core for large inputs); the
+    /// result is the same for any number of parts.
+    init(_ ratings: ParsedRatings, userRank: [Int32], movieRank: [Int32], parts requestedParts: Int? = nil) {
         let count = ratings.count
         let userCount = userRank.count
         var starts = [Int](repeating: 0, count: userCount + 1)
@@ -45,36 +49,85 @@ struct RankedRows {
             timestamp = ratings.timestamp
             return
         }
+        let parts = max(1, min(requestedParts ?? (count >= 1 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1), 8))
         var sortedMovie = [Int32](repeating: 0, count: count)
         var sortedRating = [Double](repeating: 0, count: count)
         var sortedTimestamp = [Int64](repeating: 0, count: count)
-        var fill = starts
         ratings.userIndex.withUnsafeBufferPointer { userIndex in
-            for row in 0..<count {
-                let rank = Int(userRank[Int(userIndex[row])])
-                let position = fill[rank]
-                sortedMovie[position] = movies[row]
-                sortedRating[position] = ratings.rating[row]
-                sortedTimestamp[position] = ratings.timestamp[row]
-                fill[rank] = position + 1
+            // A stable counting sort by user: part p scatters rows rowCuts[p]..<rowCuts[p + 1], after the rows
+            // of the same user from earlier parts.
+            let rowCuts = (0...parts).map { count * $0 / parts }
+            let partCounts = ParallelResults<[Int]>(count: parts)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                var counts = [Int](repeating: 0, count: userCount)
+                for row in rowCuts[part]..<rowCuts[part + 1] { counts[Int(userRank[Int(userIndex[row])])] += 1 }
+                partCounts.store(counts, at: part)
+            }
+            var next = Array(starts.dropLast())
+            let partFills = ParallelResults<[Int]>(count: parts)
+            for part in 0..<parts {
+                partFills.store(next, at: part)
+                for (rank, rows) in partCounts.take(part).enumerated() { next[rank] += rows }
+            }
+            movies.withUnsafeBufferPointer { movies in
+            ratings.rating.withUnsafeBufferPointer { rating in
+            ratings.timestamp.withUnsafeBufferPointer { timestamp in
+            sortedMovie.withUnsafeMutableBufferPointer { sortedMovie in
+            sortedRating.withUnsafeMutableBufferPointer { sortedRating in
+            sortedTimestamp.withUnsafeMutableBufferPointer { sortedTimestamp in
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    var fill = partFills.take(part)
+                    for row in rowCuts[part]..<rowCuts[part + 1] {
+                        let rank = Int(userRank[Int(userIndex[row])])
+                        let position = fill[rank]
+                        sortedMovie[position] = movies[row]
+                        sortedRating[position] = rating[row]
+                        sortedTimestamp[position] = timestamp[row]
+                        fill[rank] = position + 1
+                    }
+                }
+                // Then by movie within each user: part p takes the users from the one holding row count·p/parts.
+                let userCuts = (0...parts).map { part in
+                    part == parts ? userCount : Self.firstUser(startingAtOrAfter: count * part / parts, starts: starts)
+                }
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    Self.sortWithinUsers(userCuts[part]..<max(userCuts[part], userCuts[part + 1]), starts: starts,
+                                         movie: sortedMovie, rating: sortedRating, timestamp: sortedTimestamp)
+                }
+            }
+            }
+            }
+            }
+            }
             }
         }
         movies = []
-        Self.sortWithinUsers(starts: starts, movie: &sortedMovie, rating: &sortedRating, timestamp: &sortedTimestamp)
         self.movieRank = sortedMovie
         rating = sortedRating
         timestamp = sortedTimestamp
     }
 
-    /// Sorts each user's range by (movie, position), which keeps rows of the same movie in file order, and
-    /// permutes ratings and timestamps to match.
+    /// The smallest rank `r` with `starts[r] ≥ position` (`starts` ascending; at most `starts.count - 1`).
+    private static func firstUser(startingAtOrAfter position: Int, starts: [Int]) -> Int {
+        var low = 0
+        var high = starts.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if starts[middle] >= position { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    /// Sorts the range of each user in `users` by (movie, position), which keeps rows of the same movie in file
+    /// order, and permutes ratings and timestamps to match.
     private static func sortWithinUsers(
-        starts: [Int], movie: inout [Int32], rating: inout [Double], timestamp: inout [Int64]
+        _ users: Range<Int>, starts: [Int], movie: UnsafeMutableBufferPointer<Int32>,
+        rating: UnsafeMutableBufferPointer<Double>, timestamp: UnsafeMutableBufferPointer<Int64>
     ) {
         var keys: [UInt64] = []
         var ratingScratch: [Double] = []
         var timestampScratch: [Int64] = []
-        for rank in 0..<(starts.count - 1) {
+        for rank in users {
             let range = starts[rank]..<starts[rank + 1]
             var sorted = true
             for position in range.dropFirst() where movie[position - 1] > movie[position] { sorted = false; break }

@@ -132,3 +132,44 @@ struct ChunkedParseTests {
         }
     }
 }
+
+/// The in-memory sort of an out-of-order file, split over threads, against a plain sort in the test.
+@Suite("Sorting parsed rows")
+struct RankedRowsTests {
+    @Test("1 to 5 parts give the (user, movie, file position) order of a reference sort", arguments: [1, 2, 3, 5])
+    func partsAgreeWithReference(parts: Int) throws {
+        let scratch = try Scratch()
+        var lines = ["userId,movieId,rating,timestamp"]
+        var state: UInt64 = 7
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        for row in 0..<5_000 {
+            // Few users and movies, so that many pairs repeat and must keep their file order.
+            lines.append("\(next(60) + 1),\(next(25) + 1),\(Double(next(10) + 1) / 2),\(row)")
+        }
+        let parsed = try ParsedRatings(contentsOf: scratch.write("r.csv", lines.joined(separator: "\n")))
+        let userOrder = RankedRows.canonicalOrder(of: parsed.userExternalIDs)
+        let movieOrder = RankedRows.canonicalOrder(of: parsed.movieExternalIDs)
+        let userRank = RankedRows.ranks(of: userOrder)
+        let movieRank = RankedRows.ranks(of: movieOrder)
+        let rows = RankedRows(parsed, userRank: userRank, movieRank: movieRank, parts: parts)
+
+        // Reference: the file rows sorted by (user value, movie value, line), read back from the text.
+        let reference = lines.dropFirst().enumerated().map { line, text -> (user: Int, movie: Int, line: Int, rating: Double) in
+            let fields = text.split(separator: ",")
+            return (Int(fields[0])!, Int(fields[1])!, line, Double(fields[2])!)
+        }.sorted { ($0.user, $0.movie, $0.line) < ($1.user, $1.movie, $1.line) }
+        #expect(rows.count == reference.count)
+        for (position, expected) in reference.enumerated() {
+            #expect(Int(parsed.movieExternalIDs[movieOrder[Int(rows.movieRank[position])]]) == expected.movie)
+            #expect(rows.timestamp[position] == Int64(expected.line))
+            #expect(rows.rating[position] == expected.rating)
+        }
+        for (rank, user) in userOrder.enumerated() {
+            let expected = reference.filter { String($0.user) == parsed.userExternalIDs[user] }.count
+            #expect(rows.userStarts[rank + 1] - rows.userStarts[rank] == expected)
+        }
+    }
+}
