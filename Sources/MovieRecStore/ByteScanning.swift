@@ -99,6 +99,14 @@ struct LineCursor {
         position = hasBOM ? 3 : 0
     }
 
+    /// A cursor over the lines of `buffer[start..<end]` (offsets stay relative to the whole buffer); `start`
+    /// must be a line start, and line numbers count from 1 there.
+    init(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) {
+        bytes = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
+        count = end
+        position = start
+    }
+
     /// The next line's byte range (without line terminator), or `nil` at the end of the buffer.
     @inline(__always)
     mutating func next() -> (start: Int, end: Int)? {
@@ -139,6 +147,29 @@ enum ByteDecoding {
             negative = bytes[position] == UInt8(ascii: "-")
             position += 1
         }
+        let scan = scanDecimal(bytes, position, end)
+        if let magnitude = plainValue(scan, end: end) { return .value(negative ? -magnitude : magnitude) }
+        let text = string(bytes, start, end).lowercased()
+        if ["nan", "inf", "infinity"].contains(text.trimmingCharacters(in: CharacterSet(charactersIn: "+-"))) {
+            return .nonFinite
+        }
+        guard scan.digits > 0, let value = Double(text) else { return .invalid }
+        return value.isFinite ? .value(value) : .nonFinite
+    }
+
+    /// The value of an unsigned `digits[.digits]` spanning `bytes[start..<end]` with at most 15 digits (the exact
+    /// fast case of ``decimal(_:_:_:)``, which gives the same value), else `nil`.
+    @inline(__always)
+    static func plainDecimal(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        plainValue(scanDecimal(bytes, start, end), end: end)
+    }
+
+    /// The leading `digits[.digits]` of `bytes[start..<end]`: mantissa, digit counts, and where it stopped.
+    @inline(__always)
+    private static func scanDecimal(
+        _ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int
+    ) -> (mantissa: UInt64, digits: Int, fractionDigits: Int, position: Int) {
+        var position = start
         var mantissa: UInt64 = 0
         var digits = 0
         var fractionDigits = 0
@@ -156,16 +187,16 @@ enum ByteDecoding {
                 position += 1
             }
         }
-        if digits > 0 && position == end && digits <= 15 && fractionDigits <= 22 {
-            let magnitude = Double(mantissa) / powersOfTen[fractionDigits]
-            return .value(negative ? -magnitude : magnitude)
-        }
-        let text = string(bytes, start, end).lowercased()
-        if ["nan", "inf", "infinity"].contains(text.trimmingCharacters(in: CharacterSet(charactersIn: "+-"))) {
-            return .nonFinite
-        }
-        guard digits > 0, let value = Double(text) else { return .invalid }
-        return value.isFinite ? .value(value) : .nonFinite
+        return (mantissa, digits, fractionDigits, position)
+    }
+
+    /// `mantissa / 10^fractionDigits` when the scan covered the whole field with 1–15 digits.
+    @inline(__always)
+    private static func plainValue(
+        _ scan: (mantissa: UInt64, digits: Int, fractionDigits: Int, position: Int), end: Int
+    ) -> Double? {
+        guard scan.digits > 0 && scan.position == end && scan.digits <= 15 && scan.fractionDigits <= 22 else { return nil }
+        return Double(scan.mantissa) / powersOfTen[scan.fractionDigits]
     }
 
     /// Parses an optionally negative integer of at most 18 digits.
@@ -228,24 +259,44 @@ struct ExternalIDTable {
     @inline(__always)
     mutating func index(_ bytes: UnsafePointer<UInt8>, _ field: FieldSlice) -> Int32 {
         if !field.hasEscapedQuotes, let value = ByteDecoding.canonicalInteger(bytes, field.start, field.end) {
-            if value < Self.flatLimit {
-                if value >= flat.count {
-                    flat.append(contentsOf: repeatElement(-1, count: min(max(value + 1, flat.count * 2, 1024), Self.flatLimit) - flat.count))
-                }
-                let existing = flat[value]
-                if existing >= 0 { return existing }
-                let next = Int32(externalIDs.count)
-                flat[value] = next
-                externalIDs.append(String(value))
-                return next
+            return index(integer: value)
+        }
+        return index(text: ByteDecoding.string(bytes, field))
+    }
+
+    /// The dense index of the id written as `externalID`, adding it when new (merging tables of file chunks).
+    mutating func index(externalID: String) -> Int32 {
+        let utf8 = Array(externalID.utf8)
+        if let value = utf8.withUnsafeBufferPointer({ buffer in
+            buffer.baseAddress.flatMap { ByteDecoding.canonicalInteger($0, 0, buffer.count) }
+        }) {
+            return index(integer: value)
+        }
+        return index(text: externalID)
+    }
+
+    /// The dense index of the canonical integer id `value`, adding it when new.
+    @inline(__always)
+    mutating func index(integer value: Int) -> Int32 {
+        if value < Self.flatLimit {
+            if value >= flat.count {
+                flat.append(contentsOf: repeatElement(-1, count: min(max(value + 1, flat.count * 2, 1024), Self.flatLimit) - flat.count))
             }
-            if let existing = largeIntegers[value] { return existing }
+            let existing = flat[value]
+            if existing >= 0 { return existing }
             let next = Int32(externalIDs.count)
-            largeIntegers[value] = next
+            flat[value] = next
             externalIDs.append(String(value))
             return next
         }
-        let text = ByteDecoding.string(bytes, field)
+        if let existing = largeIntegers[value] { return existing }
+        let next = Int32(externalIDs.count)
+        largeIntegers[value] = next
+        externalIDs.append(String(value))
+        return next
+    }
+
+    private mutating func index(text: String) -> Int32 {
         if let existing = texts[text] { return existing }
         let next = Int32(externalIDs.count)
         texts[text] = next

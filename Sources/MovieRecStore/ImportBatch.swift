@@ -30,28 +30,26 @@ struct ImportBatch {
         let movies = try Self.resolveIDs(db, table: "movies", externalIDs: ratings.movieExternalIDs + catalogueIDs)
         let users = try Self.resolveIDs(db, table: "users", externalIDs: ratings.userExternalIDs)
         if let catalogue {
-            let update = try db.makeStatement(sql: "UPDATE movies SET title = ?, year = ?, genres = ? WHERE id = ?")
+            let update = try RawStatement(db, sql: "UPDATE movies SET title = ?, year = ?, genres = ? WHERE id = ?")
+            defer { update.finalize() }
             for (offset, movie) in catalogue.movies.enumerated() {
-                try update.execute(arguments: [movie.title, movie.year, movie.genres.joined(separator: "|"),
-                                               movies.ids[ratings.movieExternalIDs.count + offset]])
+                sqlite3_bind_text(update.handle, 1, movie.title, -1, RawStatement.transient)
+                if let year = movie.year {
+                    sqlite3_bind_int64(update.handle, 2, Int64(year))
+                } else {
+                    sqlite3_bind_null(update.handle, 2)
+                }
+                sqlite3_bind_text(update.handle, 3, movie.genres.joined(separator: "|"), -1, RawStatement.transient)
+                sqlite3_bind_int64(update.handle, 4, movies.ids[ratings.movieExternalIDs.count + offset])
+                try update.run()
             }
         }
-        let existingRatings = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0
+        // Not COUNT(*): on a large store that reads every page into the cache just when the sort needs the memory.
+        let hadRatings = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM ratings)") ?? false
         let sorted = sortedRows(users: users, movieIDs: movies.ids)
         ratings.releaseRows()
         var counts = Counts()
-        let writes = try resolvePairs(db, sorted: sorted, checkExisting: existingRatings > 0, counts: &counts)
-        let rebuildIndex = writes.count >= 200_000 && writes.count >= existingRatings
-        if rebuildIndex { try db.execute(sql: "DROP INDEX \(StoreSchema.ratingsByMovieIndex)") }
-        try write(db, positions: writes, sorted: sorted, upsert: existingRatings > 0, progress: progress)
-        if rebuildIndex {
-            progress?(ImportProgress(phase: .indexing, completed: 0, total: existingRatings + counts.inserted, rows: 0))
-            // SQLite's sorter is several times faster with small in-memory runs merged than with one huge run.
-            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
-            try db.execute(sql: "PRAGMA cache_size = -2000")
-            try db.execute(sql: "CREATE INDEX \(StoreSchema.ratingsByMovieIndex) ON ratings(movie_id)")
-            try db.execute(sql: "PRAGMA cache_size = \(cacheSize)")
-        }
+        try write(db, sorted: sorted, checkExisting: hadRatings, counts: &counts, progress: progress)
 
         if counts.inserted + counts.updated > 0 {
             try db.execute(sql: "UPDATE store_state SET ratings_version = ratings_version + 1 WHERE id = 1")
@@ -67,7 +65,7 @@ struct ImportBatch {
                              ratings.rejects.count, seconds])
         counts.users = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0
         counts.movies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM movies") ?? 0
-        counts.ratings = existingRatings + counts.inserted
+        counts.ratings = hadRatings ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0 : counts.inserted
         counts.ratingsVersion = try Int64.fetchOne(db, sql: "SELECT ratings_version FROM store_state WHERE id = 1") ?? 0
         return counts
     }
@@ -118,26 +116,24 @@ struct ImportBatch {
     /// Sorts the rows by (user id, movie id, file position).
     private func sortedRows(users: ResolvedIDs, movieIDs: [Int64]) -> SortedRows {
         let usersByID = users.ids.indices.sorted { users.ids[$0] < users.ids[$1] }
-        var userRank = [Int32](repeating: 0, count: users.ids.count)
-        for (rank, user) in usersByID.enumerated() { userRank[user] = Int32(rank) }
         let moviesByID = movieIDs.indices.sorted { movieIDs[$0] < movieIDs[$1] }
-        var movieRank = [UInt64](repeating: 0, count: movieIDs.count)
-        for (rank, movie) in moviesByID.enumerated() { movieRank[movie] = UInt64(rank) }
-        return SortedRows(rows: RankedRows(ratings, userRank: userRank, movieRank: movieRank),
+        return SortedRows(rows: RankedRows(ratings, userRank: RankedRows.ranks(of: usersByID),
+                                           movieRank: RankedRows.ranks(of: moviesByID)),
                           userIDs: usersByID.map { users.ids[$0] }, movieIDs: moviesByID.map { movieIDs[$0] },
                           userExisted: usersByID.map { users.ids[$0] <= users.previousMax })
     }
 
     /// Walks the sorted rows pair by pair, comparing with the stored rating of pre-existing users, counts every
-    /// row's outcome, and returns the positions (in `sorted.keys`) of the rows to write, in key order.
+    /// row's outcome, and writes the winning row of each changed pair, in primary-key order.
     ///
     /// A row replaces the current rating when `timestamp ≥ current timestamp` (a missing timestamp is older than
     /// any other, and on a tie the later row wins).
-    private func resolvePairs(
-        _ db: Database, sorted: SortedRows, checkExisting: Bool, counts: inout Counts
-    ) throws -> [Int32] {
-        var writes: [Int32] = []
-        writes.reserveCapacity(sorted.rows.keys.count)
+    private func write(
+        _ db: Database, sorted: SortedRows, checkExisting: Bool, counts: inout Counts,
+        progress: ((ImportProgress) -> Void)?
+    ) throws {
+        var writer = try RatingWriter(db, upsert: checkExisting)
+        defer { writer.finalize() }
         let existing = checkExisting
             ? try RawStatement(db, sql: "SELECT movie_id, rating, timestamp FROM ratings WHERE user_id = ? ORDER BY movie_id")
             : nil
@@ -145,15 +141,18 @@ struct ImportBatch {
         var storedMovie: [Int64] = []
         var storedRating: [Double] = []
         var storedTimestamp: [Int64] = []
-        let keys = sorted.rows.keys
+        let total = sorted.rows.count
+        let movieRank = sorted.rows.movieRank
         let rating = sorted.rows.rating
         let timestamp = sorted.rows.timestamp
+        var reported = 0
         for rank in 0..<sorted.userIDs.count {
+            let userID = sorted.userIDs[rank]
             storedMovie.removeAll(keepingCapacity: true)
             storedRating.removeAll(keepingCapacity: true)
             storedTimestamp.removeAll(keepingCapacity: true)
             if let existing, sorted.userExisted[rank] {
-                sqlite3_bind_int64(existing.handle, 1, sorted.userIDs[rank])
+                sqlite3_bind_int64(existing.handle, 1, userID)
                 while try existing.step() {
                     storedMovie.append(sqlite3_column_int64(existing.handle, 0))
                     storedRating.append(sqlite3_column_double(existing.handle, 1))
@@ -166,15 +165,15 @@ struct ImportBatch {
             var position = sorted.rows.userStarts[rank]
             let end = sorted.rows.userStarts[rank + 1]
             while position < end {
-                let movieRank = keys[position] >> 32
-                let movieID = sorted.movieIDs[Int(movieRank)]
+                let movie = movieRank[position]
+                let movieID = sorted.movieIDs[Int(movie)]
                 while stored < storedMovie.count && storedMovie[stored] < movieID { stored += 1 }
                 var current: (rating: Double, timestamp: Int64)?
                 if stored < storedMovie.count && storedMovie[stored] == movieID {
                     current = (storedRating[stored], storedTimestamp[stored])
                 }
                 var winner = -1
-                while position < end && keys[position] >> 32 == movieRank {
+                while position < end && movieRank[position] == movie {
                     let candidate = (rating: rating[position], timestamp: timestamp[position])
                     if let present = current {
                         if RankedRows.replaces(candidate.timestamp, present.timestamp)
@@ -192,56 +191,85 @@ struct ImportBatch {
                     }
                     position += 1
                 }
-                if winner >= 0 { writes.append(Int32(winner)) }
+                if winner >= 0 {
+                    try writer.append(user: userID, movie: movieID, rating: rating[winner], timestamp: timestamp[winner])
+                }
+            }
+            if position - reported >= 1 << 18 {
+                reported = position
+                progress?(ImportProgress(phase: .writing, completed: position, total: total, rows: position))
             }
         }
-        return writes
+        try writer.flush()
+        progress?(ImportProgress(phase: .writing, completed: total, total: total, rows: total))
+    }
+}
+
+/// Writes ratings through a prepared multi-row `INSERT` (or upsert), ``rowsPerStatement`` rows per execution,
+/// bound with the SQLite C API; rows must come in primary-key order.
+private struct RatingWriter {
+    /// Rows per multi-row statement (capped by the connection's limit on bound parameters).
+    let rowsPerStatement: Int
+    private let db: Database
+    private let upsert: Bool
+    private let full: RawStatement
+    /// Queued rows, `rowsPerStatement` slots.
+    private let queue: UnsafeMutablePointer<(user: Int64, movie: Int64, rating: Double, timestamp: Int64)>
+    private var pending = 0
+
+    init(_ db: Database, upsert: Bool) throws {
+        let limit = db.sqliteConnection.map { Int(sqlite3_limit($0, SQLITE_LIMIT_VARIABLE_NUMBER, -1)) } ?? 999
+        rowsPerStatement = max(1, min(RatingsImporter.rowsPerStatement, limit / 4))
+        self.db = db
+        self.upsert = upsert
+        full = try RawStatement(db, sql: Self.sql(rows: rowsPerStatement, upsert: upsert))
+        queue = .allocate(capacity: rowsPerStatement)
     }
 
-    /// Inserts (or, when the table already had ratings, upserts) the rows at `positions`, 64 per statement.
-    private func write(
-        _ db: Database, positions: [Int32], sorted: SortedRows, upsert: Bool, progress: ((ImportProgress) -> Void)?
-    ) throws {
-        func sql(_ count: Int) -> String {
-            "INSERT INTO ratings(user_id, movie_id, rating, timestamp) VALUES "
-                + Array(repeating: "(?,?,?,?)", count: count).joined(separator: ",")
-                + (upsert ? " ON CONFLICT(user_id, movie_id) DO UPDATE SET rating = excluded.rating, timestamp = excluded.timestamp" : "")
-        }
-        let width = RatingsImporter.rowsPerStatement
-        let full = try RawStatement(db, sql: sql(width))
-        defer { full.finalize() }
-        let tail = positions.count % width == 0 ? nil : try RawStatement(db, sql: sql(positions.count % width))
-        defer { tail?.finalize() }
-        let total = positions.count
-        let keys = sorted.rows.keys
-        let rating = sorted.rows.rating
-        let timestamp = sorted.rows.timestamp
-        var userRank = 0
-        var done = 0
-        while done < total {
-            let statement = done + width <= total ? full : tail!
-            let handle = statement.handle
-            let end = min(done + width, total)
-            var parameter: Int32 = 1
-            for offset in done..<end {
-                let position = Int(positions[offset])
-                while sorted.rows.userStarts[userRank + 1] <= position { userRank += 1 }
-                sqlite3_bind_int64(handle, parameter, sorted.userIDs[userRank])
-                sqlite3_bind_int64(handle, parameter + 1, sorted.movieIDs[Int(keys[position] >> 32)])
-                sqlite3_bind_double(handle, parameter + 2, rating[position])
-                if timestamp[position] == ParsedRatings.missingTimestamp {
-                    sqlite3_bind_null(handle, parameter + 3)
-                } else {
-                    sqlite3_bind_int64(handle, parameter + 3, timestamp[position])
-                }
-                parameter += 4
+    private static func sql(rows: Int, upsert: Bool) -> String {
+        "INSERT INTO ratings(user_id, movie_id, rating, timestamp) VALUES "
+            + Array(repeating: "(?,?,?,?)", count: rows).joined(separator: ",")
+            + (upsert ? " ON CONFLICT(user_id, movie_id) DO UPDATE SET rating = excluded.rating, timestamp = excluded.timestamp" : "")
+    }
+
+    /// Queues one row, executing the statement when ``rowsPerStatement`` rows are queued.
+    @inline(__always)
+    mutating func append(user: Int64, movie: Int64, rating: Double, timestamp: Int64) throws {
+        queue[pending] = (user, movie, rating, timestamp)
+        pending += 1
+        if pending == rowsPerStatement { try execute(full) }
+    }
+
+    /// Writes the queued rows.
+    mutating func flush() throws {
+        guard pending > 0 else { return }
+        let tail = try RawStatement(db, sql: Self.sql(rows: pending, upsert: upsert))
+        defer { tail.finalize() }
+        try execute(tail)
+    }
+
+    private mutating func execute(_ statement: RawStatement) throws {
+        let handle = statement.handle
+        var parameter: Int32 = 1
+        for row in 0..<pending {
+            let (user, movie, rating, timestamp) = queue[row]
+            sqlite3_bind_int64(handle, parameter, user)
+            sqlite3_bind_int64(handle, parameter + 1, movie)
+            sqlite3_bind_double(handle, parameter + 2, rating)
+            if timestamp == ParsedRatings.missingTimestamp {
+                sqlite3_bind_null(handle, parameter + 3)
+            } else {
+                sqlite3_bind_int64(handle, parameter + 3, timestamp)
             }
-            try statement.run()
-            done = end
-            if done & 0x3FFFF == 0 {
-                progress?(ImportProgress(phase: .writing, completed: done, total: total, rows: done))
-            }
+            parameter += 4
         }
-        progress?(ImportProgress(phase: .writing, completed: total, total: total, rows: total))
+        try statement.run()
+        pending = 0
+    }
+
+    /// Finalizes the statement and frees the queue.
+    func finalize() {
+        full.finalize()
+        queue.deallocate()
     }
 }

@@ -5,8 +5,9 @@ import Glibc
 import Darwin
 #endif
 
-/// A read-only memory map of a whole file, unmapped on deinit.
-final class MappedFile {
+/// A read-only memory map of a whole file, unmapped on deinit. Immutable, so chunks of it may be read from
+/// several threads.
+final class MappedFile: @unchecked Sendable {
     /// The path the file was opened with (used in error messages).
     let path: String
     /// The file's bytes; empty for an empty file.

@@ -67,9 +67,12 @@ public struct ParsedRatings: Sendable {
         try self.init(mapped: mapped, format: format, bounds: bounds, policy: policy, progress: progress)
     }
 
+    /// Parses a mapped file. The data lines are split at line boundaries into `chunks` parts (by default one per
+    /// core, up to 8, for files of at least ``parallelThreshold`` bytes) parsed on separate threads and merged in
+    /// file order: ids, rows, rejects, line numbers and the error thrown are the same for any number of chunks.
     init(
         mapped: MappedFile, format requested: RatingsFormat, bounds requestedBounds: ClosedRange<Double>?,
-        policy: ErrorPolicy, progress: ((_ bytes: Int, _ rows: Int) -> Void)?
+        policy: ErrorPolicy, chunks requestedChunks: Int? = nil, progress: ((_ bytes: Int, _ rows: Int) -> Void)?
     ) throws {
         let path = mapped.path
         var lines = LineCursor(mapped.bytes)
@@ -102,118 +105,82 @@ public struct ParsedRatings: Sendable {
             throw StoreError(.invalidOption, value: "\(effectiveBounds)", reason: "rating bounds must be finite numbers")
         }
 
-        var users = ExternalIDTable()
-        var movies = ExternalIDTable()
-        let estimate = Self.estimatedRows(mapped.bytes)
-        var userIndex: [Int32] = []
-        var movieIndex: [Int32] = []
-        var rating: [Double] = []
-        var timestamp: [Int64] = []
-        userIndex.reserveCapacity(estimate)
-        movieIndex.reserveCapacity(estimate)
-        rating.reserveCapacity(estimate)
-        timestamp.reserveCapacity(estimate)
-        var rejects: [RejectedRow] = []
-        var rowsRead = 0
-        var splitter = FieldSplitter(delimiter: layout.delimiter)
-        let bytes = lines.bytes
-        let lowest = effectiveBounds?.lowerBound ?? -.infinity
-        let highest = effectiveBounds?.upperBound ?? .infinity
-        let scaleText = effectiveBounds.map { " between \(Self.format($0.lowerBound)) and \(Self.format($0.upperBound))" } ?? ""
-
-        var pending: (start: Int, end: Int)? = layout.hasHeader ? nil : first
-        var lineNumber = lines.lineNumber
-        while true {
-            let line: (start: Int, end: Int)
-            if let waiting = pending {
-                line = waiting
-                pending = nil
-            } else {
-                guard let next = lines.next() else { break }
-                line = next
-                lineNumber = lines.lineNumber
-                if next.start == next.end || Self.isBlank(bytes, next.start, next.end) { continue }
+        let rules = RowRules(
+            file: path, layout: layout, policy: policy, lowest: effectiveBounds?.lowerBound ?? -.infinity,
+            highest: effectiveBounds?.upperBound ?? .infinity,
+            scaleText: effectiveBounds.map { " between \(Self.format($0.lowerBound)) and \(Self.format($0.upperBound))" } ?? "")
+        let bodyStart = layout.hasHeader ? lines.position : first.start
+        let linesBefore = layout.hasHeader ? lines.lineNumber : lines.lineNumber - 1
+        let buffer = mapped.bytes
+        let chunkCount = requestedChunks
+            ?? (buffer.count >= Self.parallelThreshold ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1)
+        let cuts = Self.chunkBounds(buffer, from: bodyStart, chunks: max(1, chunkCount))
+        let estimate = Self.estimatedRows(buffer)
+        let parts = ParallelResults<ParsedChunk>(count: cuts.count - 1)
+        let group = DispatchGroup()
+        for part in 1..<(cuts.count - 1) {
+            let share = Int(Double(estimate) * Double(cuts[part + 1] - cuts[part]) / Double(max(buffer.count, 1))) + 16
+            DispatchQueue.global().async(group: group) {
+                parts.store(ParsedChunk(mapped.bytes, from: cuts[part], to: cuts[part + 1], rules: rules, capacity: share,
+                                        progress: nil), at: part)
             }
-            rowsRead += 1
-            if rowsRead & 0x3FFFF == 0 { progress?(line.end, rowsRead) }
-
-            func reject(_ field: String, _ reason: String) throws {
-                let row = RejectedRow(file: path, line: lineNumber, field: field, reason: reason,
-                                      raw: ByteDecoding.string(bytes, line.start, line.end))
-                if policy == .abort { throw row.error }
-                rejects.append(row)
-            }
-
-            guard splitter.split(bytes, from: line.start, to: line.end) else {
-                try reject("columns", "a quoted field is not closed properly: expected \"...\" followed by a delimiter")
-                continue
-            }
-            guard splitter.count == layout.columnCount else {
-                try reject("columns", "found \(splitter.count) column\(splitter.count == 1 ? "" : "s"): expected "
-                           + "\(layout.columnCount) separated by '\(layout.delimiter)'")
-                continue
-            }
-            let fields = splitter.fields
-            let userField = fields[layout.user]
-            let movieField = fields[layout.movie]
-            let ratingField = fields[layout.rating]
-            if userField.isEmpty { try reject("user", "the user id is empty: expected a non-empty id"); continue }
-            if movieField.isEmpty { try reject("movie", "the movie id is empty: expected a non-empty id"); continue }
-            let value: Double
-            switch ByteDecoding.decimal(bytes, ratingField.start, ratingField.end) {
-            case .value(let parsed):
-                guard parsed >= lowest && parsed <= highest else {
-                    try reject("rating", "\(ByteDecoding.string(bytes, ratingField)) is outside the rating scale: "
-                               + "expected a number\(scaleText) (set --min-rating/--max-rating for another scale)")
-                    continue
-                }
-                value = parsed
-            case .nonFinite:
-                try reject("rating", "\"\(ByteDecoding.string(bytes, ratingField))\" is not a finite number: "
-                           + "expected a number\(scaleText)")
-                continue
-            case .invalid:
-                let text = ByteDecoding.string(bytes, ratingField)
-                try reject("rating", text.isEmpty ? "the rating is empty: expected a number\(scaleText)"
-                           : "\"\(text)\" is not a number: expected a number\(scaleText)")
-                continue
-            }
-            var seconds = Self.missingTimestamp
-            if let column = layout.timestamp {
-                let field = fields[column]
-                if field.isEmpty && !layout.requiresTimestamp {
-                    seconds = Self.missingTimestamp
-                } else if let parsed = ByteDecoding.integer(bytes, field.start, field.end) {
-                    seconds = parsed
-                } else {
-                    let text = ByteDecoding.string(bytes, field)
-                    try reject("timestamp", (text.isEmpty ? "the timestamp is empty" : "\"\(text)\" is not an integer")
-                               + ": expected a Unix timestamp in whole seconds")
-                    continue
-                }
-            }
-            userIndex.append(users.index(bytes, userField))
-            movieIndex.append(movies.index(bytes, movieField))
-            rating.append(value)
-            timestamp.append(seconds)
         }
-        progress?(mapped.bytes.count, rowsRead)
-        if rowsRead == 0 {
+        // The first chunk runs here (reporting progress, scaled to the whole file) and reserves room for every
+        // row, so that the other chunks are appended to it without reallocating.
+        let scale = Double(buffer.count - bodyStart) / Double(max(cuts[1] - bodyStart, 1))
+        parts.store(ParsedChunk(buffer, from: cuts[0], to: cuts[1], rules: rules, capacity: estimate) { bytes, rows in
+            progress?(bodyStart + Int(Double(bytes - bodyStart) * scale), Int(Double(rows) * scale))
+        }, at: 0)
+        group.wait()
+
+        var merged = parts.take(0)
+        merged.rebaseRejects(lineOffset: linesBefore)
+        var lineOffset = linesBefore + merged.lineCount
+        for part in 1..<parts.count {
+            if policy == .abort, !merged.rejects.isEmpty { break }
+            var chunk = parts.take(part)
+            chunk.rebaseRejects(lineOffset: lineOffset)
+            lineOffset += chunk.lineCount
+            merged.append(&chunk)
+        }
+        if policy == .abort, let bad = merged.rejects.first { throw bad.error }
+        progress?(buffer.count, merged.rowsRead)
+        if merged.rowsRead == 0 {
             throw StoreError(.emptyFile, file: path, reason: "the file has a header but no ratings",
                              expected: "at least one data line after the header")
         }
         self.file = path
         self.format = format
         self.bounds = effectiveBounds
-        self.byteCount = mapped.bytes.count
-        self.userExternalIDs = users.externalIDs
-        self.movieExternalIDs = movies.externalIDs
-        self.userIndex = userIndex
-        self.movieIndex = movieIndex
-        self.rating = rating
-        self.timestamp = timestamp
-        self.rowsRead = rowsRead
-        self.rejects = rejects
+        self.byteCount = buffer.count
+        self.userExternalIDs = merged.users.externalIDs
+        self.movieExternalIDs = merged.movies.externalIDs
+        self.userIndex = merged.userIndex
+        self.movieIndex = merged.movieIndex
+        self.rating = merged.rating
+        self.timestamp = merged.timestamp
+        self.rowsRead = merged.rowsRead
+        self.rejects = merged.rejects
+    }
+
+    /// Files smaller than this are parsed on one thread.
+    static let parallelThreshold = 8 << 20
+
+    /// `chunks + 1` offsets splitting `buffer[start...]` into parts of about equal size, each ending after a
+    /// line feed (the last at the end of the buffer); parts may be empty.
+    private static func chunkBounds(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, chunks: Int) -> [Int] {
+        var bounds = [start]
+        for part in 1..<chunks {
+            let target = max(start + (buffer.count - start) / chunks * part, bounds[part - 1])
+            guard target < buffer.count, let base = buffer.baseAddress,
+                  let found = memchr(base + target, 0x0A, buffer.count - target) else {
+                bounds.append(buffer.count)
+                continue
+            }
+            bounds.append(UnsafePointer(base).distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1)
+        }
+        bounds.append(buffer.count)
+        return bounds
     }
 
     /// Prints 5 as "5" and 0.5 as "0.5".
@@ -221,7 +188,7 @@ public struct ParsedRatings: Sendable {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
-    private static func isBlank(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+    static func isBlank(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
         for position in start..<end where bytes[position] != 0x20 && bytes[position] != 0x09 { return false }
         return true
     }
@@ -236,7 +203,7 @@ public struct ParsedRatings: Sendable {
 }
 
 /// Column positions and header handling resolved for one file.
-private struct Layout {
+struct Layout {
     var delimiter: FieldDelimiter
     var columnCount: Int
     var user: Int

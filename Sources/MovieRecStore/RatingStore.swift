@@ -257,27 +257,26 @@ public final class RatingStore: Sendable {
         try read("computing statistics") { db in
             let users = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0
             let movies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM movies") ?? 0
-            var values: [(rating: Double, count: Int)] = []
-            for row in try Row.fetchAll(db, sql: "SELECT rating, COUNT(*) FROM ratings GROUP BY rating ORDER BY rating") {
-                values.append((row[0], row[1]))
-            }
+            let totals = try RatingTotals(db)
+            let values = totals.valueCounts.sorted { $0.key < $1.key }.map { (rating: $0.key, count: $0.value) }
             let ratings = values.reduce(0) { $0 + $1.count }
             let sum = values.reduce(0.0) { $0 + $1.rating * Double($1.count) }
-            let ratedMovies = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT movie_id) FROM ratings") ?? 0
-            let top = try Row.fetchAll(db, sql: """
-                SELECT m.id, m.external_id, m.title, m.year, m.genres, t.n, t.mean
-                FROM (SELECT movie_id, COUNT(*) AS n, AVG(rating) AS mean FROM ratings
-                      GROUP BY movie_id ORDER BY n DESC, movie_id LIMIT ?) AS t
-                JOIN movies m ON m.id = t.movie_id
-                ORDER BY t.n DESC, m.id
-                """, arguments: [max(topMovies, 0)])
+            let ratedMovies = totals.count.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
+            let topIndices = totals.mostRated(among: totals.ids.indices.filter { totals.count[$0] > 0 },
+                                              limit: max(topMovies, 0))
+            let statement = try db.makeStatement(sql: "SELECT id, external_id, title, year, genres FROM movies WHERE id = ?")
+            let mostRated = try topIndices.map { index in
+                let row = try Row.fetchOne(statement, arguments: [totals.ids[index]])!
+                return StoreStatistics.RatedMovie(movie: MovieInfo(row: row), ratings: totals.count[index],
+                                                  meanRating: totals.sum[index] / Double(totals.count[index]))
+            }
             let cells = Double(users) * Double(movies)
             return StoreStatistics(
                 users: users, movies: movies, ratedMovies: ratedMovies, ratings: ratings,
                 density: cells > 0 ? Double(ratings) / cells : 0,
                 meanRating: ratings > 0 ? sum / Double(ratings) : 0,
                 distribution: Self.distribution(values),
-                mostRated: top.map { StoreStatistics.RatedMovie(movie: MovieInfo(row: $0), ratings: $0["n"], meanRating: $0["mean"]) },
+                mostRated: mostRated,
                 ratingsVersion: try Int64.fetchOne(db, sql: "SELECT ratings_version FROM store_state WHERE id = 1") ?? 0,
                 imports: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_log") ?? 0)
         }
@@ -319,18 +318,68 @@ public final class RatingStore: Sendable {
             let columns = "SELECT id, external_id, title, year, genres FROM movies"
             let byID = try Row.fetchAll(db, sql: "\(columns) WHERE external_id = ?", arguments: [query])
             if !byID.isEmpty { return byID.map(MovieInfo.init(row:)) }
-            let order = "ORDER BY (SELECT COUNT(*) FROM ratings r WHERE r.movie_id = movies.id) DESC, id LIMIT 50"
-            let exact = try Row.fetchAll(db, sql: "\(columns) WHERE title = ? COLLATE NOCASE \(order)", arguments: [query])
-            if !exact.isEmpty { return exact.map(MovieInfo.init(row:)) }
+            let exact = try Row.fetchAll(db, sql: "\(columns) WHERE title = ? COLLATE NOCASE", arguments: [query])
+            if !exact.isEmpty { return try Self.mostRatedFirst(db, exact.map(MovieInfo.init(row:))) }
             let escaped = query.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-            return try Row.fetchAll(db, sql: "\(columns) WHERE title LIKE ? ESCAPE '\\' \(order)",
-                                    arguments: ["%\(escaped)%"]).map(MovieInfo.init(row:))
+            let containing = try Row.fetchAll(db, sql: "\(columns) WHERE title LIKE ? ESCAPE '\\'",
+                                              arguments: ["%\(escaped)%"])
+            return try Self.mostRatedFirst(db, containing.map(MovieInfo.init(row:)))
         }
+    }
+
+    /// `movies` ordered by rating count (descending), then id, at most 50. The ratings table has no index by
+    /// movie, so the counts come from one scan of it, skipped when there is at most one movie to order.
+    private static func mostRatedFirst(_ db: Database, _ movies: [MovieInfo]) throws -> [MovieInfo] {
+        guard movies.count > 1 else { return movies }
+        let totals = try RatingTotals(db)
+        let byID = Dictionary(uniqueKeysWithValues: totals.ids.enumerated().map { ($1, $0) })
+        let wanted = movies.compactMap { byID[$0.id] }
+        let moviesByID = Dictionary(uniqueKeysWithValues: movies.map { ($0.id, $0) })
+        return totals.mostRated(among: wanted, limit: 50).map { moviesByID[totals.ids[$0]]! }
     }
 
     private func read<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
         do { return try queue.read(body) } catch { throw StoreError.wrapping(error, database: path, while: action) }
+    }
+}
+
+/// Rating count and sum per movie, and the number of ratings of each value, from one scan of the ratings table
+/// in primary-key order (no index or temporary B-tree needed: SQLite's `GROUP BY` over 50 M rows takes ~30 s).
+struct RatingTotals {
+    /// Movie ids, ascending.
+    let ids: [Int64]
+    /// Per movie: number of ratings.
+    let count: [Int]
+    /// Per movie: sum of its ratings.
+    let sum: [Double]
+    /// Rating value → number of ratings with it.
+    let valueCounts: [Double: Int]
+
+    init(_ db: Database) throws {
+        let ids = try Int64.fetchAll(db, sql: "SELECT id FROM movies ORDER BY id")
+        let dense = DenseIndex(ids: ids)
+        var count = [Int](repeating: 0, count: ids.count)
+        var sum = [Double](repeating: 0, count: ids.count)
+        var valueCounts: [Double: Int] = [:]
+        let statement = try RawStatement(db, sql: "SELECT movie_id, rating FROM ratings")
+        defer { statement.finalize() }
+        while try statement.step() {
+            let index = Int(dense[sqlite3_column_int64(statement.handle, 0)])
+            let rating = sqlite3_column_double(statement.handle, 1)
+            count[index] += 1
+            sum[index] += rating
+            valueCounts[rating, default: 0] += 1
+        }
+        self.ids = ids
+        self.count = count
+        self.sum = sum
+        self.valueCounts = valueCounts
+    }
+
+    /// The `limit` indices among `candidates` with the most ratings (ties by ascending id), most-rated first.
+    func mostRated<Candidates: Sequence<Int>>(among candidates: Candidates, limit: Int) -> [Int] {
+        Array(candidates.sorted { count[$0] != count[$1] ? count[$0] > count[$1] : ids[$0] < ids[$1] }.prefix(limit))
     }
 }
 

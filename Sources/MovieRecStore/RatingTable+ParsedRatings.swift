@@ -8,12 +8,9 @@ extension RatingTable {
     /// file appear.
     public init(_ parsed: ParsedRatings) {
         let userOrder = RankedRows.canonicalOrder(of: parsed.userExternalIDs)
-        var userRank = [Int32](repeating: 0, count: userOrder.count)
-        for (rank, user) in userOrder.enumerated() { userRank[user] = Int32(rank) }
         let movieOrder = RankedRows.canonicalOrder(of: parsed.movieExternalIDs)
-        var movieRank = [UInt64](repeating: 0, count: movieOrder.count)
-        for (rank, movie) in movieOrder.enumerated() { movieRank[movie] = UInt64(rank) }
-        let rows = RankedRows(parsed, userRank: userRank, movieRank: movieRank)
+        let rows = RankedRows(parsed, userRank: RankedRows.ranks(of: userOrder),
+                              movieRank: RankedRows.ranks(of: movieOrder))
 
         var userIndex: [Int32] = []
         var movieIndex: [Int32] = []
@@ -23,15 +20,15 @@ extension RatingTable {
             var position = rows.userStarts[rank]
             let end = rows.userStarts[rank + 1]
             while position < end {
-                let movie = rows.keys[position] >> 32
+                let movie = rows.movieRank[position]
                 var winner = position
                 position += 1
-                while position < end && rows.keys[position] >> 32 == movie {
+                while position < end && rows.movieRank[position] == movie {
                     if RankedRows.replaces(rows.timestamp[position], rows.timestamp[winner]) { winner = position }
                     position += 1
                 }
                 userIndex.append(Int32(rank))
-                movieIndex.append(Int32(movie))
+                movieIndex.append(movie)
                 rating.append(Float(rows.rating[winner]))
                 timestamp.append(rows.timestamp[winner])
             }

@@ -13,7 +13,8 @@ public enum StoreSchema {
     /// - `movies(id INTEGER PRIMARY KEY, external_id TEXT NOT NULL UNIQUE, title TEXT, year INTEGER, genres TEXT)`,
     ///   genres joined with `|`, `title` NULL for movies only seen in ratings;
     /// - `ratings(user_id, movie_id, rating REAL NOT NULL, timestamp INTEGER, PRIMARY KEY(user_id, movie_id))
-    ///   WITHOUT ROWID` and the index `ratings_by_movie(movie_id)`;
+    ///   WITHOUT ROWID`, with no secondary index: the model loads the whole table in primary-key order and the
+    ///   per-movie queries scan it once, so an index on `movie_id` would only slow every import down;
     /// - `import_log` (one row per import: file, size, checksum, counts, time);
     /// - `store_state(id = 1, ratings_version)`: incremented by every import that changes ratings.
     public static var migrator: DatabaseMigrator {
@@ -35,7 +36,6 @@ public enum StoreSchema {
                     rating REAL NOT NULL,
                     timestamp INTEGER,
                     PRIMARY KEY(user_id, movie_id)) WITHOUT ROWID;
-                CREATE INDEX \(ratingsByMovieIndex) ON ratings(movie_id);
                 CREATE TABLE import_log(
                     id INTEGER PRIMARY KEY,
                     imported_at TEXT NOT NULL,
@@ -58,7 +58,4 @@ public enum StoreSchema {
         }
         return migrator
     }
-
-    /// Name of the secondary index on `ratings(movie_id)`.
-    static let ratingsByMovieIndex = "ratings_by_movie"
 }

@@ -6,7 +6,10 @@ struct MovieRec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "movierec",
         abstract: "A movie recommender that explains itself.",
-        subcommands: [ImportCommand.self, StatsCommand.self, GenerateCommand.self, EvaluateCommand.self,
-                      BenchmarkCommand.self]
+        subcommands: [
+            DemoCommand.self, ImportCommand.self, StatsCommand.self, TrainCommand.self, RecommendCommand.self,
+            SimilarCommand.self, CompareCommand.self, SimilarMoviesCommand.self, EvaluateCommand.self,
+            GenerateCommand.self, BenchmarkCommand.self,
+        ]
     )
 }

@@ -63,6 +63,28 @@ struct EvaluateCLITests {
         #expect(outcome.stderr.isEmpty)
     }
 
+    @Test("ml-100k tab-separated files are detected like import does and give the same figures")
+    func ml100kFiles() throws {
+        let dir = try Directory()
+        // The same ratings with numeric ids (P1 → 1, …) in u.data layout: user, item, rating, timestamp.
+        func tabs(_ rows: [(String, Int, Double)]) -> String {
+            rows.enumerated().map { "\($1.0.dropFirst())\t\($1.1)\t\(Int($1.2))\t\(1_700_000_000 + 60 * $0)\n" }.joined()
+        }
+        try tabs(Self.trainRows).write(to: dir.url.appendingPathComponent("u1.base"), atomically: true, encoding: .utf8)
+        try tabs(Self.heldOut).write(to: dir.url.appendingPathComponent("u1.test"), atomically: true, encoding: .utf8)
+        let tab = try BinaryRunner.run(["evaluate", "--train", "u1.base", "--test", "u1.test", "--json",
+                                        "--param", "rank=2", "--compare"], in: dir.url)
+        #expect(tab.status == 0, "\(tab.stderr)")
+        let csv = try BinaryRunner.run(["evaluate", "--train", "train.csv", "--test", "test.csv", "--json",
+                                        "--param", "rank=2", "--compare"], in: dir.url)
+        let tabVariants = try #require(try json(tab.stdout)["variants"] as? [[String: Any]])
+        let csvVariants = try #require(try json(csv.stdout)["variants"] as? [[String: Any]])
+        for (a, b) in zip(tabVariants, csvVariants) {
+            #expect(a["rmse"] as? Double == b["rmse"] as? Double, "\(a["name"] ?? "")")
+            #expect(a["ndcgAt10"] as? Double == b["ndcgAt10"] as? Double, "\(a["name"] ?? "")")
+        }
+    }
+
     @Test("Repeated --train/--test pairs are folds: per-fold values, their mean and standard deviation")
     func filePairs() throws {
         let dir = try Directory()
@@ -154,6 +176,21 @@ struct EvaluateCLITests {
         #expect(text.stdout.contains("\n  * 0.25"))
     }
 
+    @Test("train --plot draws the singular values of the trained model as bars")
+    func trainSpectrumPlot() throws {
+        let dir = try Directory()
+        #expect(try BinaryRunner.run(["import", "all.csv", "--db", "s.sqlite"], in: dir.url).status == 0)
+        let trained = try BinaryRunner.run(["train", "--db", "s.sqlite", "--rank", "2", "--baseline", "none",
+                                            "--plot", "spectrum.svg", "--json"], in: dir.url)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let svg = try String(contentsOf: dir.url.appendingPathComponent("spectrum.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<?xml") && svg.contains("Singular values of the residual matrix (rank 2"))
+        // One bar series: a single filled path with one rectangle ("M … Z") per singular value.
+        let bars = svg.components(separatedBy: "\n").filter { $0.hasPrefix("<path") && $0.contains("Z") }
+        #expect(bars.count == 1)
+        #expect(bars.first?.components(separatedBy: "Z").count == 3)
+    }
+
     @Test("Wrong option combinations fail with a clear message")
     func usageErrors() throws {
         let dir = try Directory()
@@ -161,7 +198,7 @@ struct EvaluateCLITests {
             (["evaluate", "--train", "train.csv"], "--train and --test go together"),
             (["evaluate", "--split", "weekly"], "--split must be user-holdout or time"),
             (["evaluate", "--folds", "3", "--train", "train.csv", "--test", "test.csv"], "exactly one of"),
-            (["evaluate", "--train", "train.csv", "--test", "test.csv", "--sweep", "rnak=1,2"], "rank, temperature"),
+            (["evaluate", "--train", "train.csv", "--test", "test.csv", "--sweep", "rnak=1,2"], "expected one of rank, power-iterations"),
             (["evaluate", "--folds", "3", "--db", "missing.sqlite"], "No database at missing.sqlite"),
         ]
         for (arguments, message) in cases {

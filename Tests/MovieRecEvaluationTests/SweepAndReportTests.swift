@@ -58,6 +58,16 @@ struct SweepAndReportTests {
         #expect(try chart.render().contains("<svg"))
     }
 
+    @Test("A spectrum chart has one bar per singular value at x = 1…k")
+    func spectrumChart() throws {
+        let chart = SVGChart.spectrum(singularValues: [12.481, 9.5086, 1.3456], title: "σ")
+        #expect(chart.style == .bar)
+        #expect(chart.series.count == 1)
+        #expect(chart.series[0].points == [.init(x: 1, y: Double(Float(12.481))), .init(x: 2, y: Double(Float(9.5086))),
+                                           .init(x: 3, y: Double(Float(1.3456)))])
+        #expect(try chart.render().contains("<path"))
+    }
+
     @Test("Sweep and parameter names are checked")
     func sweepValidation() throws {
         #expect(throws: EvaluationError.self) { try TunableParameter.named("rnak") }

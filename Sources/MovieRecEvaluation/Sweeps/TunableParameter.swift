@@ -5,6 +5,9 @@ import MovieRecModel
 /// | name | ``ModelParameters`` field | chosen by |
 /// |---|---|---|
 /// | `rank` | ``ModelParameters/rank`` | RMSE |
+/// | `power-iterations` | ``ModelParameters/powerIterations`` | RMSE |
+/// | `oversampling` | ``ModelParameters/oversampling`` | RMSE |
+/// | `seed` | ``ModelParameters/seed`` (to measure how much a figure moves with the random projection) | RMSE |
 /// | `temperature` | ``ModelParameters/temperature`` | RMSE |
 /// | `neighbours` | ``ModelParameters/neighbours`` | RMSE |
 /// | `svd-weight` | ``ModelParameters/svdWeight`` | RMSE |
@@ -44,6 +47,11 @@ public struct TunableParameter: Sendable {
     /// Every tunable parameter, in the order of the table above.
     public static let all: [TunableParameter] = [
         TunableParameter("rank", .rmse, integer: true, read: { Double($0.rank) }, write: { $0.rank = Int($1) }),
+        TunableParameter("power-iterations", .rmse, integer: true, read: { Double($0.powerIterations) },
+                         write: { $0.powerIterations = Int($1) }),
+        TunableParameter("oversampling", .rmse, integer: true, read: { Double($0.oversampling) },
+                         write: { $0.oversampling = Int($1) }),
+        TunableParameter("seed", .rmse, integer: true, read: { Double($0.seed) }, write: { $0.seed = UInt64($1) }),
         TunableParameter("temperature", .rmse, read: { Double($0.temperature) }, write: { $0.temperature = Float($1) }),
         TunableParameter("neighbours", .rmse, integer: true, read: { Double($0.neighbours) },
                          write: { $0.neighbours = Int($1) }),

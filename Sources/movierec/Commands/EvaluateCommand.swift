@@ -28,9 +28,11 @@ struct EvaluateCommand: ParsableCommand {
 
             Examples:
               movierec evaluate --train fold1.train.csv --test fold1.test.csv
-              movierec evaluate --train f1.train.csv --test f1.test.csv --train f2.train.csv --test f2.test.csv
+              movierec evaluate --train f1.train.csv --test f1.test.csv \\
+                  --train f2.train.csv --test f2.test.csv
               movierec evaluate --folds 5 --seed 42 --compare --db movies.sqlite
-              movierec evaluate --split user-holdout --sweep rank=10,20,50,100 --plot rank.svg --json
+              movierec evaluate --split user-holdout --sweep rank=10,20,50,100 \\
+                  --plot rank.svg --json
             """
     )
 

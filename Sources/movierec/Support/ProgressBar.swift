@@ -27,12 +27,6 @@ final class ProgressBar {
         let elapsed = Double(now - started) / 1e9
         let phaseElapsed = Double(now - phaseStarted) / 1e9
         guard elapsed >= 0.5 else { return }
-        if progress.phase == .indexing {
-            lastDraw = now
-            drew = true
-            FileHandle.standardError.write(Data("\r\u{1B}[Kindexing ratings by movie (\(groupedDigits(progress.total)) rows)...".utf8))
-            return
-        }
         guard now - lastDraw >= 100_000_000 || progress.completed == progress.total else { return }
         lastDraw = now
         drew = true
@@ -44,7 +38,7 @@ final class ProgressBar {
         switch progress.phase {
         case .parsing:
             amount = "\(progress.completed / 1_000_000)/\(progress.total / 1_000_000) MB"
-        case .writing, .indexing:
+        case .writing:
             amount = "\(groupedDigits(progress.completed))/\(groupedDigits(progress.total)) rows"
         }
         let measured = phaseElapsed >= 0.3

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import MovieRecModel
+import MovieRecStore
+
+/// `movierec recommend`: the top-N films for a user of the database or a new user's ratings file.
+struct RecommendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recommend",
+        abstract: "Recommend films a user has not rated, with predicted ratings and (optionally) why.",
+        discussion: """
+            USER is a user id of the database. A new user is given with --ratings FILE instead: a CSV of \
+            movie,rating lines (movies by the ids of the imported movie file; a header line is optional), folded \
+            into the model without retraining.
+
+            Examples:
+              movierec recommend 414 --count 5 --explain
+              movierec recommend --ratings my-ratings.csv --json
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A user id of the database (or a new user's ratings file).", valueName: "user"))
+    var user: String?
+
+    @Option(help: ArgumentHelp("A new user's ratings file (movie,rating per line) instead of USER.", valueName: "file"))
+    var ratings: String?
+
+    @Option(help: ArgumentHelp("How many films to recommend.", valueName: "N"))
+    var count = 10
+
+    @Flag(help: "Explain each film: the neighbours (similar users, films you rated) with the largest attention weights.")
+    var explain = false
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    /// One reason behind a recommendation: a neighbour with a large attention weight.
+    struct Reason: Encodable {
+        /// `user` (a similar user who rated the film) or `movie` (a similar film the user rated).
+        let kind: String
+        /// The neighbour user's id (kind `user`).
+        let user: String?
+        /// The neighbour film's id (kind `movie`).
+        let movie: String?
+        /// The neighbour film's title (kind `movie`).
+        let title: String?
+        /// Its attention weight.
+        let weight: Float
+        /// Its latent cosine to the query.
+        let cosine: Float
+        /// The rating involved: the neighbour's rating of the film, or the user's rating of the neighbour film.
+        let rating: Float
+        /// The reason in words.
+        let text: String
+    }
+
+    /// One recommended film.
+    struct Item: Encodable {
+        /// The film's external id.
+        let movie: String
+        /// Its title.
+        let title: String
+        /// The ranking score (comparable within one list only).
+        let score: Float
+        /// The predicted rating.
+        let predictedRating: Float
+        /// Why (with `--explain`).
+        let because: [Reason]?
+    }
+
+    /// What `recommend --json` prints.
+    struct Report: Encodable {
+        /// The user id, or the ratings file of a new user.
+        let user: String
+        /// Whether the user was folded in from a file.
+        let newUser: Bool
+        /// Best first.
+        let recommendations: [Item]
+    }
+
+    func validate() throws {
+        guard (user == nil) != (ratings == nil) else {
+            throw ValidationError("Give either a USER id or --ratings FILE (one of them).")
+        }
+        guard count >= 1 else { throw ValidationError("--count must be at least 1.") }
+    }
+
+    func run() throws {
+        let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
+        let session = try ModelSession.open(path: database.resolvedPath, options: model, progress: line.show)
+        line.finish()
+        let resolved = try ratings.map { try session.newUser(ratingsFile: $0) } ?? session.resolveUser(user ?? "")
+        let report = try Self.report(session, user: resolved, count: count, explain: explain)
+        if output.json {
+            try printJSON(report)
+            return
+        }
+        print("Recommendations for \(resolved.summary):")
+        print(Self.render(report))
+    }
+
+    /// The top `count` films for `user`, with reasons when `explain`.
+    static func report(_ session: ModelSession, user: ResolvedUser, count: Int, explain: Bool) throws -> Report {
+        let list = try Recommender(model: session.model).topN(user.reference, count: min(count, session.model.movieCount),
+                                                             explain: explain)
+        var filmIndices = list.map(\.movie)
+        for recommendation in list {
+            filmIndices += (recommendation.explanation?.neighbours ?? []).filter { $0.kind == .movie }.map(\.index)
+        }
+        let titles = try session.titles(filmIndices)
+        let items = list.map { recommendation in
+            Item(movie: session.movieID(recommendation.movie), title: titles[recommendation.movie] ?? "",
+                 score: recommendation.score, predictedRating: recommendation.predictedRating,
+                 because: recommendation.explanation.map { explanation in
+                     explanation.neighbours.map { reason(for: $0, session: session, titles: titles) }
+                 })
+        }
+        return Report(user: user.label, newUser: user.trainedIndex == nil, recommendations: items)
+    }
+
+    /// A neighbour as a ``Reason``, e.g. "users like you: 414 (weight 0.41, rated 5.0)".
+    private static func reason(for neighbour: Neighbour, session: ModelSession, titles: [Int: String]) -> Reason {
+        let weight = fixed(neighbour.weight, 2)
+        let rating = fixed(neighbour.rating, 1)
+        switch neighbour.kind {
+        case .user:
+            let id = session.userID(neighbour.index)
+            return Reason(kind: "user", user: id, movie: nil, title: nil, weight: neighbour.weight,
+                          cosine: neighbour.cosine, rating: neighbour.rating,
+                          text: "users like you: \(id) (weight \(weight), rated \(rating))")
+        case .movie:
+            let title = titles[neighbour.index] ?? session.movieID(neighbour.index)
+            return Reason(kind: "movie", user: nil, movie: session.movieID(neighbour.index), title: title,
+                          weight: neighbour.weight, cosine: neighbour.cosine, rating: neighbour.rating,
+                          text: "you rated \(title) \(rating) (weight \(weight))")
+        }
+    }
+
+    /// The report as a table; reasons as indented "because" lines under each film.
+    static func render(_ report: Report) -> String {
+        guard !report.recommendations.isEmpty else { return "  (no film left that the user has not rated)" }
+        var table = TextTable([("#", .right), ("title", .left), ("predicted", .left), ("score", .right)])
+        for (rank, item) in report.recommendations.enumerated() {
+            table.append(["\(rank + 1)", item.title, "\(fixed(item.predictedRating, 1)) \(stars(item.predictedRating))",
+                          fixed(item.score, 3)])
+            let reasons = (item.because ?? []).prefix(3).map(\.text)
+            table.note(reasons.enumerated().map { ($0 == 0 ? "because " : "        ") + $1 })
+        }
+        return table.render()
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import MovieRecModel
+import MovieRecStore
+
+/// `movierec similar`: the users most similar to a user, by latent cosine.
+struct SimilarCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "similar",
+        abstract: "List the users most similar to a user (latent cosine) and how many films they share.",
+        discussion: """
+            USER is a user id of the database or the path of a new user's movie,rating file (folded in).
+
+            Examples:
+              movierec similar 414 --count 5
+              movierec similar my-ratings.csv --json
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A user id, or a new user's ratings file.", valueName: "user"))
+    var user: String
+
+    @Option(help: ArgumentHelp("How many users to list.", valueName: "N"))
+    var count = 10
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    /// One similar user.
+    struct Match: Encodable {
+        /// The user's id.
+        let user: String
+        /// Latent cosine to the query user.
+        let cosine: Float
+        /// Films both rated.
+        let commonMovies: Int
+    }
+
+    /// What `similar --json` prints.
+    struct Report: Encodable {
+        /// The query user (id or ratings file).
+        let user: String
+        /// Most similar first; never the user itself.
+        let similar: [Match]
+    }
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1.") }
+    }
+
+    func run() throws {
+        let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
+        let session = try ModelSession.open(path: database.resolvedPath, options: model, progress: line.show)
+        line.finish()
+        let resolved = try session.resolveUser(user)
+        let report = try Self.report(session, user: resolved, count: count)
+        if output.json {
+            try printJSON(report)
+            return
+        }
+        print("Users most similar to \(resolved.summary):")
+        print(Self.render(report))
+    }
+
+    /// The `count` users most similar to `user`.
+    static func report(_ session: ModelSession, user: ResolvedUser, count: Int) throws -> Report {
+        let similar = try session.model.mostSimilarUsers(to: user.reference, count: min(count, session.model.userCount))
+        return Report(user: user.label, similar: similar.map {
+            Match(user: session.userID($0.user), cosine: $0.cosine, commonMovies: $0.commonMovies)
+        })
+    }
+
+    /// The report as a table.
+    static func render(_ report: Report) -> String {
+        var table = TextTable([("#", .right), ("user", .left), ("cosine", .right), ("films in common", .right)])
+        for (rank, match) in report.similar.enumerated() {
+            table.append(["\(rank + 1)", match.user, fixed(match.cosine, 4), groupedDigits(match.commonMovies)])
+        }
+        return table.render()
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import MovieRecEvaluation
+import MovieRecModel
+import MovieRecStore
+
+/// `movierec train`: fits the model on every rating of the database and saves it there.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the recommender on the database's ratings and save the model in it.",
+        discussion: """
+            Fits the baseline μ + b_u + b_i, a rank-K truncated SVD of the residuals (the latent tastes) and the \
+            watch factors used for ranking; the same data and seed give an identical model. The model records the \
+            ratings version it was trained on: after a new import the other commands report it as stale.
+
+            Examples:
+              movierec train --db movies.sqlite
+              movierec train --rank 2 --baseline none --json
+              movierec train --plot spectrum.svg
+            """
+    )
+
+    @Option(help: ArgumentHelp("Rank K of the truncated SVD (number of latent tastes; default \(ModelParameters().rank), "
+                               + "at most the number of users and of films).", valueName: "K"))
+    var rank: Int?
+
+    @Option(help: ArgumentHelp("bias: regularised μ + b_u + b_i; none: plain SVD of the raw ratings.", valueName: "mode"))
+    var baseline = ModelParameters().baselineMode.rawValue
+
+    @Option(help: ArgumentHelp("Seed of the randomized SVD.", valueName: "S"))
+    var seed = ModelParameters().seed
+
+    @Flag(help: "Fit the blend weights α by least squares on a held-out 10 % of the ratings (a second training run).")
+    var fitBlend = false
+
+    @Option(help: ArgumentHelp("Draw the singular-value spectrum as an SVG bar chart in this file.", valueName: "file.svg"))
+    var plot: String?
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    /// What `train --json` prints.
+    struct Report: Encodable {
+        /// K.
+        let rank: Int
+        /// k_w.
+        let watchRank: Int
+        /// `bias` or `none`.
+        let baseline: String
+        /// The SVD seed.
+        let seed: UInt64
+        /// σ₁ ≥ … ≥ σ_K of the residual matrix.
+        let singularValues: [Float]
+        /// α_svd, α_user, α_film: the blend of the SVD term and the two attention terms.
+        let blend: [Float]
+        /// Training time (load excluded).
+        let seconds: Double
+        /// Users, films and ratings trained on.
+        let users: Int, movies: Int, ratings: Int
+        /// The store's ratings version the model was trained on.
+        let ratingsVersion: Int64
+        /// The database file the model was saved in.
+        let database: String
+    }
+
+    func run() throws {
+        guard let mode = BaselineMode(rawValue: baseline) else {
+            throw ValidationError("--baseline must be \(BaselineMode.allCases.map(\.rawValue).joined(separator: " or ")), not '\(baseline)'.")
+        }
+        var parameters = ModelParameters()
+        parameters.rank = rank ?? parameters.rank
+        parameters.baselineMode = mode
+        parameters.seed = seed
+        parameters.fitsBlend = fitBlend
+        let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
+        defer { line.finish() }
+        line.show("loading ratings")
+        let session = try Self.train(databasePath: database.resolvedPath, parameters: parameters,
+                                     capRank: rank == nil, progress: line.show)
+        line.finish()
+        let report = Self.report(session)
+        if let plot {
+            let title = "Singular values of the residual matrix (rank \(report.rank), \(groupedDigits(report.ratings)) ratings)"
+            try SVGChart.spectrum(singularValues: report.singularValues, title: title).render()
+                .write(toFile: plot, atomically: true, encoding: .utf8)
+        }
+        if output.json {
+            try printJSON(report)
+            return
+        }
+        print(Self.render(report))
+    }
+
+    /// Loads the ratings of the database at `path`, trains with `parameters` and saves the model.
+    /// With `capRank` (no rank given) the rank is lowered to `min(users, films)` for very small data.
+    static func train(databasePath path: String, parameters: ModelParameters, capRank: Bool,
+                      progress: (String) -> Void) throws -> ModelSession {
+        let store = try RatingStore(path: path, createIfMissing: false)
+        let repository = try ModelRepository(store: store)
+        let snapshot = try store.ratingsSnapshot()
+        return try ModelSession.train(store: store, repository: repository, snapshot: snapshot,
+                                      parameters: parameters, capRank: capRank, progress: progress)
+    }
+
+    /// The report of a freshly trained session.
+    static func report(_ session: ModelSession) -> Report {
+        let model = session.model
+        let fingerprint = session.info.fingerprint
+        return Report(rank: model.factors.rank, watchRank: model.watchFactors.rank,
+                      baseline: model.parameters.baselineMode.rawValue, seed: model.parameters.seed,
+                      singularValues: model.factors.singularValues,
+                      blend: [model.parameters.svdWeight, model.parameters.userAttentionWeight,
+                              model.parameters.movieAttentionWeight],
+                      seconds: session.info.trainingSeconds,
+                      users: fingerprint.users, movies: fingerprint.movies, ratings: fingerprint.ratings,
+                      ratingsVersion: fingerprint.ratingsVersion, database: session.store.path)
+    }
+
+    /// The text form of `report`.
+    static func render(_ report: Report) -> String {
+        let values = report.singularValues.map { fixed($0, 4) }
+        let shown = values.count <= 8 ? values.joined(separator: ", ")
+            : values.prefix(8).joined(separator: ", ") + ", … (\(values.count))"
+        return """
+            Trained a rank-\(report.rank) model (baseline \(report.baseline), seed \(report.seed)) on \
+            \(groupedDigits(report.ratings)) ratings of \(groupedDigits(report.users)) users and \
+            \(groupedDigits(report.movies)) films in \(String(format: "%.2f", report.seconds)) s
+              singular values: \(shown)
+              blend α (svd, user, film): \(report.blend.map { fixed($0, 3) }.joined(separator: ", "))
+              saved in \(report.database) (ratings version \(report.ratingsVersion))
+            """
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// The one error type of the `movierec` executable: a failure of a command's own logic (an unknown user or film,
+/// no or a stale model, a bad new-user ratings file, missing demo data), with what was not found or wrong and
+/// the command that fixes it. Library errors (``StoreError``, ``ModelError``) pass through unchanged.
+struct CommandError: Error, CustomStringConvertible, LocalizedError {
+    /// What went wrong.
+    enum Kind: String {
+        /// A user id that is neither in the database nor the path of a ratings file.
+        case unknownUser
+        /// A film id or title that matches no film.
+        case unknownMovie
+        /// A film title that matches several films.
+        case ambiguousMovie
+        /// The database has no saved model.
+        case noModel
+        /// The saved model does not match the current ratings.
+        case staleModel
+        /// A new user's ratings file is malformed.
+        case invalidRatingsFile
+        /// The demo's data directory was not found, or its database path is taken.
+        case demoSetup
+    }
+
+    /// What went wrong.
+    let kind: Kind
+    /// The file involved, if any.
+    let file: String?
+    /// The 1-based line in `file`, if any.
+    let line: Int?
+    /// The full message (without the `file:line:` prefix).
+    let message: String
+
+    /// Creates an error; `message` should say what was not found or wrong and how to fix it.
+    init(_ kind: Kind, file: String? = nil, line: Int? = nil, _ message: String) {
+        self.kind = kind
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    /// `file:line: message`, the location parts only when known.
+    var description: String {
+        guard let file else { return message }
+        return "\(file)\(line.map { ":\($0)" } ?? ""): \(message)"
+    }
+
+    /// Same as ``description``.
+    var errorDescription: String? { description }
+}
