@@ -19,6 +19,10 @@ struct BenchmarkRun {
     var stopAfterTraining: Bool
     /// Users timed one call at a time for `recommend` and `similar`.
     var sampledUsers = 2000
+    /// A ratings file to measure instead of a generated set (any format `import` accepts), e.g. ml-latest-small.
+    var ratingsFile: String? = nil
+    /// Its movie file, if any.
+    var moviesFile: String? = nil
     /// Called with a line of progress text as each step starts.
     var log: (String) -> Void
 
@@ -41,12 +45,16 @@ struct BenchmarkRun {
     func run() throws -> BenchmarkReport {
         let users = Self.userCount(ratings: ratings)
         let movies = Self.movieCount(ratings: ratings)
-        let directory = URL(fileURLWithPath: cacheDirectory).appendingPathComponent("ratings-\(ratings)-seed-\(seed)")
-        let ratingsFile = directory.appendingPathComponent("ratings.csv").path
+        let given = self.ratingsFile.map { URL(fileURLWithPath: $0) }
+        let directory = URL(fileURLWithPath: cacheDirectory).appendingPathComponent(
+            given.map { "file-" + $0.deletingPathExtension().lastPathComponent } ?? "ratings-\(ratings)-seed-\(seed)")
+        let ratingsFile = given?.path ?? directory.appendingPathComponent("ratings.csv").path
+        let moviesFile = given == nil ? directory.appendingPathComponent("movies.csv").path : self.moviesFile
         let databasePath = directory.appendingPathComponent("benchmark.sqlite").path
         var loads: [String: Double] = [:]
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
-        if !FileManager.default.fileExists(atPath: ratingsFile) {
+        if given == nil && !FileManager.default.fileExists(atPath: ratingsFile) {
             log("Generating \(ratings) ratings by \(users) users of \(movies) films into \(directory.path)")
             let configuration = SyntheticConfiguration(users: users, movies: movies, ratings: ratings, seed: seed)
             let (_, seconds) = try Stopwatch.time { try generateSyntheticDataset(configuration, into: directory) }
@@ -59,7 +67,7 @@ struct BenchmarkRun {
         if !reused {
             for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
             log("Importing \(ratingsFile)")
-            let options = ImportOptions(moviesFile: directory.appendingPathComponent("movies.csv").path)
+            let options = ImportOptions(moviesFile: moviesFile)
             let (summary, seconds) = try Stopwatch.time {
                 try RatingsImporter(databasePath: databasePath, options: options).run(ratingsFile: ratingsFile)
             }
@@ -130,14 +138,22 @@ struct BenchmarkRun {
         let transposed = model.ratings.byMovie.mapValues { i, u, r in r - baseline.estimate(user: u, movie: i) }
         let svd = TruncatedSVD(rank: parameters.rank, oversampling: parameters.oversampling,
                                powerIterations: parameters.powerIterations, seed: parameters.seed)
-        let (result, seconds) = try Stopwatch.time { try svd.decompose(residuals, transpose: transposed) }
-        report.svdSeconds = seconds
+        let timed = try Self.timeSVD(svd, of: residuals, transpose: transposed)
+        report.svdSeconds = timed.seconds
+        report.svdRelativeResidual = timed.relativeResidual
         report.loadAverages["svd"] = SystemProbe.loadAverage()
+    }
 
-        let av = residuals.multiplied(by: result.v)          // columns A v_i
+    /// Times `svd.decompose(a)` and computes its relative residual ‖A − U S Vᵀ‖_F / ‖A‖_F without forming
+    /// `U S Vᵀ`: ‖A − U S Vᵀ‖² = ‖A‖² − 2·Σ s_i·u_iᵀ(A v_i) + Σ s_i² (U, V orthonormal) — the formula
+    /// `Scripts/compare-peers.sh` uses for scikit-learn and scipy.
+    static func timeSVD(_ svd: TruncatedSVD, of a: CSRMatrix, transpose: CSRMatrix? = nil) throws
+        -> (seconds: Double, relativeResidual: Double) {
+        let (result, seconds) = try Stopwatch.time { try svd.decompose(a, transpose: transpose) }
+        let av = a.multiplied(by: result.v)          // columns A v_i
         let k = result.singularValues.count
         var normSquared = 0.0
-        for x in residuals.values { normSquared += Double(x) * Double(x) }
+        for x in a.values { normSquared += Double(x) * Double(x) }
         var cross = 0.0
         var spectrum = 0.0
         for i in 0..<k {
@@ -147,7 +163,46 @@ struct BenchmarkRun {
             cross += s * projection
             spectrum += s * s
         }
-        report.svdRelativeResidual = normSquared > 0 ? (max(normSquared - 2 * cross + spectrum, 0) / normSquared).squareRoot() : 0
+        let residual = normSquared > 0 ? (max(normSquared - 2 * cross + spectrum, 0) / normSquared).squareRoot() : 0
+        return (seconds, residual)
+    }
+
+    /// What `benchmark --svd-only` prints: the rank-k SVD of the raw rating matrix of a file (missing = 0, no
+    /// centring) — the same matrix the peers script gives scikit-learn's `randomized_svd` and scipy's `svds`.
+    struct SVDOnlyReport: Encodable {
+        /// Ratings in the file.
+        var ratings: Int
+        /// Matrix shape: users × rated films.
+        var users: Int
+        /// Films with at least one rating.
+        var movies: Int
+        /// Rank k.
+        var rank: Int
+        /// Seconds to parse the file into the sparse matrix.
+        var loadSeconds: Double
+        /// Seconds of the truncated SVD alone.
+        var svdSeconds: Double
+        /// ‖A − U S Vᵀ‖_F / ‖A‖_F.
+        var svdRelativeResidual: Double
+        /// Peak resident memory of the process.
+        var peakRSSBytes: Int
+    }
+
+    /// Parses `file`, builds the raw users × films matrix (films nobody rated dropped) and times its SVD
+    /// with the model's randomized-SVD settings.
+    static func svdOnly(file: String, rank: Int) throws -> SVDOnlyReport {
+        let (matrix, loadSeconds) = try Stopwatch.time { () throws -> CSRMatrix in
+            let table = RatingTable(try ParsedRatings(contentsOf: file))
+            return try CSRMatrix(rows: table.userIDs.count, columns: table.movieIDs.count, rowIndices: table.userIndex,
+                                 columnIndices: table.movieIndex, values: table.rating)
+        }
+        let defaults = ModelParameters()
+        let svd = TruncatedSVD(rank: min(rank, matrix.rows, matrix.columns), oversampling: defaults.oversampling,
+                               powerIterations: defaults.powerIterations, seed: defaults.seed)
+        let timed = try timeSVD(svd, of: matrix)
+        return SVDOnlyReport(ratings: matrix.nonzeroCount, users: matrix.rows, movies: matrix.columns,
+                             rank: svd.rank, loadSeconds: loadSeconds, svdSeconds: timed.seconds,
+                             svdRelativeResidual: timed.relativeResidual, peakRSSBytes: SystemProbe.peakResidentBytes())
     }
 
     /// Times `recommend` (top 10 with explanations, then without) and `similar` (10 users) one call at a time for

@@ -18,6 +18,8 @@ struct BenchmarkCommand: ParsableCommand {
         Examples:
           movierec benchmark --ratings 1000000 --out bench-1m.json
           movierec benchmark --reuse-database --train-only      # load + train alone (e.g. under /usr/bin/time -v)
+          movierec benchmark --ratings-file ratings.csv --movies-file movies.csv   # a real data set
+          movierec benchmark --svd-only --ratings-file ratings.csv --rank 64 --json   # as Scripts/compare-peers.sh
         """
     )
 
@@ -36,6 +38,18 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Users timed one call at a time for recommend and similar.", valueName: "n"))
     var sampledUsers = 2000
 
+    @Option(name: .long, help: ArgumentHelp("Measure this ratings file (any format import accepts) instead of a generated set.", valueName: "file"))
+    var ratingsFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("The movie file that goes with --ratings-file.", valueName: "file"))
+    var moviesFile: String?
+
+    @Flag(name: .long, help: "Only time the rank-k SVD of the raw rating matrix of --ratings-file (the peers' matrix).")
+    var svdOnly = false
+
+    @Option(name: .long, help: ArgumentHelp("Rank of --svd-only.", valueName: "k"))
+    var rank = 64
+
     @Flag(name: .long, help: "Reuse the cached database instead of importing again (imports when there is none).")
     var reuseDatabase = false
 
@@ -48,6 +62,10 @@ struct BenchmarkCommand: ParsableCommand {
         guard ratings >= 1000 else {
             throw ValidationError("--ratings must be at least 1000 (got \(ratings)).")
         }
+        if svdOnly && ratingsFile == nil {
+            throw ValidationError("--svd-only needs --ratings-file.")
+        }
+        guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank)).") }
         guard sampledUsers >= 1 else {
             throw ValidationError("--sampled-users must be at least 1 (got \(sampledUsers)).")
         }
@@ -55,8 +73,20 @@ struct BenchmarkCommand: ParsableCommand {
 
     func run() throws {
         let quiet = output.quiet
+        if svdOnly, let ratingsFile {
+            let report = try BenchmarkRun.svdOnly(file: ratingsFile, rank: rank)
+            if output.json {
+                try printJSON(report)
+            } else {
+                print(String(format: "rank-%d SVD of %d × %d (%d ratings): %.2f s, relative residual %.6f (load %.2f s)",
+                             report.rank, report.users, report.movies, report.ratings, report.svdSeconds,
+                             report.svdRelativeResidual, report.loadSeconds))
+            }
+            return
+        }
         let run = BenchmarkRun(ratings: ratings, seed: seed, cacheDirectory: cache, reuseDatabase: reuseDatabase,
-                               stopAfterTraining: trainOnly, sampledUsers: sampledUsers, log: { if !quiet { printError($0) } })
+                               stopAfterTraining: trainOnly, sampledUsers: sampledUsers, ratingsFile: ratingsFile,
+                               moviesFile: moviesFile, log: { if !quiet { printError($0) } })
         let report = try run.run()
         if let out {
             let encoder = JSONEncoder()
