@@ -202,6 +202,25 @@ struct ModelCLITests {
         #expect(nearest.allSatisfy { abs(($0["cosine"] as? Double ?? 0) - 1) < 1e-4 && $0["commonMovies"] as? Int == 3 })
     }
 
+    @Test("recommend --all writes every user's list, identical to one `recommend` call per user")
+    func recommendAll() throws {
+        let dir = try trainedWorkedExample()
+        let outcome = try dir.run(["recommend", "--all", "--count", "2", "--out", "all.csv", "--quiet"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let lines = try String(contentsOf: dir.url.appendingPathComponent("all.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(lines.first == "user,rank,movie,score")
+        for user in (1...7).map({ "P\($0)" }) {
+            let single = try json(try dir.run(["recommend", user, "--count", "2", "--json"]).stdout)
+            let expected = try #require(single["recommendations"] as? [[String: Any]]).compactMap { $0["movie"] as? String }
+            let written = lines.dropFirst().map { $0.split(separator: ",").map(String.init) }.filter { $0[0] == user }
+            #expect(written.map { $0[2] } == expected, "\(user)")
+            #expect(written.map { $0[1] } == expected.indices.map { String($0 + 1) })
+        }
+        let misuse = try dir.run(["recommend", "P1", "--all", "--out", "x.csv"])
+        #expect(misuse.status != 0 && misuse.stderr.contains("--all takes no USER"))
+    }
+
     @Test("compare P8 file vs P9 file: raw cosine 0 with no common film, yet latent cosines 0.9926 and 0.9877")
     func compareNewUsers() throws {
         let dir = try trainedWorkedExample()

@@ -16,6 +16,7 @@ struct RecommendCommand: ParsableCommand {
             Examples:
               movierec recommend 414 --count 5 --explain
               movierec recommend --ratings my-ratings.csv --json
+              movierec recommend --all --count 10 --out top10.csv     # every user, batched (.jsonl for JSON lines)
             """
     )
 
@@ -27,6 +28,12 @@ struct RecommendCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("How many films to recommend.", valueName: "N"))
     var count = 10
+
+    @Flag(help: "Recommend for every user of the database at once (batched, both cores); needs --out.")
+    var all = false
+
+    @Option(help: ArgumentHelp("With --all: write user,rank,movie,score rows to this file (CSV; JSON lines when it ends in .jsonl).", valueName: "file"))
+    var out: String?
 
     @Flag(help: "Explain each film: the neighbours (similar users, films you rated) with the largest attention weights.")
     var explain = false
@@ -80,8 +87,15 @@ struct RecommendCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard (user == nil) != (ratings == nil) else {
-            throw ValidationError("Give either a USER id or --ratings FILE (one of them).")
+        if all {
+            guard user == nil, ratings == nil, out != nil, !explain else {
+                throw ValidationError("--all takes no USER or --ratings, no --explain, and needs --out FILE.")
+            }
+        } else {
+            guard out == nil else { throw ValidationError("--out is only for --all.") }
+            guard (user == nil) != (ratings == nil) else {
+                throw ValidationError("Give either a USER id or --ratings FILE (one of them).")
+            }
         }
         guard count >= 1 else { throw ValidationError("--count must be at least 1.") }
     }
@@ -90,6 +104,16 @@ struct RecommendCommand: ParsableCommand {
         let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
         let session = try ModelSession.open(path: database.resolvedPath, options: model, progress: line.show)
         line.finish()
+        if all, let out {
+            let summary = try Self.writeAll(session, count: count, to: out)
+            if output.json {
+                try printJSON(summary)
+            } else {
+                print(String(format: "Wrote the top %d of %d users to %@ in %.2f s (%.4f ms per user).", count,
+                             summary.users, out, summary.seconds, summary.seconds * 1000 / Double(max(summary.users, 1))))
+            }
+            return
+        }
         let resolved = try ratings.map { try session.newUser(ratingsFile: $0) } ?? session.resolveUser(user ?? "")
         let report = try Self.report(session, user: resolved, count: count, explain: explain)
         if output.json {
@@ -98,6 +122,58 @@ struct RecommendCommand: ParsableCommand {
         }
         print("Recommendations for \(resolved.summary):")
         print(Self.render(report))
+    }
+
+    /// What `recommend --all --json` prints.
+    struct AllSummary: Encodable {
+        /// Users written.
+        let users: Int
+        /// Rows written (users × up to `count`).
+        let rows: Int
+        /// Seconds for ranking (not writing).
+        let seconds: Double
+        /// The output file.
+        let file: String
+    }
+
+    /// Ranks every user's unseen films in batch and writes `user,rank,movie,score` rows (CSV, or JSON lines for a
+    /// `.jsonl` file) in user order, written to a temporary file and renamed into place.
+    static func writeAll(_ session: ModelSession, count: Int, to path: String) throws -> AllSummary {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let lists = Recommender(model: session.model).topNForAllUsers(count: min(count, session.model.movieCount))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let jsonLines = path.hasSuffix(".jsonl")
+        var text = jsonLines ? "" : "user,rank,movie,score\n"
+        var rows = 0
+        func csvField(_ value: String) -> String {
+            value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+        }
+        for (user, list) in lists.enumerated() {
+            let userID = session.userID(user)
+            if jsonLines {
+                let movies = list.map { #"{"movie":"# + jsonString(session.movieID($0.movie)) + #","score":\#($0.score)}"# }
+                text += #"{"user":"# + jsonString(userID) + #","recommendations":["# + movies.joined(separator: ",") + "]}\n"
+            } else {
+                for (rank, entry) in list.enumerated() {
+                    text += "\(csvField(userID)),\(rank + 1),\(csvField(session.movieID(entry.movie))),\(entry.score)\n"
+                }
+            }
+            rows += list.count
+        }
+        let url = URL(fileURLWithPath: path)
+        do {
+            try Data(text.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw CommandError(.unwritableOutput, file: path, "cannot write the recommendations: \(error.localizedDescription)")
+        }
+        return AllSummary(users: lists.count, rows: rows, seconds: seconds, file: path)
+    }
+
+    /// `value` as a JSON string literal.
+    private static func jsonString(_ value: String) -> String {
+        let data = (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The top `count` films for `user`, with reasons when `explain`.

@@ -20,6 +20,8 @@ struct CommandError: Error, CustomStringConvertible, LocalizedError {
         case invalidRatingsFile
         /// The demo's data directory was not found, or its database path is taken.
         case demoSetup
+        /// An output file could not be written.
+        case unwritableOutput
     }
 
     /// What went wrong.
