@@ -325,6 +325,12 @@ public struct RatingsSnapshot: Sendable {
     public let table: RatingTable
     /// The table's fingerprint (with the ratings version it was read at).
     public let fingerprint: RatingsFingerprint
+
+    /// Creates a snapshot from a table and the fingerprint it was read with.
+    public init(table: RatingTable, fingerprint: RatingsFingerprint) {
+        self.table = table
+        self.fingerprint = fingerprint
+    }
 }
 
 extension RatingStore {

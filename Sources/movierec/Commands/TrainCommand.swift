@@ -99,7 +99,7 @@ struct TrainCommand: ParsableCommand {
         let store = try RatingStore(path: path, createIfMissing: false)
         let repository = try ModelRepository(store: store)
         let snapshot = try store.ratingsSnapshot()
-        return try ModelSession.train(store: store, repository: repository, snapshot: snapshot,
+        return try ModelSession.train(store: store, repository: repository, snapshot: consume snapshot,
                                       parameters: parameters, capRank: capRank, progress: progress)
     }
 

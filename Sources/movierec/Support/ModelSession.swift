@@ -19,7 +19,7 @@ struct ModelSession {
     /// The database.
     let store: RatingStore
     /// The ratings the model is used with.
-    let snapshot: RatingsSnapshot
+    let snapshot: RatingsSnapshot   // ids and fingerprint only: the model holds the ratings
     /// The saved model's metadata.
     let info: ModelInfo
     /// The restored model.
@@ -65,7 +65,7 @@ struct ModelSession {
                 printError("warning: \(staleness); using it because of --allow-stale")
             }
             let model = try repository.load(info, ratings: snapshot.table, fingerprint: snapshot.fingerprint)
-            return ModelSession(store: store, snapshot: snapshot, info: info, model: model)
+            return ModelSession(store: store, snapshot: snapshot.identifiersOnly, info: info, model: model)
         } catch let error as StoreError where error.concernsSavedModel && options.trainIfNeeded {
             printError("\(error): retraining")
             return try train(store: store, repository: repository, snapshot: snapshot,
@@ -75,7 +75,10 @@ struct ModelSession {
 
     /// Trains on `snapshot` with `parameters`, saves the model and returns the session. With `capRank` the rank
     /// is lowered to `min(users, films)` when the data is that small (a default rank on a tiny data set).
-    static func train(store: RatingStore, repository: ModelRepository, snapshot: RatingsSnapshot,
+    ///
+    /// `snapshot` is consumed: its rating columns are released once the model has built its own sparse matrices
+    /// (pass it with `consume` so training does not hold two copies of the ratings).
+    static func train(store: RatingStore, repository: ModelRepository, snapshot: consuming RatingsSnapshot,
                       parameters requested: ModelParameters, capRank: Bool,
                       progress: (String) -> Void) throws -> ModelSession {
         var parameters = requested
@@ -84,11 +87,14 @@ struct ModelSession {
         }
         let clock = ContinuousClock()
         let started = clock.now
-        let model = try Model.train(data: snapshot.table.ratingData, parameters: parameters) { stage in
+        let identifiers = snapshot.identifiersOnly
+        let data = snapshot.table.ratingData
+        _ = consume snapshot
+        let model = try Model.train(data: consume data, parameters: parameters) { stage in
             progress("training: \(describe(stage))")
         }
-        let info = try repository.save(model, trainedOn: snapshot.fingerprint, trainingSeconds: seconds(since: started))
-        return ModelSession(store: store, snapshot: snapshot, info: info, model: model)
+        let info = try repository.save(model, trainedOn: identifiers.fingerprint, trainingSeconds: seconds(since: started))
+        return ModelSession(store: store, snapshot: identifiers, info: info, model: model)
     }
 
     private init(store: RatingStore, snapshot: RatingsSnapshot, info: ModelInfo, model: TrainedModel) {
@@ -163,4 +169,15 @@ func describe(_ stage: TrainingStage) -> String {
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+}
+
+extension RatingsSnapshot {
+    /// The same snapshot without its per-rating columns: what a session needs once the model holds the ratings.
+    var identifiersOnly: RatingsSnapshot {
+        let t = table
+        return RatingsSnapshot(
+            table: RatingTable(userIDs: t.userIDs, userExternalIDs: t.userExternalIDs, movieIDs: t.movieIDs,
+                               movieExternalIDs: t.movieExternalIDs, userIndex: [], movieIndex: [], rating: [], timestamp: []),
+            fingerprint: fingerprint)
+    }
 }
