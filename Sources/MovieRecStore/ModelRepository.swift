@@ -321,7 +321,7 @@ enum FloatBlob {
 
 /// Ratings, film catalogue size and version read together: what `train` and the model commands work on.
 public struct RatingsSnapshot: Sendable {
-    /// Every rating in dense-index form.
+    /// Every rating in dense-index form (without timestamps: ``RatingTable/timestamp`` is empty).
     public let table: RatingTable
     /// The table's fingerprint (with the ratings version it was read at).
     public let fingerprint: RatingsFingerprint
@@ -340,7 +340,7 @@ extension RatingStore {
     public func ratingsSnapshot() throws -> RatingsSnapshot {
         for _ in 0..<3 {
             let before = try ratingsVersion()
-            let table = try loadRatings()
+            let table = try loadRatings(includeTimestamps: false)   // the model does not use them
             if try ratingsVersion() == before {
                 return RatingsSnapshot(table: table, fingerprint: RatingsFingerprint(table: table, ratingsVersion: before))
             }

@@ -194,12 +194,15 @@ public final class RatingStore: Sendable {
     /// the second on a second read-only connection; its rows are used only when that connection sees the
     /// same ratings version as the main transaction (else the main transaction reads them too), so the
     /// result is always one consistent snapshot.
-    public func loadRatings() throws -> RatingTable {
-        try loadRatings(parallelAbove: Self.parallelLoadThreshold)
+    ///
+    /// - Parameter includeTimestamps: `false` leaves ``RatingTable/timestamp`` empty (the model does not use
+    ///   timestamps; at 25 M ratings that saves 200 MB).
+    public func loadRatings(includeTimestamps: Bool = true) throws -> RatingTable {
+        try loadRatings(parallelAbove: Self.parallelLoadThreshold, includeTimestamps: includeTimestamps)
     }
 
     /// ``loadRatings()`` with two connections from `threshold` ratings on.
-    func loadRatings(parallelAbove threshold: Int) throws -> RatingTable {
+    func loadRatings(parallelAbove threshold: Int, includeTimestamps: Bool = true) throws -> RatingTable {
         try read("loading ratings") { db in
             var userIDs: [Int64] = []
             var userExternalIDs: [String] = []
@@ -222,7 +225,8 @@ public final class RatingStore: Sendable {
                 return RatingTable(userIDs: userIDs, userExternalIDs: userExternalIDs, movieIDs: movieIDs,
                                    movieExternalIDs: movieExternalIDs,
                                    columns: try RatingColumns(db, users: userDense, movies: movieDense,
-                                                              userIDs: nil, capacity: count))
+                                                              userIDs: nil, capacity: count,
+                                                              timestamps: includeTimestamps))
             }
             let split = userIDs[userIDs.count / 2]
             let version = try Int64.fetchOne(db, sql: "SELECT ratings_version FROM store_state WHERE id = 1") ?? 0
@@ -236,14 +240,15 @@ public final class RatingStore: Sendable {
                     let seen = try Int64.fetchOne(other, sql: "SELECT ratings_version FROM store_state WHERE id = 1")
                     guard seen == version else { return nil }
                     return try RatingColumns(other, users: userDense, movies: movieDense, userIDs: split..<Int64.max,
-                                             capacity: count / 2)
+                                             capacity: count / 2, timestamps: includeTimestamps)
                 }
             }
             var columns = try RatingColumns(db, users: userDense, movies: movieDense, userIDs: Int64.min..<split,
-                                            capacity: count)
+                                            capacity: count, timestamps: includeTimestamps)
             group.wait()
             columns.append(try second ?? RatingColumns(db, users: userDense, movies: movieDense,
-                                                       userIDs: split..<Int64.max, capacity: count / 2))
+                                                       userIDs: split..<Int64.max, capacity: count / 2,
+                                                       timestamps: includeTimestamps))
             return RatingTable(userIDs: userIDs, userExternalIDs: userExternalIDs, movieIDs: movieIDs,
                                movieExternalIDs: movieExternalIDs, columns: columns)
         }
@@ -462,8 +467,9 @@ struct RatingColumns: @unchecked Sendable {
     var timestamp: [Int64] = []
 
     /// Reads the ratings of the users whose database id is in `userIDs` (all users when `nil`), reserving
-    /// room for `capacity` rows.
-    init(_ db: Database, users: DenseIndex, movies: DenseIndex, userIDs: Range<Int64>?, capacity: Int) throws {
+    /// room for `capacity` rows; `timestamp` stays empty unless `timestamps`.
+    init(_ db: Database, users: DenseIndex, movies: DenseIndex, userIDs: Range<Int64>?, capacity: Int,
+         timestamps: Bool) throws {
         var sql = "SELECT user_id, movie_id, rating, timestamp FROM ratings"
         if userIDs != nil { sql += " WHERE user_id >= ?1 AND user_id < ?2" }
         let statement = try RawStatement(db, sql: sql + " ORDER BY user_id, movie_id")
@@ -475,14 +481,16 @@ struct RatingColumns: @unchecked Sendable {
         userIndex.reserveCapacity(capacity)
         movieIndex.reserveCapacity(capacity)
         rating.reserveCapacity(capacity)
-        timestamp.reserveCapacity(capacity)
+        if timestamps { timestamp.reserveCapacity(capacity) }
         while try statement.step() {
             let handle = statement.handle
             userIndex.append(users[sqlite3_column_int64(handle, 0)])
             movieIndex.append(movies[sqlite3_column_int64(handle, 1)])
             rating.append(Float(sqlite3_column_double(handle, 2)))
-            timestamp.append(sqlite3_column_type(handle, 3) == SQLITE_NULL
-                             ? ParsedRatings.missingTimestamp : sqlite3_column_int64(handle, 3))
+            if timestamps {
+                timestamp.append(sqlite3_column_type(handle, 3) == SQLITE_NULL
+                                 ? ParsedRatings.missingTimestamp : sqlite3_column_int64(handle, 3))
+            }
         }
     }
 

@@ -30,5 +30,12 @@ struct ParallelLoadTests {
         let row = try #require((0..<serial.count).first { serial.userIndex[$0] == u && serial.movieIndex[$0] == m })
         #expect(serial.timestamp[row] == 1039)
         #expect(serial.rating[row] == Float(Double((3 + 9) % 10 + 1) / 2))
+        // Without timestamps (what the model loads): the same rows, no timestamp column, both load paths.
+        for lean in [try store.loadRatings(parallelAbove: .max, includeTimestamps: false),
+                     try store.loadRatings(parallelAbove: 0, includeTimestamps: false)] {
+            #expect(lean.timestamp.isEmpty)
+            #expect(lean.userIndex == serial.userIndex && lean.movieIndex == serial.movieIndex && lean.rating == serial.rating)
+            #expect(lean.userExternalIDs == serial.userExternalIDs && lean.movieIDs == serial.movieIDs)
+        }
     }
 }
