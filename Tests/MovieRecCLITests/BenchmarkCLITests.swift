@@ -5,15 +5,7 @@ import Testing
 /// for speed).
 @Suite("movierec benchmark (end to end)", .enabled(if: BinaryRunner.executable != nil, "movierec binary not built"))
 struct BenchmarkCLITests {
-    private final class Directory {
-        let url: URL
-        init() throws {
-            url = FileManager.default.temporaryDirectory.appendingPathComponent("movierec-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(at: url) }
-        func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    }
+    private typealias Directory = ScratchDirectory
 
     private func object(_ data: Data) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

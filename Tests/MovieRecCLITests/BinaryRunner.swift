@@ -53,3 +53,27 @@ enum BinaryRunner {
                        stderr: try String(contentsOf: started.stderr, encoding: .utf8))
     }
 }
+
+/// A temporary directory for one test, removed when the test releases it.
+final class ScratchDirectory {
+    /// Its location.
+    let url: URL
+    /// Creates an empty directory named `prefix-<uuid>` in the temporary directory.
+    init(prefix: String = "movierec-cli") throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+    /// The path of `name` inside the directory.
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    /// Writes `text` to `name` and returns its path.
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+        return path(name)
+    }
+    /// Runs `movierec arguments... --db db` here.
+    func run(_ arguments: [String], db: String = "db.sqlite") throws -> BinaryRunner.Outcome {
+        try BinaryRunner.run(arguments + ["--db", db], in: url)
+    }
+}

@@ -18,24 +18,7 @@ struct ModelCLITests {
         "P5": ["2", "4", "5"], "P6": ["4", "5"], "P7": ["2", "4", "5"],
     ]
 
-    private final class Directory {
-        let url: URL
-        init() throws {
-            url = FileManager.default.temporaryDirectory.appendingPathComponent("movierec-model-cli-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(at: url) }
-        func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-        @discardableResult
-        func write(_ name: String, _ text: String) throws -> String {
-            try text.write(toFile: path(name), atomically: true, encoding: .utf8)
-            return path(name)
-        }
-        /// Runs `movierec arguments... --db db.sqlite` here.
-        func run(_ arguments: [String], db: String = "db.sqlite") throws -> BinaryRunner.Outcome {
-            try BinaryRunner.run(arguments + ["--db", db], in: url)
-        }
-    }
+    private typealias Directory = ScratchDirectory
 
     private func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
