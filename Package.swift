@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Dependency arrows point one way:
+//   CMovieRecKernels  <-  MovieRecNumerics
 //   MovieRecNumerics  <-  MovieRecModel  <-  MovieRecStore       <-  movierec (CLI)
 //                         MovieRecModel  <-  MovieRecEvaluation  <-  movierec
 //   MovieRecNumerics  <-  MovieRecSynthetic (data generator)  <-  movierec
@@ -21,8 +22,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        // The innermost numeric loops in C: one source compiled for AVX-512, AVX2 and the baseline
+        // (NEON on arm64), chosen at run time, bit-identical on every path.
+        .target(name: "CMovieRecKernels"),
         // Sparse/dense matrices, SIMD kernels, QR, Jacobi eigen/SVD, truncated SVD, seeded RNG.
-        .target(name: "MovieRecNumerics"),
+        .target(name: "MovieRecNumerics", dependencies: ["CMovieRecKernels"]),
         // Baselines, latent factors, similarity, attention scoring, fold-in, explanations, metrics.
         .target(name: "MovieRecModel", dependencies: ["MovieRecNumerics"]),
         // SQLite schema (GRDB), rating/movie file import, matrix loading, model persistence.
@@ -51,7 +55,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "MovieRecNumericsTests", dependencies: ["MovieRecNumerics"]),
+        .testTarget(name: "MovieRecNumericsTests", dependencies: ["MovieRecNumerics", "CMovieRecKernels"]),
         .testTarget(name: "MovieRecModelTests", dependencies: ["MovieRecModel", "MovieRecNumerics"]),
         .testTarget(
             name: "MovieRecStoreTests",

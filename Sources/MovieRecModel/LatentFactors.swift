@@ -59,8 +59,7 @@ public struct LatentFactors: Sendable {
                                powerIterations: Int = 4, movieSimilarityExponent: Float = 1,
                                seed: UInt64) throws -> LatentFactors {
         let residuals = ratings.byUser.mapValues { u, i, r in r - baseline.estimate(user: u, movie: i) }
-        let transposed = ratings.byMovie.mapValues { i, u, r in r - baseline.estimate(user: u, movie: i) }
-        let svd = try decompose(residuals, transpose: transposed, rank: rank, oversampling: oversampling,
+        let svd = try decompose(residuals, rank: rank, oversampling: oversampling,
                                 powerIterations: powerIterations, seed: seed)
         // p_u = r_u·V_k: equal to row u of U_k·S_k for an exact SVD, and exactly what fold-in computes
         // for a new user, so a trained user's own ratings fold in to the trained vector.
@@ -73,8 +72,8 @@ public struct LatentFactors: Sendable {
     public var rank: Int { singularValues.count }
 }
 
-/// Runs ``TruncatedSVD`` on `matrix` (with its transpose given) and maps its errors to ``ModelError``.
-func decompose(_ matrix: CSRMatrix, transpose: CSRMatrix, rank: Int, oversampling: Int, powerIterations: Int,
+/// Runs ``TruncatedSVD`` on `matrix` and maps its errors to ``ModelError``.
+func decompose(_ matrix: CSRMatrix, rank: Int, oversampling: Int, powerIterations: Int,
                seed: UInt64) throws -> TruncatedSVDResult {
     let limit = min(matrix.rows, matrix.columns)
     guard rank >= 1 else {
@@ -86,7 +85,7 @@ func decompose(_ matrix: CSRMatrix, transpose: CSRMatrix, rank: Int, oversamplin
     }
     do {
         return try TruncatedSVD(rank: rank, oversampling: oversampling, powerIterations: powerIterations,
-                                seed: seed).decompose(matrix, transpose: transpose)
+                                seed: seed).decompose(matrix)
     } catch let error as NumericsError {
         throw ModelError(.numerics, field: "truncated SVD", value: error.description, expected: "a decomposable matrix")
     }

@@ -47,17 +47,17 @@ extension TrainedModel {
         let range = ratings.movieRange(i)
         let byMovie = ratings.byMovie
         let scanned = min(range.count, parameters.raterScanLimit)
-        user.unitLatent.withUnsafeBufferPointer { query in
-            factors.unitUserVectors.values.withUnsafeBufferPointer { all in
-                let d = factors.rank
-                for t in 0..<scanned {
-                    let p = range.lowerBound + (scanned == range.count ? t : t * range.count / scanned)
-                    let v = Int(byMovie.columnIndices[p])
-                    if v == user.trainedIndex { continue }
-                    users.offer(score: dot(query, UnsafeBufferPointer(rebasing: all[(v * d)..<((v + 1) * d)])), index: p)
-                }
-            }
+        var positions = [Int](); positions.reserveCapacity(scanned)
+        var raters = [Int32](); raters.reserveCapacity(scanned)
+        for t in 0..<scanned {
+            let p = range.lowerBound + (scanned == range.count ? t : t * range.count / scanned)
+            let v = byMovie.columnIndices[p]
+            if Int(v) == user.trainedIndex { continue }
+            positions.append(p)
+            raters.append(v)
         }
+        let raterCosines = gatheredDots(user.unitLatent, rowsOf: factors.unitUserVectors, at: raters)
+        for (p, cosine) in zip(positions, raterCosines) { users.offer(score: cosine, index: p) }
         let userKept = users.sorted()
         let userWeights = scorer.weights(cosines: userKept.map(\.score))
         var userSum: Float = 0
@@ -73,15 +73,10 @@ extension TrainedModel {
 
         // Film neighbours among the films u rated.
         var films = TopSelection(capacity: k)
-        factors.unitMovieVectors.withRow(i) { query in
-            factors.unitMovieVectors.values.withUnsafeBufferPointer { all in
-                let d = factors.rank
-                for (t, movie) in user.movies.enumerated() where Int(movie) != i {
-                    let j = Int(movie)
-                    films.offer(score: dot(query, UnsafeBufferPointer(rebasing: all[(j * d)..<((j + 1) * d)])), index: t)
-                }
-            }
+        let filmCosines = factors.unitMovieVectors.withRow(i) { query in
+            gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.movies)
         }
+        for (t, movie) in user.movies.enumerated() where Int(movie) != i { films.offer(score: filmCosines[t], index: t) }
         let filmKept = films.sorted()
         let filmWeights = scorer.weights(cosines: filmKept.map(\.score))
         var filmSum: Float = 0
@@ -99,5 +94,20 @@ extension TrainedModel {
                            movieAttention: parameters.movieAttentionWeight * filmSum,
                            userNullWeight: userWeights.nullWeight, movieNullWeight: filmWeights.nullWeight,
                            neighbours: strongest.sorted().map { neighbours[$0.index] })
+    }
+}
+
+/// `dot(query, row r of matrix)` for every r in `rows` (the rows fetched ahead by ``gatheredDots(query:rows:rowIndices:output:)``).
+func gatheredDots(_ query: [Float], rowsOf matrix: DenseMatrix, at rows: [Int32]) -> [Float] {
+    precondition(query.count == matrix.columns, "gatheredDots: query of \(query.count) for rows of \(matrix.columns)")
+    return [Float](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
+        query.withUnsafeBufferPointer { q in
+            matrix.values.withUnsafeBufferPointer { all in
+                rows.withUnsafeBufferPointer { picks in
+                    gatheredDots(query: q, rows: all, rowIndices: picks, output: buffer)
+                }
+            }
+        }
+        initialized = rows.count
     }
 }

@@ -76,30 +76,22 @@ struct RowPanels: Sendable {
         return original
     }
 
-    /// The scores of panel `p` (rows `16p ..< 16p + 16`) for one or two queries at once: element `j` of
-    /// the result holds query `j`'s scores (zeros for `j ≥ queries.count`). Two queries keep their eight
-    /// accumulator registers, the panel's four and the broadcasts within the 16 SSE registers.
+    /// The scores of panel `p` (rows `16p ..< 16p + 16`) for one or two queries: element `j` of the result
+    /// holds query `j`'s scores (zeros for `j ≥ queries.count`), each from ``weightedRowSum``.
     @inline(__always)
     func scorePanel(_ p: Int, queries: QueryBlock) -> (SIMD16<Float>, SIMD16<Float>) {
-        var (s0, s1) = (SIMD16<Float>(), SIMD16<Float>())
-        values.withUnsafeBytes { raw in
-            let panel = raw.baseAddress! + p &* columns &* 64
-            let q = queries.base
-            if queries.count == 2 {
-                let r = q + queries.stride
-                for c in 0..<columns {
-                    let a = panel.loadUnaligned(fromByteOffset: c &* 64, as: SIMD16<Float>.self)
-                    s0 = s0 + a * SIMD16(repeating: q[c])
-                    s1 = s1 + a * SIMD16(repeating: r[c])
-                }
-            } else {
-                for c in 0..<columns {
-                    s0 = s0 + panel.loadUnaligned(fromByteOffset: c &* 64, as: SIMD16<Float>.self)
-                        * SIMD16(repeating: q[c])
+        var scores = (SIMD16<Float>(), SIMD16<Float>())
+        values.withUnsafeBufferPointer { panels in
+            let panel = panels.baseAddress! + p &* columns &* 16
+            withUnsafeMutableBytes(of: &scores) { raw in
+                let out = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+                for j in 0..<queries.count {
+                    weightedRowSum(coefficients: queries.base + j &* queries.stride, count: columns, rows: panel,
+                                   stride: 16, output: out + j &* 16)
                 }
             }
         }
-        return (s0, s1)
+        return scores
     }
 }
 

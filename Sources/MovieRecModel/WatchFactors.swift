@@ -54,10 +54,7 @@ public struct WatchFactors: Sendable {
         let implicit = ratings.byUser.mapValues { u, i, r in
             entry(rating: r, columnScale: scale[i], activityFactor: damping[u], parameters: parameters)
         }
-        let transposed = ratings.byMovie.mapValues { i, u, r in
-            entry(rating: r, columnScale: scale[i], activityFactor: damping[u], parameters: parameters)
-        }
-        let svd = try decompose(implicit, transpose: transposed, rank: rank, oversampling: parameters.oversampling,
+        let svd = try decompose(implicit, rank: rank, oversampling: parameters.oversampling,
                                 powerIterations: parameters.powerIterations, seed: parameters.seed &+ 1)
         return WatchFactors(userVectors: implicit.multiplied(by: svd.v), movieVectors: svd.v,
                             singularValues: svd.singularValues, columnScale: scale)

@@ -1,3 +1,5 @@
+import CMovieRecKernels
+
 /// A sparse matrix in compressed-sparse-row form: `Float` values and `Int32` column indices.
 ///
 /// The nonzeros of row `r` are `values[rowPointers[r] ..< rowPointers[r+1]]` at columns
@@ -261,50 +263,138 @@ public struct CSRMatrix: Sendable, Equatable {
     /// The product `C = A·D` of this sparse matrix and a dense matrix (`dense.rows` must equal `columns`):
     /// `C[i, :] = Σ_{(i,j) stored} A[i, j]·D[j, :]`.
     ///
-    /// `D` is split into panels of 16 columns (one 64-byte cache line per row, so the rows gathered for a
-    /// panel stay in cache far better than whole rows of `D`); for each panel a `SIMD16<Float>` kernel sums
-    /// every output row in stored order. Rows are split across `options.threadCount` workers in chunks of
-    /// about equal nonzero count; since each output element has one fixed summation order, results are
-    /// bit-identical for any thread count. Use ``transposed()`` once and multiply again to get `Aᵀ·D`.
+    /// `D` is copied into rows padded to a multiple of 16 floats; for every output row the kernel
+    /// (`mr_sparse_dense_rows`, AVX-512/AVX2/baseline picked at run time) gathers the rows of `D` named by the
+    /// stored columns, fetching them a few entries ahead, and sums them in stored order. Rows are split across
+    /// `options.threadCount` workers in chunks of about equal nonzero count; since each output element has one
+    /// fixed summation order, results are bit-identical for any thread count and instruction set.
     public func multiplied(by dense: DenseMatrix, options: ParallelOptions = .default) -> DenseMatrix {
         precondition(dense.rows == columns,
                      "multiplied(by:): sparse \(rows)×\(columns) · dense \(dense.rows)×\(dense.columns) do not conform")
         let width = dense.columns
         guard nonzeroCount > 0, width > 0 else { return DenseMatrix(rows: rows, columns: width) }
         let stride = paddedWidth(width)
-        let panelCount = stride / 16
-        let panels = columnPanels(dense)
+        let source = padRows(dense.values, rows: dense.rows, width: width, stride: stride)
         let chunks = balancedRowChunks(options)
-        var output = [Float](repeating: 0, count: rows * stride)
+        // Every row belongs to one chunk and the kernel writes all `stride` columns of it.
+        let output = [Float](unsafeUninitializedCapacity: rows * stride) { buffer, initialized in
+            values.withUnsafeBufferPointer { vals in
+                columnIndices.withUnsafeBufferPointer { idx in
+                    rowPointers.withUnsafeBufferPointer { ptrs in
+                        source.withUnsafeBufferPointer { src in
+                            let out = SharedMutablePointer(base: buffer.baseAddress!)
+                            options.forEachTask(chunks.count - 1) { chunk in
+                                mr_sparse_dense_rows(ptrs.baseAddress!, idx.baseAddress!, vals.baseAddress!,
+                                                     chunks[chunk], chunks[chunk + 1], src.baseAddress!, stride,
+                                                     out.base)
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = rows * stride
+        }
+        return DenseMatrix(rows: rows, columns: width,
+                           values: unpadRows(output, rows: rows, width: width, stride: stride))
+    }
+
+    /// The product `C = Aᵀ·D` without forming `Aᵀ` (`dense.rows` must equal `rows`):
+    /// `C[j, :] = Σ_{(i,j) stored} A[i, j]·D[i, :]`, each element summed in row order `i = 0, 1, …` — the
+    /// same order, and so the same bits, as `transposed().multiplied(by:)`.
+    ///
+    /// The kernel (`mr_sparse_transpose_scatter`) reads each row of `D` once and adds it into the output rows
+    /// of its stored columns. Workers own disjoint column ranges of about equal nonzero count (see
+    /// ``TransposeProductPlan``), so the result does not depend on the thread count. Pass a `plan` made once
+    /// when multiplying the same matrix repeatedly.
+    public func transposeMultiplied(by dense: DenseMatrix, options: ParallelOptions = .default,
+                                    plan: TransposeProductPlan? = nil) -> DenseMatrix {
+        precondition(dense.rows == rows,
+                     "transposeMultiplied(by:): sparse \(rows)×\(columns)ᵀ · dense \(dense.rows)×\(dense.columns) do not conform")
+        let width = dense.columns
+        guard nonzeroCount > 0, width > 0 else { return DenseMatrix(rows: columns, columns: width) }
+        let plan = plan ?? TransposeProductPlan(self, options: options)
+        precondition(plan.rows == rows && plan.nonzeroCount == nonzeroCount,
+                     "transposeMultiplied(by:): the plan was made for another matrix")
+        let stride = paddedWidth(width)
+        let source = padRows(dense.values, rows: dense.rows, width: width, stride: stride)
+        var output = [Float](repeating: 0, count: columns * stride)
         values.withUnsafeBufferPointer { vals in
             columnIndices.withUnsafeBufferPointer { idx in
-                rowPointers.withUnsafeBufferPointer { ptrs in
-                    panels.withUnsafeBufferPointer { src in
-                        output.withUnsafeMutableBufferPointer { out in
-                            guard let pv = vals.baseAddress, let pi = idx.baseAddress, let ps = src.baseAddress,
-                                  let po = out.baseAddress else { return }
-                            let shared = SharedMutablePointer(base: po)
-                            let panelSize = columns * 16
-                            // One parallel region; tasks are claimed panel by panel, so the workers
-                            // share the cached rows of the same panel.
-                            let chunkCount = chunks.count - 1
-                            options.forEachTask(panelCount * chunkCount) { task in
-                                let (panel, chunk) = task.quotientAndRemainder(dividingBy: chunkCount)
-                                let source = UnsafeRawPointer(ps + panel * panelSize)
-                                for r in chunks[chunk]..<chunks[chunk + 1] {
-                                    let start = ptrs[r]
-                                    accumulatePanelRow(coefficients: pv + start, indices: pi + start,
-                                                       count: ptrs[r + 1] &- start, panel: source,
-                                                       output: shared.base + r * stride + panel * 16)
-                                }
+                plan.rowStarts.withUnsafeBufferPointer { starts in
+                    source.withUnsafeBufferPointer { src in
+                        output.withUnsafeMutableBufferPointer { buffer in
+                            let out = SharedMutablePointer(base: buffer.baseAddress!)
+                            options.forEachTask(plan.partCount) { part in
+                                mr_sparse_transpose_scatter(starts.baseAddress! + part * rows,
+                                                            starts.baseAddress! + (part + 1) * rows,
+                                                            idx.baseAddress!, vals.baseAddress!, rows,
+                                                            src.baseAddress!, stride, out.base)
                             }
                         }
                     }
                 }
             }
         }
-        return DenseMatrix(rows: rows, columns: width,
-                           values: unpadRows(output, rows: rows, width: width, stride: stride))
+        return DenseMatrix(rows: columns, columns: width,
+                           values: unpadRows(output, rows: columns, width: width, stride: stride))
+    }
+
+    /// `output = A·D` written into an existing `rows × dense.columns` matrix (no new array when
+    /// `dense.columns` is a multiple of 16); same bits as ``multiplied(by:options:)``.
+    func multiply(_ dense: DenseMatrix, into output: inout DenseMatrix, options: ParallelOptions) {
+        let width = dense.columns
+        guard width % 16 == 0, nonzeroCount > 0, width > 0, output.rows == rows, output.columns == width,
+              dense.rows == columns else {
+            output = multiplied(by: dense, options: options)
+            return
+        }
+        let chunks = balancedRowChunks(options)
+        values.withUnsafeBufferPointer { vals in
+            columnIndices.withUnsafeBufferPointer { idx in
+                rowPointers.withUnsafeBufferPointer { ptrs in
+                    dense.values.withUnsafeBufferPointer { src in
+                        output.values.withUnsafeMutableBufferPointer { buffer in
+                            let out = SharedMutablePointer(base: buffer.baseAddress!)
+                            options.forEachTask(chunks.count - 1) { chunk in
+                                mr_sparse_dense_rows(ptrs.baseAddress!, idx.baseAddress!, vals.baseAddress!,
+                                                     chunks[chunk], chunks[chunk + 1], src.baseAddress!, width,
+                                                     out.base)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `output = Aᵀ·D` written into an existing `columns × dense.columns` matrix (no new array when
+    /// `dense.columns` is a multiple of 16); same bits as ``transposeMultiplied(by:options:plan:)``.
+    func transposeMultiply(_ dense: DenseMatrix, into output: inout DenseMatrix, options: ParallelOptions,
+                           plan: TransposeProductPlan) {
+        let width = dense.columns
+        guard width % 16 == 0, nonzeroCount > 0, width > 0, output.rows == columns, output.columns == width,
+              dense.rows == rows else {
+            output = transposeMultiplied(by: dense, options: options, plan: plan)
+            return
+        }
+        values.withUnsafeBufferPointer { vals in
+            columnIndices.withUnsafeBufferPointer { idx in
+                plan.rowStarts.withUnsafeBufferPointer { starts in
+                    dense.values.withUnsafeBufferPointer { src in
+                        output.values.withUnsafeMutableBufferPointer { buffer in
+                            buffer.update(repeating: 0)
+                            let out = SharedMutablePointer(base: buffer.baseAddress!)
+                            options.forEachTask(plan.partCount) { part in
+                                mr_sparse_transpose_scatter(starts.baseAddress! + part * rows,
+                                                            starts.baseAddress! + (part + 1) * rows,
+                                                            idx.baseAddress!, vals.baseAddress!, rows,
+                                                            src.baseAddress!, width, out.base)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Row boundaries `0 = b₀ < … < b_c = rows` splitting the rows into about 32 chunks per worker of
@@ -332,5 +422,67 @@ public struct CSRMatrix: Sendable, Equatable {
             for p in rowPointers[r]..<rowPointers[r + 1] { dense[r, Int(columnIndices[p])] = values[p] }
         }
         return dense
+    }
+}
+
+/// How ``CSRMatrix/transposeMultiplied(by:options:plan:)`` splits the columns of a matrix among workers:
+/// contiguous column ranges of about equal nonzero count, and for every row where each range's entries start.
+///
+/// Making it costs one pass over the column indices and a binary search per row and range; reuse it when the
+/// same matrix is multiplied several times (as in ``TruncatedSVD``).
+public struct TransposeProductPlan: Sendable {
+    /// Rows of the matrix the plan was made for.
+    public let rows: Int
+    /// Stored entries of the matrix the plan was made for.
+    public let nonzeroCount: Int
+    /// Number of column ranges (one per worker).
+    public let partCount: Int
+    /// `rowStarts[k·rows + r]`: the first entry of row r whose column is in range k or later; part k's entries
+    /// of row r are `rowStarts[k·rows + r] ..< rowStarts[(k+1)·rows + r]` (`partCount + 1` blocks of `rows`).
+    let rowStarts: [Int]
+
+    /// Splits the columns of `matrix` into `options.threadCount` ranges (one when serial or small).
+    public init(_ matrix: CSRMatrix, options: ParallelOptions = .default) {
+        let parts = options.threadCount == 1 || matrix.nonzeroCount < 1 << 14 ? 1 : options.threadCount
+        var bounds = [0]
+        if parts > 1 {
+            var counts = [Int](repeating: 0, count: matrix.columns)
+            counts.withUnsafeMutableBufferPointer { tally in
+                matrix.columnIndices.withUnsafeBufferPointer { columns in
+                    for c in columns { tally[Int(c)] &+= 1 }
+                }
+            }
+            var running = 0
+            for c in 0..<matrix.columns {
+                running += counts[c]
+                // Close range k after the column where the running count first reaches k/parts of the entries.
+                if bounds.count < parts && running * parts >= bounds.count * matrix.nonzeroCount { bounds.append(c + 1) }
+            }
+        }
+        while bounds.count <= parts { bounds.append(matrix.columns) }
+        let rows = matrix.rows
+        var starts = [Int](repeating: 0, count: (parts + 1) * rows)
+        starts.withUnsafeMutableBufferPointer { buffer in
+            let out = SharedMutablePointer(base: buffer.baseAddress!)
+            options.forEachRange(rows) { range in
+                for r in range {
+                    let (first, end) = (matrix.rowPointers[r], matrix.rowPointers[r + 1])
+                    out.base[r] = first
+                    out.base[parts * rows + r] = end
+                    for k in 1..<max(parts, 1) {
+                        var (lo, hi) = (first, end)   // first entry with column ≥ bounds[k]
+                        while lo < hi {
+                            let mid = (lo + hi) / 2
+                            if Int(matrix.columnIndices[mid]) < bounds[k] { lo = mid + 1 } else { hi = mid }
+                        }
+                        out.base[k * rows + r] = lo
+                    }
+                }
+            }
+        }
+        self.rows = rows
+        self.nonzeroCount = matrix.nonzeroCount
+        self.partCount = parts
+        self.rowStarts = starts
     }
 }

@@ -12,14 +12,24 @@
 ///
 /// Costs `passes · (m·l² + m·l²)` flops in the SIMD kernels, versus Householder QR's serial reflections.
 func choleskyOrthonormalized(_ y: DenseMatrix, passes: Int, options: ParallelOptions) -> DenseMatrix {
-    let l = y.columns
     var q = y
+    choleskyOrthonormalize(&q, passes: passes, options: options)
+    return q
+}
+
+/// ``choleskyOrthonormalized(_:passes:options:)`` in place (the rows are updated one at a time, no second matrix).
+///
+/// - Returns: `max Rᵢᵢ / min Rᵢᵢ` of the first pass's factor, an estimate of the condition number of the
+///   input (1 for orthonormal columns, `.infinity` when the input is zero or not finite).
+@discardableResult
+func choleskyOrthonormalize(_ q: inout DenseMatrix, passes: Int, options: ParallelOptions) -> Double {
+    let l = q.columns
+    var condition = Double.infinity
     for pass in 0..<passes {
         let gram = q.transposeMultipliedInDouble(by: q, options: options, gramOfSelf: true)
         var trace = 0.0
         for i in 0..<l { trace += gram[i * l + i] }
-        guard trace > 0 else { return q }
-        guard trace.isFinite else { return q }
+        guard trace > 0, trace.isFinite else { return condition }
         if pass >= 2 && deviationFromIdentity(gram, n: l) < 1e-3 {
             break   // already orthonormal to single precision after the previous pass
         }
@@ -29,11 +39,15 @@ func choleskyOrthonormalized(_ y: DenseMatrix, passes: Int, options: ParallelOpt
             shift = shift == 0 ? 1e-7 * trace / Double(l) : shift * 10
             inverse = upperCholeskyInverse(gram, n: l, shift: shift)
         }
-        guard let inverse else { return q }
-        q = q.multiplied(by: DenseMatrix(rows: l, columns: l, values: inverse.map { Float($0) }), options: options,
-                         otherIsUpperTriangular: true)
+        guard let inverse else { return condition }
+        if pass == 0 {
+            // R⁻¹ is upper triangular with diagonal 1/Rᵢᵢ.
+            let diagonal = (0..<l).map { 1 / inverse[$0 * l + $0] }
+            condition = diagonal.max()! / diagonal.min()!
+        }
+        q.multiplyByUpperTriangular(DenseMatrix(rows: l, columns: l, values: inverse.map { Float($0) }), options: options)
     }
-    return q
+    return condition
 }
 
 /// The largest |Gᵢⱼ − δᵢⱼ| of a row-major `n × n` matrix.

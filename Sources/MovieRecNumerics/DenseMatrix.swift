@@ -96,6 +96,39 @@ public struct DenseMatrix: Sendable, Equatable {
                            values: unpadRows(output, rows: rows, width: width, stride: stride))
     }
 
+    /// Replaces `A` by `A·R` for a square upper triangular `R` (`columns × columns`), row by row in place.
+    ///
+    /// Gives the same bits as `multiplied(by: r, options:, otherIsUpperTriangular: true)` without a second
+    /// `rows × columns` array (each output row depends only on the same input row).
+    mutating func multiplyByUpperTriangular(_ r: DenseMatrix, options: ParallelOptions) {
+        precondition(r.rows == columns && r.columns == columns, "multiplyByUpperTriangular: R must be \(columns)×\(columns)")
+        let width = columns
+        guard width % 16 == 0, rows > 0, width > 0 else {
+            self = multiplied(by: r, options: options, otherIsUpperTriangular: true)
+            return
+        }
+        let indices = (0..<Int32(width)).map { $0 }
+        r.values.withUnsafeBufferPointer { source in
+            indices.withUnsafeBufferPointer { idx in
+                values.withUnsafeMutableBufferPointer { buffer in
+                    let shared = SharedMutablePointer(base: buffer.baseAddress!)
+                    options.forEachRange(rows) { range in
+                        var row = [Float](repeating: 0, count: width)
+                        row.withUnsafeMutableBufferPointer { scratch in
+                            for i in range {
+                                let target = shared.base + i * width
+                                scratch.baseAddress!.update(from: target, count: width)
+                                accumulateRow(coefficients: scratch.baseAddress!, indices: idx.baseAddress!, count: width,
+                                              source: source.baseAddress!, stride: width, output: target,
+                                              upperTriangularSource: true)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The product `C = Aᵀ·B` (`columns × other.columns`) without forming `Aᵀ`; `other.rows` must equal `rows`.
     ///
     /// `C[i, j] = Σᵣ A[r, i]·B[r, j]`. Rows are summed in fixed blocks of 256 (a SIMD kernel per block,

@@ -20,10 +20,12 @@ public struct TruncatedSVDResult: Sendable {
 /// With `l = rank + oversampling` rounded up to a multiple of 16 (the SIMD width of the sparse kernels,
 /// whose padding columns would otherwise be computed and thrown away; not rounded when that would reach
 /// `min(rows, columns)`):
-/// 1. draw a Gaussian test matrix `Ω` (`columns × l`) from ``SeededGenerator``;
-/// 2. `Q = orth(A·Ω)`, then `powerIterations` times `Q = orth(A·orth(Aᵀ·Q))`, where `orth` is a
-///    shifted Cholesky QR (see `choleskyOrthonormalized`): one pass between products, up to three for the final `Q`;
-/// 3. `Bᵀ = Aᵀ·Q` (so `B = QᵀA`, `l × columns`); eigen-decompose `B·Bᵀ = U_B·Λ·U_Bᵀ` in `Double`;
+/// 1. draw a random test matrix `Ω` (`columns × l`, entries uniform on [−1, 1)) from ``SeededGenerator``;
+/// 2. `Q = A·Ω`, then `powerIterations` times `Q = A·orth(Aᵀ·Q)`, where `orth` is a shifted Cholesky QR
+///    (see `choleskyOrthonormalized`; one pass), then the final `Q = orth(Q)` (up to three passes). `Q` itself is
+///    orthonormalised between the steps too once `orth` reports a condition number of `Aᵀ·Q` above 10³, where
+///    single precision would start to blur the weakest directions;
+/// 3. `Bᵀ = Aᵀ·Q` (so `B = QᵀA`, `l × columns`), by scattering rows of `Q` (no transposed copy of `A`); eigen-decompose `B·Bᵀ = U_B·Λ·U_Bᵀ` in `Double`;
 /// 4. `σᵢ = √λᵢ`, `U = Q·U_B`, `V = Bᵀ·U_B·Σ⁻¹`, keeping the first `rank` pairs.
 ///
 /// When `min(rows, columns) ≤ rank + oversampling` the exact ``denseSVD(_:)`` path is used instead. Each singular pair's
@@ -41,7 +43,7 @@ public struct TruncatedSVD: Sendable {
     public let oversampling: Int
     /// Number of power iterations q (sharpens the spectrum for slowly decaying singular values).
     public let powerIterations: Int
-    /// Seed of the Gaussian test matrix.
+    /// Seed of the random test matrix.
     public let seed: UInt64
     /// Threads used by the sparse and dense kernels.
     public let options: ParallelOptions
@@ -58,17 +60,10 @@ public struct TruncatedSVD: Sendable {
 
     /// Computes the rank-``rank`` truncated SVD of `a`.
     ///
-    /// - Parameter transpose: `Aᵀ` when the caller already has it (e.g. a by-film copy of a by-user
-    ///   matrix), which saves building it; `nil` builds it once internally. It must equal `a.transposed()`.
+    /// Products with `Aᵀ` use ``CSRMatrix/transposeMultiplied(by:options:plan:)`` (no transposed copy).
     /// - Throws: ``NumericsError`` when `rank < 1`, `rank > min(rows, columns)`, `oversampling`/`powerIterations`
-    ///   are negative, an entry of `a` is not finite, or `transpose` does not have the transposed shape.
-    public func decompose(_ a: CSRMatrix, transpose: CSRMatrix? = nil) throws -> TruncatedSVDResult {
-        if let transpose, transpose.rows != a.columns || transpose.columns != a.rows
-            || transpose.nonzeroCount != a.nonzeroCount {
-            throw NumericsError(.shapeMismatch, field: "transpose",
-                                value: "\(transpose.rows)×\(transpose.columns) with \(transpose.nonzeroCount) entries",
-                                expected: "\(a.columns)×\(a.rows) with \(a.nonzeroCount) entries (the transpose of A)")
-        }
+    ///   are negative, or an entry of `a` is not finite.
+    public func decompose(_ a: CSRMatrix) throws -> TruncatedSVDResult {
         let smaller = min(a.rows, a.columns)
         guard rank >= 1 && rank <= smaller else {
             throw NumericsError(.invalidParameter, field: "rank", value: "\(rank)",
@@ -92,21 +87,29 @@ public struct TruncatedSVD: Sendable {
         if smaller <= requested {
             return truncate(denseSVD(a.toDense()), to: rank)
         }
-        let at = transpose ?? a.transposed(options: options)
-        var generator = SeededGenerator(seed: seed)
-        var omega = DenseMatrix(rows: a.columns, columns: width)
-        for i in 0..<omega.values.count { omega.values[i] = Float(generator.nextGaussian()) }
+        let plan = TransposeProductPlan(a, options: options)
+        let omega = Self.testMatrix(rows: a.columns, columns: width, seed: seed)
 
         // Intermediate bases only need to be well conditioned (one shifted Cholesky QR pass);
         // the final Q must be orthonormal (three passes).
-        var q = a.multiplied(by: omega, options: options)
+        // Two work matrices, reused by every product and orthonormalised in place.
+        var q = DenseMatrix(rows: a.rows, columns: width)
+        var bt = DenseMatrix(rows: a.columns, columns: width)
+        a.multiply(omega, into: &q, options: options)
+        // One orthonormalisation per power step, of `AᵀQ`: its condition number is about (σ₁/σ_l)² when Q is
+        // not orthonormalised (rating matrices: 10–300). The shifted Cholesky QR keeps the span well past that
+        // (a test with singular values spanning 10⁶ matches the dense SVD either way); as a guard, Q is
+        // orthonormalised too, as in the textbook algorithm, once the estimate exceeds 10³.
+        var orthonormalizeQ = false
         for _ in 0..<powerIterations {
-            q = choleskyOrthonormalized(q, passes: 1, options: options)
-            let z = choleskyOrthonormalized(at.multiplied(by: q, options: options), passes: 1, options: options)
-            q = a.multiplied(by: z, options: options)
+            if orthonormalizeQ { choleskyOrthonormalize(&q, passes: 1, options: options) }
+            a.transposeMultiply(q, into: &bt, options: options, plan: plan)
+            let condition = choleskyOrthonormalize(&bt, passes: 1, options: options)
+            orthonormalizeQ = orthonormalizeQ || !(condition <= Self.conditionLimit)
+            a.multiply(bt, into: &q, options: options)
         }
-        q = choleskyOrthonormalized(q, passes: 3, options: options)
-        let bt = at.multiplied(by: q, options: options)                      // Bᵀ = AᵀQ, columns × l
+        choleskyOrthonormalize(&q, passes: 3, options: options)
+        a.transposeMultiply(q, into: &bt, options: options, plan: plan)         // Bᵀ = AᵀQ, columns × l
         let gram = bt.transposeMultipliedInDouble(by: bt, options: options, gramOfSelf: true)   // B·Bᵀ, l × l
         let eigen = symmetricEigen(gram, n: width)
 
@@ -124,14 +127,36 @@ public struct TruncatedSVD: Sendable {
         }
         var u = q.multiplied(by: ub, options: options)
         var v = bt.multiplied(by: ubScaled, options: options)
-        for j in 0..<rank {
-            let column = (0..<v.rows).map { v[$0, j] }
-            if largestMagnitudeIsNegative(column) {
-                for i in 0..<v.rows { v[i, j] = -v[i, j] }
-                for i in 0..<u.rows { u[i, j] = -u[i, j] }
-            }
-        }
+        flipSigns(u: &u, v: &v)
         return TruncatedSVDResult(u: u, singularValues: singularValues, v: v)
+    }
+
+    /// Largest condition estimate of `AᵀQ` for which the power steps leave `Q` unorthonormalised.
+    static let conditionLimit = 1e3
+
+    /// The test matrix `Ω`: independent entries uniform on [−1, 1) from ``SeededGenerator`` (24 random bits each),
+    /// row-major. Any zero-mean sub-Gaussian distribution serves the range finder as well as a Gaussian
+    /// (Halko et al. §4.6, §7.4); uniform draws cost one generator step each instead of a logarithm.
+    static func testMatrix(rows: Int, columns: Int, seed: UInt64) -> DenseMatrix {
+        var generator = SeededGenerator(seed: seed)
+        var values = [Float](repeating: 0, count: rows * columns)
+        for i in 0..<values.count {
+            values[i] = Float(Int32(truncatingIfNeeded: generator.next() >> 40) - (1 << 23)) * 0x1p-23
+        }
+        return DenseMatrix(rows: rows, columns: columns, values: values)
+    }
+
+    /// Flips singular pairs so the largest-|·| entry of each `V` column is positive (the first such entry on ties).
+    private func flipSigns(u: inout DenseMatrix, v: inout DenseMatrix) {
+        let k = v.columns
+        var largest = [Float](repeating: 0, count: k)
+        for r in 0..<v.rows {
+            for j in 0..<k where abs(v.values[r * k + j]) > abs(largest[j]) { largest[j] = v.values[r * k + j] }
+        }
+        let sign = largest.map { $0 < 0 ? Float(-1) : 1 }
+        guard sign.contains(-1) else { return }
+        for r in 0..<v.rows { for j in 0..<k { v.values[r * k + j] *= sign[j] } }
+        for r in 0..<u.rows { for j in 0..<k { u.values[r * k + j] *= sign[j] } }
     }
 
     /// Keeps the first `k` singular triplets.

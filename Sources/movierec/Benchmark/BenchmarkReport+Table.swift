@@ -22,7 +22,8 @@ extension BenchmarkReport {
         add("train", String(format: "%.2f s (%@)", trainSeconds, stages), load: "train")
         add("load + train", String(format: "%.2f s", loadSeconds + trainSeconds), load: nil)
         if !trainOnly {
-            add("residual SVD alone", String(format: "%.2f s, relative residual %.4f", svdSeconds, svdRelativeResidual),
+            add("residual SVD alone", String(format: "%.2f s (%.2f CPU s), relative residual %.4f", svdSeconds, svdCPUSeconds,
+                                                   svdRelativeResidual),
                 load: "svd")
             add("recommend top 10 + explanations", String(format: "p50 %.3f ms, p99 %.3f ms (%d users)",
                                                           recommendP50Ms, recommendP99Ms, sampledUsers), load: "recommend")

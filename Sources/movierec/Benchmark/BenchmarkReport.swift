@@ -36,6 +36,8 @@ struct BenchmarkReport: Codable {
     var trainStageSeconds: [String: Double]
     /// Seconds of the rank-k residual SVD alone, run by itself on the residual matrix.
     var svdSeconds: Double
+    /// CPU seconds (all threads) of the residual SVD alone.
+    var svdCPUSeconds: Double
     /// ‖A − U S Vᵀ‖_F / ‖A‖_F of that SVD, from ‖A‖² − 2·Σ s_i·u_iᵀ(A v_i) + Σ s_i².
     var svdRelativeResidual: Double
     /// Number of users timed one call at a time for `recommend` and `similar`.

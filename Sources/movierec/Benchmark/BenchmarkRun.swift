@@ -104,7 +104,7 @@ struct BenchmarkRun {
             watchRank: model.watchFactors.rank, powerIterations: parameters.powerIterations,
             oversampling: parameters.oversampling, threads: ParallelOptions.default.threadCount, reusedDatabase: reused,
             importSeconds: importSeconds, importRowsPerSecond: importRate, loadSeconds: loadSeconds,
-            trainSeconds: trainSeconds, trainStageSeconds: stageSeconds, svdSeconds: 0, svdRelativeResidual: 0,
+            trainSeconds: trainSeconds, trainStageSeconds: stageSeconds, svdSeconds: 0, svdCPUSeconds: 0, svdRelativeResidual: 0,
             sampledUsers: 0, recommendP50Ms: 0, recommendP99Ms: 0, recommendPlainP50Ms: 0, recommendPlainP99Ms: 0, similarP50Ms: 0, similarP99Ms: 0,
             recommendAllSeconds: 0, recommendAllMsPerUser: 0, peakRSSBytes: 0, loadAverages: loads)
         if stopAfterTraining {
@@ -135,11 +135,11 @@ struct BenchmarkRun {
     private func measureSVD(model: TrainedModel, parameters: ModelParameters, into report: inout BenchmarkReport) throws {
         let baseline = model.baseline
         let residuals = model.ratings.byUser.mapValues { u, i, r in r - baseline.estimate(user: u, movie: i) }
-        let transposed = model.ratings.byMovie.mapValues { i, u, r in r - baseline.estimate(user: u, movie: i) }
         let svd = TruncatedSVD(rank: parameters.rank, oversampling: parameters.oversampling,
                                powerIterations: parameters.powerIterations, seed: parameters.seed)
-        let timed = try Self.timeSVD(svd, of: residuals, transpose: transposed)
+        let timed = try Self.timeSVD(svd, of: residuals)
         report.svdSeconds = timed.seconds
+        report.svdCPUSeconds = timed.cpuSeconds
         report.svdRelativeResidual = timed.relativeResidual
         report.loadAverages["svd"] = SystemProbe.loadAverage()
     }
@@ -147,9 +147,11 @@ struct BenchmarkRun {
     /// Times `svd.decompose(a)` and computes its relative residual ‖A − U S Vᵀ‖_F / ‖A‖_F without forming
     /// `U S Vᵀ`: ‖A − U S Vᵀ‖² = ‖A‖² − 2·Σ s_i·u_iᵀ(A v_i) + Σ s_i² (U, V orthonormal) — the formula
     /// `Scripts/compare-peers.sh` uses for scikit-learn and scipy.
-    static func timeSVD(_ svd: TruncatedSVD, of a: CSRMatrix, transpose: CSRMatrix? = nil) throws
-        -> (seconds: Double, relativeResidual: Double) {
-        let (result, seconds) = try Stopwatch.time { try svd.decompose(a, transpose: transpose) }
+    static func timeSVD(_ svd: TruncatedSVD, of a: CSRMatrix) throws
+        -> (seconds: Double, cpuSeconds: Double, relativeResidual: Double) {
+        let cpuBefore = SystemProbe.processCPUSeconds()
+        let (result, seconds) = try Stopwatch.time { try svd.decompose(a) }
+        let cpuSeconds = SystemProbe.processCPUSeconds() - cpuBefore
         let av = a.multiplied(by: result.v)          // columns A v_i
         let k = result.singularValues.count
         var normSquared = 0.0
@@ -164,7 +166,7 @@ struct BenchmarkRun {
             spectrum += s * s
         }
         let residual = normSquared > 0 ? (max(normSquared - 2 * cross + spectrum, 0) / normSquared).squareRoot() : 0
-        return (seconds, residual)
+        return (seconds, cpuSeconds, residual)
     }
 
     /// What `benchmark --svd-only` prints: the rank-k SVD of the raw rating matrix of a file (missing = 0, no
@@ -182,6 +184,10 @@ struct BenchmarkRun {
         var loadSeconds: Double
         /// Seconds of the truncated SVD alone.
         var svdSeconds: Double
+        /// CPU seconds (all threads) of the truncated SVD: its cost even on a busy machine.
+        var svdCPUSeconds: Double
+        /// Power iterations q used.
+        var powerIterations: Int
         /// ‖A − U S Vᵀ‖_F / ‖A‖_F.
         var svdRelativeResidual: Double
         /// Peak resident memory of the process.
@@ -189,8 +195,8 @@ struct BenchmarkRun {
     }
 
     /// Parses `file`, builds the raw users × films matrix (films nobody rated dropped) and times its SVD
-    /// with the model's randomized-SVD settings.
-    static func svdOnly(file: String, rank: Int) throws -> SVDOnlyReport {
+    /// with the model's randomized-SVD settings (`powerIterations` overrides q).
+    static func svdOnly(file: String, rank: Int, powerIterations: Int? = nil) throws -> SVDOnlyReport {
         let (matrix, loadSeconds) = try Stopwatch.time { () throws -> CSRMatrix in
             let table = RatingTable(try ParsedRatings(contentsOf: file))
             return try CSRMatrix(rows: table.userIDs.count, columns: table.movieIDs.count, rowIndices: table.userIndex,
@@ -198,10 +204,11 @@ struct BenchmarkRun {
         }
         let defaults = ModelParameters()
         let svd = TruncatedSVD(rank: min(rank, matrix.rows, matrix.columns), oversampling: defaults.oversampling,
-                               powerIterations: defaults.powerIterations, seed: defaults.seed)
+                               powerIterations: powerIterations ?? defaults.powerIterations, seed: defaults.seed)
         let timed = try timeSVD(svd, of: matrix)
         return SVDOnlyReport(ratings: matrix.nonzeroCount, users: matrix.rows, movies: matrix.columns,
                              rank: svd.rank, loadSeconds: loadSeconds, svdSeconds: timed.seconds,
+                             svdCPUSeconds: timed.cpuSeconds, powerIterations: svd.powerIterations,
                              svdRelativeResidual: timed.relativeResidual, peakRSSBytes: SystemProbe.peakResidentBytes())
     }
 

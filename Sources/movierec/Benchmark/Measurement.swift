@@ -72,6 +72,19 @@ enum SystemProbe {
         #endif
     }
 
+    /// CPU seconds (user + system, all threads) this process has used so far: what a step costs whatever
+    /// else the machine is doing, unlike its wall time.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if canImport(Darwin)
+        getrusage(RUSAGE_SELF, &usage)
+        #else
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #endif
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// The one-minute load average (how many processes wanted a CPU), or −1 when unavailable.
     static func loadAverage() -> Double {
         var loads = [Double](repeating: 0, count: 3)

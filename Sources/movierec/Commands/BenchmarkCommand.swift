@@ -50,6 +50,9 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Rank of --svd-only.", valueName: "k"))
     var rank = 64
 
+    @Option(name: .long, help: ArgumentHelp("Power iterations of --svd-only (default: the model's).", valueName: "q"))
+    var powerIterations: Int?
+
     @Flag(name: .long, help: "Reuse the cached database instead of importing again (imports when there is none).")
     var reuseDatabase = false
 
@@ -65,6 +68,9 @@ struct BenchmarkCommand: ParsableCommand {
         if svdOnly && ratingsFile == nil {
             throw ValidationError("--svd-only needs --ratings-file.")
         }
+        if let powerIterations, powerIterations < 0 {
+            throw ValidationError("--power-iterations must be at least 0 (got \(powerIterations)).")
+        }
         guard rank >= 1 else { throw ValidationError("--rank must be at least 1 (got \(rank)).") }
         guard sampledUsers >= 1 else {
             throw ValidationError("--sampled-users must be at least 1 (got \(sampledUsers)).")
@@ -74,13 +80,13 @@ struct BenchmarkCommand: ParsableCommand {
     func run() throws {
         let quiet = output.quiet
         if svdOnly, let ratingsFile {
-            let report = try BenchmarkRun.svdOnly(file: ratingsFile, rank: rank)
+            let report = try BenchmarkRun.svdOnly(file: ratingsFile, rank: rank, powerIterations: powerIterations)
             if output.json {
                 try printJSON(report)
             } else {
-                print(String(format: "rank-%d SVD of %d × %d (%d ratings): %.2f s, relative residual %.6f (load %.2f s)",
-                             report.rank, report.users, report.movies, report.ratings, report.svdSeconds,
-                             report.svdRelativeResidual, report.loadSeconds))
+                print(String(format: "rank-%d SVD (q = %d) of %d × %d (%d ratings): %.2f s (%.2f CPU s), relative residual %.6f (load %.2f s)",
+                             report.rank, report.powerIterations, report.users, report.movies, report.ratings,
+                             report.svdSeconds, report.svdCPUSeconds, report.svdRelativeResidual, report.loadSeconds))
             }
             return
         }

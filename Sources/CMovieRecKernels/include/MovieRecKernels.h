@@ -1,0 +1,71 @@
+#ifndef MOVIEREC_KERNELS_H
+#define MOVIEREC_KERNELS_H
+
+#include <stdint.h>
+
+/*
+ * The numeric inner loops of movierec, in C so that one source can be compiled for several
+ * instruction sets (AVX-512, AVX2, the baseline, NEON) and picked at run time.
+ *
+ * Every output element is computed by one fixed sequence of IEEE single-precision multiplies and adds
+ * (never fused), whatever the instruction set: vector lanes only ever hold independent output elements.
+ * So every path gives bit-identical results, on every machine.
+ *
+ * Dense arrays are row-major; `stride` (floats between rows) must be a multiple of 16 wherever it is named so.
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels of the kernels: the portable baseline, AVX2, AVX-512F.
+typedef enum {
+    MRKernelLevelBaseline = 0,
+    MRKernelLevelAVX2 = 1,
+    MRKernelLevelAVX512 = 2
+} MRKernelLevel;
+
+/// The level the kernels use: the best the processor and the operating system support, unless
+/// `mr_kernel_level_set` chose a lower one.
+MRKernelLevel mr_kernel_level(void);
+
+/// Forces `level` (clamped to what the machine supports) and returns the level now in use; a negative
+/// value restores the automatic choice. For tests that compare the paths.
+MRKernelLevel mr_kernel_level_set(int level);
+
+/// Sparse × dense, one output row per sparse row in `firstRow ..< endRow`:
+/// `output[r·stride + c] = Σ_{p ∈ rowPointers[r] ..< rowPointers[r+1]} values[p] · dense[indices[p]·stride + c]`
+/// for every `c < stride`, terms added in `p` order starting from 0. `stride` is a multiple of 16.
+void mr_sparse_dense_rows(const intptr_t *rowPointers, const int32_t *indices, const float *values,
+                          intptr_t firstRow, intptr_t endRow, const float *dense, intptr_t stride,
+                          float *output);
+
+/// The transposed product by scattering: for every row `r < rows` and `p ∈ starts[r] ..< ends[r]`,
+/// `output[indices[p]·stride + c] += values[p] · dense[r·stride + c]` for every `c < stride`, rows in order.
+/// With `output` zeroed first this is `Aᵀ·D` restricted to the columns whose entries lie in `starts..<ends`,
+/// each output element summed in row order (the same order as multiplying by a CSR transpose).
+void mr_sparse_transpose_scatter(const intptr_t *starts, const intptr_t *ends, const int32_t *indices,
+                                 const float *values, intptr_t rows, const float *dense, intptr_t stride,
+                                 float *output);
+
+/// Writes `output[c] = Σ_t coefficients[t] · source[indices[t]·stride + c]` for `firstColumn ≤ c < stride`,
+/// terms added in `t` order from 0 (`stride`, `firstColumn` multiples of 16); `indices` NULL means 0, 1, 2, ….
+/// With `upperTriangular`
+/// (source row t is zero before column t, indices are 0, 1, 2, …) the terms that can only add zeros are skipped.
+void mr_accumulate_row(const float *coefficients, const int32_t *indices, intptr_t count, const float *source,
+                       intptr_t stride, float *output, intptr_t firstColumn, int upperTriangular);
+
+/// `Σ a[i]·b[i]` over `n` elements: 32 running lane sums (element i goes to lane i mod 32) over the
+/// multiple-of-16 prefix, folded pairwise (lanes i and i+16, then i+8, i+4, i+2, i+1), then the tail in order.
+float mr_dot(const float *a, const float *b, intptr_t n);
+
+/// `output[t] = mr_dot(query, rows + rowIndices[t]·dimension, dimension)` for `t < count`, fetching the
+/// rows a few steps ahead (the rows of a large factor matrix are usually not in cache).
+void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
+                      intptr_t count, float *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

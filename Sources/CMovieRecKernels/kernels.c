@@ -1,0 +1,285 @@
+#include "MovieRecKernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Products and sums stay separate IEEE operations on every path (see the header). */
+#pragma clang fp contract(off)
+/* The vector helpers are always inlined into the per-instruction-set functions, so no vector crosses a call. */
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float mr_f16 __attribute__((ext_vector_type(16)));
+typedef float mr_f8 __attribute__((ext_vector_type(8)));
+typedef float mr_f4 __attribute__((ext_vector_type(4)));
+typedef float mr_f2 __attribute__((ext_vector_type(2)));
+
+#define MR_INLINE static inline __attribute__((always_inline))
+
+/* How many entries ahead the sparse kernels fetch the dense rows they will need. */
+enum { mr_prefetch_distance = 12, mr_max_vectors = 8 };
+
+MR_INLINE mr_f16 mr_load(const float *p) {
+    mr_f16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+MR_INLINE void mr_store(float *p, mr_f16 v) { memcpy(p, &v, sizeof v); }
+
+MR_INLINE void mr_prefetch_span(const float *p, intptr_t floats) {
+    for (intptr_t o = 0; o < floats; o += 16) __builtin_prefetch(p + o, 0, 3);
+}
+
+/* ---- sparse × dense, gathering dense rows -------------------------------------------------------- */
+
+/* Columns `column ..< column + 16·vectors` of the output rows; `vectors` is a constant after inlining. */
+MR_INLINE void mr_gather_block(const intptr_t *pointers, const int32_t *indices, const float *values,
+                               intptr_t firstRow, intptr_t endRow, const float *dense, intptr_t stride,
+                               float *output, intptr_t column, const int vectors) {
+    const intptr_t last = pointers[endRow] - 1;
+    for (intptr_t r = firstRow; r < endRow; r++) {
+        mr_f16 acc[mr_max_vectors];
+        for (int k = 0; k < vectors; k++) acc[k] = 0;
+        const intptr_t end = pointers[r + 1];
+        for (intptr_t p = pointers[r]; p < end; p++) {
+            intptr_t ahead = p + mr_prefetch_distance;
+            ahead = ahead < last ? ahead : last;
+            mr_prefetch_span(dense + (intptr_t)indices[ahead] * stride + column, 16 * vectors);
+            const mr_f16 w = values[p];
+            const float *source = dense + (intptr_t)indices[p] * stride + column;
+            for (int k = 0; k < vectors; k++) acc[k] = acc[k] + w * mr_load(source + 16 * k);
+        }
+        for (int k = 0; k < vectors; k++) mr_store(output + r * stride + column + 16 * k, acc[k]);
+    }
+}
+
+MR_INLINE void mr_gather(const intptr_t *pointers, const int32_t *indices, const float *values,
+                         intptr_t firstRow, intptr_t endRow, const float *dense, intptr_t stride, float *output) {
+    if (firstRow >= endRow) return;
+    for (intptr_t column = 0; column < stride; column += 16 * mr_max_vectors) {
+        switch ((stride - column) / 16) {
+        case 1: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 1); break;
+        case 2: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 2); break;
+        case 3: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 3); break;
+        case 4: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 4); break;
+        case 5: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 5); break;
+        case 6: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 6); break;
+        case 7: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 7); break;
+        default: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 8); break;
+        }
+    }
+}
+
+/* ---- transposed product, scattering into output rows ------------------------------------------------ */
+
+MR_INLINE void mr_scatter_block(const intptr_t *starts, const intptr_t *ends, const int32_t *indices,
+                                const float *values, intptr_t rows, const float *dense, intptr_t stride,
+                                float *output, intptr_t column, const int vectors) {
+    for (intptr_t r = 0; r < rows; r++) {
+        const intptr_t begin = starts[r], end = ends[r];
+        if (begin >= end) continue;
+        mr_f16 row[mr_max_vectors];
+        for (int k = 0; k < vectors; k++) row[k] = mr_load(dense + r * stride + column + 16 * k);
+        for (intptr_t p = begin; p < end; p++) {
+            intptr_t ahead = p + mr_prefetch_distance;
+            ahead = ahead < end ? ahead : end - 1;
+            mr_prefetch_span(output + (intptr_t)indices[ahead] * stride + column, 16 * vectors);
+            const mr_f16 w = values[p];
+            float *target = output + (intptr_t)indices[p] * stride + column;
+            for (int k = 0; k < vectors; k++) mr_store(target + 16 * k, mr_load(target + 16 * k) + w * row[k]);
+        }
+    }
+}
+
+MR_INLINE void mr_scatter(const intptr_t *starts, const intptr_t *ends, const int32_t *indices,
+                          const float *values, intptr_t rows, const float *dense, intptr_t stride, float *output) {
+    for (intptr_t column = 0; column < stride; column += 16 * mr_max_vectors) {
+        switch ((stride - column) / 16) {
+        case 1: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 1); break;
+        case 2: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 2); break;
+        case 3: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 3); break;
+        case 4: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 4); break;
+        case 5: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 5); break;
+        case 6: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 6); break;
+        case 7: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 7); break;
+        default: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 8); break;
+        }
+    }
+}
+
+/* ---- dense row accumulation ---------------------------------------------------------------------------- */
+
+MR_INLINE void mr_accumulate(const float *coefficients, const int32_t *indices, intptr_t count, const float *source,
+                             intptr_t stride, float *output, intptr_t firstColumn, int upperTriangular) {
+    intptr_t column = firstColumn;
+    for (; column + 64 <= stride; column += 64) {
+        const intptr_t terms = upperTriangular ? (count < column + 64 ? count : column + 64) : count;
+        mr_f16 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (intptr_t t = 0; t < terms; t++) {
+            const mr_f16 w = coefficients[t];
+            const float *p = source + (indices ? (intptr_t)indices[t] : t) * stride + column;
+            a0 = a0 + w * mr_load(p);
+            a1 = a1 + w * mr_load(p + 16);
+            a2 = a2 + w * mr_load(p + 32);
+            a3 = a3 + w * mr_load(p + 48);
+        }
+        mr_store(output + column, a0);
+        mr_store(output + column + 16, a1);
+        mr_store(output + column + 32, a2);
+        mr_store(output + column + 48, a3);
+    }
+    for (; column < stride; column += 16) {
+        const intptr_t terms = upperTriangular ? (count < column + 16 ? count : column + 16) : count;
+        mr_f16 a0 = 0;
+        for (intptr_t t = 0; t < terms; t++) {
+            const mr_f16 w = coefficients[t];
+            a0 = a0 + w * mr_load(source + (indices ? (intptr_t)indices[t] : t) * stride + column);
+        }
+        mr_store(output + column, a0);
+    }
+}
+
+/* ---- dot products ---------------------------------------------------------------------------------------- */
+
+MR_INLINE float mr_dot_impl(const float *a, const float *b, intptr_t n) {
+    mr_f16 acc0 = 0, acc1 = 0;
+    intptr_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        acc0 = acc0 + mr_load(a + i) * mr_load(b + i);
+        acc1 = acc1 + mr_load(a + i + 16) * mr_load(b + i + 16);
+    }
+    if (i + 16 <= n) {
+        acc0 = acc0 + mr_load(a + i) * mr_load(b + i);
+        i += 16;
+    }
+    const mr_f16 s16 = acc0 + acc1;
+    const mr_f8 s8 = s16.lo + s16.hi;
+    const mr_f4 s4 = s8.lo + s8.hi;
+    const mr_f2 s2 = s4.lo + s4.hi;
+    float sum = s2.x + s2.y;
+    for (; i < n; i++) sum = sum + a[i] * b[i];
+    return sum;
+}
+
+MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intptr_t dimension,
+                                     const int32_t *rowIndices, intptr_t count, float *output) {
+    for (intptr_t t = 0; t < count; t++) {
+        const intptr_t ahead = t + 8 < count ? t + 8 : count - 1;
+        const float *next = rows + (intptr_t)rowIndices[ahead] * dimension;
+        for (intptr_t o = 0; o < dimension; o += 16) __builtin_prefetch(next + o, 0, 3);
+        output[t] = mr_dot_impl(query, rows + (intptr_t)rowIndices[t] * dimension, dimension);
+    }
+}
+
+/* ---- one instantiation per instruction set ------------------------------------------------------------- */
+
+#define MR_INSTANTIATE(suffix, attributes)                                                                        \
+    attributes static void mr_gather_##suffix(const intptr_t *pointers, const int32_t *indices,                   \
+                                              const float *values, intptr_t firstRow, intptr_t endRow,            \
+                                              const float *dense, intptr_t stride, float *output) {               \
+        mr_gather(pointers, indices, values, firstRow, endRow, dense, stride, output);                            \
+    }                                                                                                             \
+    attributes static void mr_scatter_##suffix(const intptr_t *starts, const intptr_t *ends,                      \
+                                               const int32_t *indices, const float *values, intptr_t rows,        \
+                                               const float *dense, intptr_t stride, float *output) {              \
+        mr_scatter(starts, ends, indices, values, rows, dense, stride, output);                                   \
+    }                                                                                                             \
+    attributes static void mr_accumulate_##suffix(const float *coefficients, const int32_t *indices,              \
+                                                  intptr_t count, const float *source, intptr_t stride,           \
+                                                  float *output, intptr_t firstColumn, int upperTriangular) {     \
+        mr_accumulate(coefficients, indices, count, source, stride, output, firstColumn, upperTriangular);        \
+    }                                                                                                             \
+    attributes static float mr_dot_##suffix(const float *a, const float *b, intptr_t n) {                         \
+        return mr_dot_impl(a, b, n);                                                                              \
+    }                                                                                                             \
+    attributes static void mr_gathered_dots_##suffix(const float *query, const float *rows, intptr_t dimension,  \
+                                                     const int32_t *rowIndices, intptr_t count, float *output) {  \
+        mr_gathered_dots_impl(query, rows, dimension, rowIndices, count, output);                                 \
+    }
+
+MR_INSTANTIATE(baseline, )
+
+#if defined(__x86_64__)
+MR_INSTANTIATE(avx2, __attribute__((target("avx2"))))
+MR_INSTANTIATE(avx512, __attribute__((target("avx512f"))))
+
+/* CPUID and XGETBV: AVX2 needs the OS to save ymm state (XCR0 bits 1, 2), AVX-512 also opmask and zmm (5, 6, 7). */
+static void mr_cpuid(unsigned leaf, unsigned subleaf, unsigned out[4]) {
+    __asm__ volatile("cpuid" : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3]) : "a"(leaf), "c"(subleaf));
+}
+
+static MRKernelLevel mr_supported_level(void) {
+    unsigned r[4];
+    mr_cpuid(0, 0, r);
+    const unsigned maxLeaf = r[0];
+    if (maxLeaf < 7) return MRKernelLevelBaseline;
+    mr_cpuid(1, 0, r);
+    const int osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1;
+    if (!osxsave || !avx) return MRKernelLevelBaseline;
+    unsigned xcr0Low, xcr0High;
+    __asm__ volatile("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
+    mr_cpuid(7, 0, r);
+    const int avx2 = (r[1] >> 5) & 1, avx512f = (r[1] >> 16) & 1;
+    if (avx512f && (xcr0Low & 0xE6) == 0xE6) return MRKernelLevelAVX512;
+    if (avx2 && (xcr0Low & 0x6) == 0x6) return MRKernelLevelAVX2;
+    return MRKernelLevelBaseline;
+}
+#else
+static MRKernelLevel mr_supported_level(void) { return MRKernelLevelBaseline; }
+#endif
+
+/* -1: not chosen yet. Written at most once per choice; every thread computes the same value. */
+static int mr_level_in_use = -1;
+
+MRKernelLevel mr_kernel_level(void) {
+    int level = __atomic_load_n(&mr_level_in_use, __ATOMIC_RELAXED);
+    if (level < 0) {
+        level = (int)mr_supported_level();
+        __atomic_store_n(&mr_level_in_use, level, __ATOMIC_RELAXED);
+    }
+    return (MRKernelLevel)level;
+}
+
+MRKernelLevel mr_kernel_level_set(int level) {
+    const int supported = (int)mr_supported_level();
+    const int chosen = level < 0 || level > supported ? supported : level;
+    __atomic_store_n(&mr_level_in_use, chosen, __ATOMIC_RELAXED);
+    return (MRKernelLevel)chosen;
+}
+
+#if defined(__x86_64__)
+#define MR_DISPATCH(name, ...)                                                                                    \
+    switch (mr_kernel_level()) {                                                                                  \
+    case MRKernelLevelAVX512: return name##_avx512(__VA_ARGS__);                                                  \
+    case MRKernelLevelAVX2: return name##_avx2(__VA_ARGS__);                                                      \
+    default: return name##_baseline(__VA_ARGS__);                                                                 \
+    }
+#else
+#define MR_DISPATCH(name, ...) return name##_baseline(__VA_ARGS__);
+#endif
+
+void mr_sparse_dense_rows(const intptr_t *rowPointers, const int32_t *indices, const float *values,
+                          intptr_t firstRow, intptr_t endRow, const float *dense, intptr_t stride,
+                          float *output) {
+    MR_DISPATCH(mr_gather, rowPointers, indices, values, firstRow, endRow, dense, stride, output)
+}
+
+void mr_sparse_transpose_scatter(const intptr_t *starts, const intptr_t *ends, const int32_t *indices,
+                                 const float *values, intptr_t rows, const float *dense, intptr_t stride,
+                                 float *output) {
+    MR_DISPATCH(mr_scatter, starts, ends, indices, values, rows, dense, stride, output)
+}
+
+void mr_accumulate_row(const float *coefficients, const int32_t *indices, intptr_t count, const float *source,
+                       intptr_t stride, float *output, intptr_t firstColumn, int upperTriangular) {
+    MR_DISPATCH(mr_accumulate, coefficients, indices, count, source, stride, output, firstColumn, upperTriangular)
+}
+
+float mr_dot(const float *a, const float *b, intptr_t n) {
+    MR_DISPATCH(mr_dot, a, b, n)
+}
+
+void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
+                      intptr_t count, float *output) {
+    MR_DISPATCH(mr_gathered_dots, query, rows, dimension, rowIndices, count, output)
+}

@@ -1,0 +1,138 @@
+import CMovieRecKernels
+import Foundation
+import Testing
+@testable import MovieRecNumerics
+
+/// The C kernels: every instruction-set path against the others (bit for bit) and against reference loops.
+@Suite("C kernels: instruction-set paths, scatter products, gathered dots", .serialized)
+struct KernelPathTests {
+    /// Runs `body` once per instruction-set level the machine supports (the baseline always), restoring the
+    /// automatic choice afterwards.
+    private func perLevel<T>(_ body: () throws -> T) rethrows -> [T] {
+        defer { _ = mr_kernel_level_set(-1) }
+        var results: [T] = []
+        var seen: Set<Int> = []
+        for level in 0...2 {
+            let used = Int(mr_kernel_level_set(Int32(level)).rawValue)
+            guard seen.insert(used).inserted else { continue }
+            results.append(try body())
+        }
+        return results
+    }
+
+    @Test("sparse, dense and dot kernels give the same bits on every instruction set")
+    func levelsAgree() throws {
+        let a = try Fixtures.randomSparse(rows: 157, columns: 83, density: 0.2, seed: 21, emptyRows: [3],
+                                          emptyColumns: [9])
+        let d = Fixtures.randomDense(rows: 83, columns: 150, seed: 22)        // 150: not a multiple of 16
+        let e = Fixtures.randomDense(rows: 157, columns: 37, seed: 23)
+        let tall = Fixtures.randomDense(rows: 700, columns: 45, seed: 24)
+        let x = Fixtures.randomDense(rows: 1, columns: 1001, seed: 25).values
+        let y = Fixtures.randomDense(rows: 1, columns: 1001, seed: 26).values
+        let results = perLevel { () -> [[Float]] in
+            [a.multiplied(by: d).values, a.transposeMultiplied(by: e).values,
+             tall.transposeMultiplied(by: tall).values,
+             tall.multiplied(by: Fixtures.randomDense(rows: 45, columns: 20, seed: 27)).values,
+             (1...1001).map { n in dot(Array(x.prefix(n)), Array(y.prefix(n))) }]
+        }
+        #expect(results.count >= 1)
+        for other in results.dropFirst() { #expect(other == results[0]) }
+    }
+
+    @Test("Aᵀ·D by scattering equals the product with the transposed copy bit for bit, for 1–3 workers",
+          arguments: [(1, 1, 1), (40, 30, 16), (97, 211, 74), (300, 120, 33)])
+    func scatterMatchesTranspose(shape: (Int, Int, Int)) throws {
+        let (m, n, w) = shape
+        let a = try Fixtures.randomSparse(rows: m + 2, columns: n + 1, density: m > 200 ? 0.5 : 0.3,
+                                          seed: UInt64(m), emptyRows: [0], emptyColumns: [n])
+        let d = Fixtures.randomDense(rows: m + 2, columns: w, seed: 31)
+        let expected = a.transposed().multiplied(by: d)
+        for threads in 1...3 {
+            let options = ParallelOptions(threadCount: threads)
+            let product = a.transposeMultiplied(by: d, options: options)
+            #expect(product.rows == n + 1 && product.columns == w)
+            #expect(product.values == expected.values, "\(threads) workers")
+            #expect(product.row(n).allSatisfy { $0 == 0 })
+        }
+        #expect(Fixtures.maxDifference(expected.values, Fixtures.referenceProduct(a.toDense().transposed(), d)) < 1e-4)
+    }
+
+    @Test("a reused plan splits the columns into ranges of about equal entry count")
+    func planBalances() throws {
+        let a = try Fixtures.randomSparse(rows: 400, columns: 90, density: 0.5, seed: 41)
+        let plan = TransposeProductPlan(a, options: ParallelOptions(threadCount: 2))
+        #expect(plan.partCount == 2 && plan.rows == 400)
+        let first = (0..<400).map { plan.rowStarts[400 + $0] - plan.rowStarts[$0] }.reduce(0, +)
+        #expect(abs(Double(first) / Double(a.nonzeroCount) - 0.5) < 0.05, "first range holds \(first) of \(a.nonzeroCount)")
+        let d = Fixtures.randomDense(rows: 400, columns: 16, seed: 42)
+        #expect(a.transposeMultiplied(by: d, plan: plan).values == a.transposed().multiplied(by: d).values)
+    }
+
+    @Test("gathered dots equal dot of each gathered row")
+    func gatheredDotsMatch() {
+        let rows = Fixtures.randomDense(rows: 50, columns: 37, seed: 51)
+        let query = Fixtures.randomDense(rows: 1, columns: 37, seed: 52).values
+        let picks: [Int32] = [49, 0, 7, 7, 23, 1]
+        var out = [Float](repeating: -1, count: picks.count)
+        query.withUnsafeBufferPointer { q in
+            rows.values.withUnsafeBufferPointer { r in
+                picks.withUnsafeBufferPointer { p in
+                    out.withUnsafeMutableBufferPointer { gatheredDots(query: q, rows: r, rowIndices: p, output: $0) }
+                }
+            }
+        }
+        for (t, row) in picks.enumerated() {
+            #expect(out[t] == dot(query, Array(rows.row(Int(row)))))
+            let reference = (0..<37).reduce(0.0) { $0 + Double(query[$1]) * Double(rows[Int(row), $1]) }
+            #expect(abs(Double(out[t]) - reference) < 1e-4)
+        }
+    }
+
+    @Test("the dot product folds its lanes pairwise: exact on integers, and on a known rounding case")
+    func dotOrder() {
+        let n = 70
+        let a = (0..<n).map { Float($0 % 7) - 3 }
+        let b = (0..<n).map { Float($0 % 5) }
+        var exact = 0
+        for i in 0..<n { exact += (i % 7 - 3) * (i % 5) }
+        #expect(dot(a, b) == Float(exact))
+        // 2²⁴ + 1 + … : in sequential order the 1s vanish; lane-wise they are summed apart from 2²⁴ first.
+        var big = [Float](repeating: 1, count: 32)
+        big[0] = 16_777_216
+        let ones = [Float](repeating: 1, count: 32)
+        // Lane sums: lane 0 = 2²⁴, lanes 1…31 = 1; folds (i, i+16) → lane 0 = 2²⁴ + 1 (rounds to 2²⁴), lanes
+        // 1…15 = 2; then 8, 4, 2, 1 lanes: the 2s add up to 30 before meeting lane 0: 2²⁴ + 30 exactly.
+        #expect(dot(big, ones) == 16_777_216 + 30)
+    }
+
+    @Test("Cholesky QR reports the condition number of a column-scaled orthonormal matrix")
+    func conditionEstimate() {
+        var y = DenseMatrix(rows: 64, columns: 4)
+        let scales: [Float] = [100, 1, 10, 0.5]   // the first pass's shift 10⁻⁶·trace/l barely moves these
+        for j in 0..<4 { y[2 * j, j] = scales[j]; y[2 * j + 1, j] = 0 }   // orthogonal columns, norms = scales
+        let condition = choleskyOrthonormalize(&y, passes: 2, options: .serial)
+        #expect(abs(condition - 200) < 0.01 * 200)
+        #expect(Fixtures.orthonormalityError(y) < 1e-5)
+    }
+
+    @Test("a spectrum spanning 10⁶ (far wider than rating matrices) still matches the dense SVD")
+    func wideSpectrum() throws {
+        // A = U·diag(σ)·Vᵀ with σ from 10⁶ down to 1: (σ₁/σ_l)² ≈ 4·10⁴, far above the 10³ limit.
+        let (m, n, r) = (200, 120, 40)
+        let u = choleskyOrthonormalized(Fixtures.randomDense(rows: m, columns: r, seed: 61), passes: 3, options: .serial)
+        let v = choleskyOrthonormalized(Fixtures.randomDense(rows: n, columns: r, seed: 62), passes: 3, options: .serial)
+        var us = u
+        for i in 0..<m { for j in 0..<r { us[i, j] *= Float(pow(10.0, 6.0 * (1 - Double(j) / Double(r - 1)))) } }
+        let dense = us.multiplied(by: v.transposed())
+        var ri = [Int32](), ci = [Int32](), values = [Float]()
+        for i in 0..<m { for j in 0..<n { ri.append(Int32(i)); ci.append(Int32(j)); values.append(dense[i, j]) } }
+        let a = try CSRMatrix(rows: m, columns: n, rowIndices: ri, columnIndices: ci, values: values)
+        let reference = denseSVD(a.toDense())
+        // σ₁₆/σ₁ ≈ 10⁻²·³ and σ₃₂/σ₁ ≈ 10⁻⁴·⁸: the power steps run far past the condition limit.
+        let svd = try TruncatedSVD(rank: 16, oversampling: 16, powerIterations: 3).decompose(a)
+        for j in 0..<16 {
+            let (s, e) = (Double(svd.singularValues[j]), Double(reference.singularValues[j]))
+            #expect(abs(s - e) <= 1e-3 * e, "σ\(j): \(s) vs \(e)")
+        }
+    }
+}
