@@ -23,9 +23,10 @@ public struct Recommendation: Sendable, Equatable {
 /// (γ = ``ModelParameters/ratingScoreWeight``; 0 by default: on the ml-latest-small top-N holdout
 /// γ = 0.3 did not change nDCG@10 and γ ≥ 1 lowered it, so the mat-vec stays k_w wide).
 /// A model tuned for rating error alone ranks poorly (it favours obscure films with few high ratings),
-/// hence the watch term. All scores come from one SIMD mat-vec with a precomputed ranking matrix,
-/// then a partial top-N selection; rating predictions and explanations are computed only for the N
-/// returned films.
+/// hence the watch term. Scores come from a precomputed ranking matrix whose films are stored by
+/// descending norm, 16 films per SIMD step, with a partial top-N selection that stops as soon as the
+/// norm bound of the remaining films falls below the N-th best score (usually after a small part of the
+/// catalogue); rating predictions and explanations are computed only for the N returned films.
 public struct Recommender: Sendable {
     /// The model recommended from.
     public let model: TrainedModel
@@ -52,26 +53,18 @@ public struct Recommender: Sendable {
     public func topN(_ user: UserReference, count: Int, explain: Bool = false) throws -> [Recommendation] {
         let context = try model.context(user)
         let query = model.parameters.ratingScoreWeight == 0 ? context.watch : context.watch + context.latent + [1]
-        let scores = model.rankingMatrix.multiplied(by: query)
-        var selection = TopSelection(capacity: count)
-        var next = 0   // position in the ascending list of rated films
-        for i in 0..<scores.count {
-            if next < context.movies.count && Int(context.movies[next]) == i {
-                next += 1
-                continue
-            }
-            selection.offer(score: scores[i], index: i)
+        let chosen = query.withUnsafeBufferPointer { q in
+            selectTop(queries: q.baseAddress!, rated: [context.movies[...]], count: count)[0]
         }
         // Each film's prediction and explanation is independent: computed on the workers in parallel.
-        let chosen = selection.sorted()
         guard !chosen.isEmpty else { return [] }
         var results = [Recommendation?](repeating: nil, count: chosen.count)
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = SendablePointer(buffer.baseAddress!)
             ParallelOptions.default.forEachTask(chosen.count) { n in
                 let entry = chosen[n]
-                let explanation = model.explanation(for: context, movie: entry.index, limit: explain ? 5 : 0)
-                slots.base[n] = Recommendation(movie: entry.index, score: entry.score,
+                let explanation = model.explanation(for: context, movie: entry.movie, limit: explain ? 5 : 0)
+                slots.base[n] = Recommendation(movie: entry.movie, score: entry.score,
                                                predictedRating: model.clip(explanation.unclippedRating),
                                                explanation: explain ? explanation : nil)
             }
@@ -122,7 +115,8 @@ extension Recommender {
                 for (j, u) in members.enumerated() {
                     for (c, x) in rankingQuery(user: u).enumerated() { queries[j * width + c] = x }
                 }
-                let selected = queries.withUnsafeBufferPointer { selectTop(users: members, queries: $0.baseAddress!, count: count) }
+                let rated = members.map { model.ratings.byUser.columnIndices[model.ratings.userRange($0)] }
+                let selected = queries.withUnsafeBufferPointer { selectTop(queries: $0.baseAddress!, rated: rated, count: count) }
                 for (j, list) in selected.enumerated() { (slots + block * blockSize + j).pointee = list }
             }
         }
@@ -142,17 +136,18 @@ extension Recommender {
         return model.parameters.ratingScoreWeight == 0 ? watch : watch + Array(model.factors.userVectors.row(u)) + [1]
     }
 
-    /// The batched selection for the consecutive users `members`, whose queries are the rows of `queries`.
+    /// The top `count` unrated films for each of `rated.count` users: user k's query is row k of `queries`
+    /// and `rated[k]` lists the films they rated, ascending (skipped).
     ///
     /// The ranking matrix holds the films by descending norm, so `‖x_u‖·panelNorms[p]` bounds every score
     /// user u can get from panel p onwards: once it falls below the user's N-th best score the user is
     /// done (the bound gets a 10⁻⁴ relative margin for rounding, far above a 40-term float dot's error).
     /// Films come in norm order, not index order, so a score equal to the N-th best is still offered and
     /// ``TopSelection`` applies the lower-index tie rule.
-    private func selectTop(users members: Range<Int>, queries: UnsafePointer<Float>, count: Int) -> [[RankedMovie]] {
+    private func selectTop(queries: UnsafePointer<Float>, rated: [ArraySlice<Int32>], count: Int) -> [[RankedMovie]] {
         let panels = model.rankingMatrix
         let width = panels.columns
-        let byUser = model.ratings.byUser
+        let members = 0..<rated.count
         var selections = members.map { _ in TopSelection(capacity: count) }
         var thresholds = [Float?](repeating: nil, count: members.count)
         let queryNorms = (0..<members.count).map { j in
@@ -185,13 +180,12 @@ extension Recommender {
                     let lane = j == 0 ? scores.0 : scores.1
                     let k = g + j
                     if let threshold = thresholds[k], !any(lane .>= threshold) { continue }
-                    let rated = model.ratings.userRange(members.lowerBound + k)
                     for l in 0..<16 {
                         let slot = p * 16 + l
                         guard slot < panels.rows else { break }
                         if let threshold = thresholds[k], !(lane[l] >= threshold) { continue }
                         let movie = Int(panels.order[slot])
-                        if byUser.columnIndices[rated].containsSorted(Int32(movie)) { continue }
+                        if rated[k].containsSorted(Int32(movie)) { continue }
                         selections[k].offer(score: lane[l], index: movie)
                         thresholds[k] = selections[k].threshold
                     }
