@@ -63,6 +63,40 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         }
     }
 
+    /// Fills `output` with `Float(nextGaussian())`, `output.count` times in order — the same values — drawing
+    /// the uniform pairs on this thread (the accept/reject test is cheap and sequential) and computing the
+    /// logarithms and square roots in blocks on `options.threadCount` workers.
+    public mutating func fillGaussian(_ output: UnsafeMutableBufferPointer<Float>, options: ParallelOptions = .default) {
+        let block = 1 << 16
+        var us = [Double](repeating: 0, count: min(block, output.count))
+        var ss = us
+        var start = 0
+        while start < output.count {
+            let count = min(block, output.count - start)
+            for i in 0..<count {
+                while true {
+                    let u = 2 * nextUniform() - 1
+                    let v = 2 * nextUniform() - 1
+                    let s = u * u + v * v
+                    if s > 0 && s < 1 {
+                        us[i] = u
+                        ss[i] = s
+                        break
+                    }
+                }
+            }
+            let out = SharedMutablePointer(base: output.baseAddress! + start)
+            us.withUnsafeBufferPointer { u in
+                ss.withUnsafeBufferPointer { s in
+                    options.forEachRange(count) { range in
+                        for i in range { out.base[i] = Float(u[i] * (-2 * PortableMath.log(s[i]) / s[i]).squareRoot()) }
+                    }
+                }
+            }
+            start += count
+        }
+    }
+
     /// An exponential sample with the given mean: −mean · ln(1 − u), portable like `nextGaussian()`.
     public mutating func nextExponential(mean: Double) -> Double {
         -mean * PortableMath.log(1 - nextUniform())

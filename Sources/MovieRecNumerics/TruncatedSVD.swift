@@ -20,7 +20,7 @@ public struct TruncatedSVDResult: Sendable {
 /// With `l = rank + oversampling` rounded up to a multiple of 16 (the SIMD width of the sparse kernels,
 /// whose padding columns would otherwise be computed and thrown away; not rounded when that would reach
 /// `min(rows, columns)`):
-/// 1. draw a random test matrix `Ω` (`columns × l`, entries uniform on [−1, 1)) from ``SeededGenerator``;
+/// 1. draw a Gaussian test matrix `Ω` (`columns × l`) from ``SeededGenerator``;
 /// 2. `Q = A·Ω`, then `powerIterations` times `Q = A·orth(Aᵀ·Q)`, where `orth` is a shifted Cholesky QR
 ///    (see `choleskyOrthonormalized`; one pass), then the final `Q = orth(Q)` (up to three passes). `Q` itself is
 ///    orthonormalised between the steps too once `orth` reports a condition number of `Aᵀ·Q` above 10³, where
@@ -43,7 +43,7 @@ public struct TruncatedSVD: Sendable {
     public let oversampling: Int
     /// Number of power iterations q (sharpens the spectrum for slowly decaying singular values).
     public let powerIterations: Int
-    /// Seed of the random test matrix.
+    /// Seed of the Gaussian test matrix.
     public let seed: UInt64
     /// Threads used by the sparse and dense kernels.
     public let options: ParallelOptions
@@ -88,7 +88,7 @@ public struct TruncatedSVD: Sendable {
             return truncate(denseSVD(a.toDense()), to: rank)
         }
         let plan = TransposeProductPlan(a, options: options)
-        let omega = Self.testMatrix(rows: a.columns, columns: width, seed: seed)
+        let omega = Self.testMatrix(rows: a.columns, columns: width, seed: seed, options: options)
 
         // Intermediate bases only need to be well conditioned (one shifted Cholesky QR pass);
         // the final Q must be orthonormal (three passes).
@@ -134,15 +134,12 @@ public struct TruncatedSVD: Sendable {
     /// Largest condition estimate of `AᵀQ` for which the power steps leave `Q` unorthonormalised.
     static let conditionLimit = 1e3
 
-    /// The test matrix `Ω`: independent entries uniform on [−1, 1) from ``SeededGenerator`` (24 random bits each),
-    /// row-major. Any zero-mean sub-Gaussian distribution serves the range finder as well as a Gaussian
-    /// (Halko et al. §4.6, §7.4); uniform draws cost one generator step each instead of a logarithm.
-    static func testMatrix(rows: Int, columns: Int, seed: UInt64) -> DenseMatrix {
+    /// The test matrix `Ω`: independent standard normal entries from ``SeededGenerator`` (row-major), their
+    /// logarithms computed on the workers (see ``SeededGenerator/fillGaussian(_:options:)``).
+    static func testMatrix(rows: Int, columns: Int, seed: UInt64, options: ParallelOptions) -> DenseMatrix {
         var generator = SeededGenerator(seed: seed)
         var values = [Float](repeating: 0, count: rows * columns)
-        for i in 0..<values.count {
-            values[i] = Float(Int32(truncatingIfNeeded: generator.next() >> 40) - (1 << 23)) * 0x1p-23
-        }
+        values.withUnsafeMutableBufferPointer { generator.fillGaussian($0, options: options) }
         return DenseMatrix(rows: rows, columns: columns, values: values)
     }
 

@@ -49,3 +49,23 @@ struct SeededGeneratorTests {
         #expect(abs(variance - 1) < 0.02)
     }
 }
+
+@Suite("SeededGenerator.fillGaussian")
+struct FillGaussianTests {
+    @Test("fills with exactly the values of successive nextGaussian() calls, for 1 and 2 workers, across blocks")
+    func matchesSequentialDraws() {
+        let count = (1 << 16) + 1234   // more than one block
+        var reference = SeededGenerator(seed: 9)
+        let expected = (0..<count).map { _ in Float(reference.nextGaussian()) }
+        for threads in [1, 2] {
+            var generator = SeededGenerator(seed: 9)
+            var filled = [Float](repeating: .nan, count: count)
+            filled.withUnsafeMutableBufferPointer { generator.fillGaussian($0, options: ParallelOptions(threadCount: threads)) }
+            #expect(filled == expected)
+            // The generator continues where the sequential one would.
+            #expect(generator.next() == reference.next())
+            reference = SeededGenerator(seed: 9)
+            for _ in 0..<count { _ = reference.nextGaussian() }
+        }
+    }
+}
