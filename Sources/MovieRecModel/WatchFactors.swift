@@ -73,7 +73,14 @@ public struct WatchFactors: Sendable {
 
     /// `Y[u, i]` with the user's damping `n_u^−α` already computed.
     static func entry(rating: Float, columnScale: Float, activityFactor: Double, parameters: ModelParameters) -> Float {
-        let weight = parameters.watchRatingExponent == 0 ? 1 : pow(Double(rating), Double(parameters.watchRatingExponent))
+        let r = Double(rating)
+        // r¹ and r² exactly (a Float squared fits a Double), without a pow call per rating.
+        let weight: Double = switch parameters.watchRatingExponent {
+        case 0: 1
+        case 1: r
+        case 2: r * r
+        default: pow(r, Double(parameters.watchRatingExponent))
+        }
         return Float(activityFactor * weight) * columnScale
     }
 
