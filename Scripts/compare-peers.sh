@@ -25,7 +25,8 @@ Options:
                        scratch files live (default: bench-cache/ in the repository, git-ignored).
   --movierec-json FILE JSON from movierec's SVD benchmark with at least svdSeconds and
                        svdRelativeResidual (loadSeconds is used too when present). Without it the
-                       script runs `movierec benchmark --svd-only --ratings-file CSV --rank 64 --json`
+                       script runs `movierec benchmark --svd-only --ratings-file CSV --rank 64
+                       --power-iterations 4 --json` (4 power iterations, as scikit-learn's n_iter=4)
                        on the same file and uses that, when the command exists.
   --out FILE           the comparison as JSON (default: CACHE/peers-N.json).
   --movierec BINARY    use this movierec executable instead of building the repository's (release).
@@ -204,7 +205,8 @@ fi
 if [ -z "$movierec_json" ]; then
     log "movierec benchmark --svd-only"
     "$python" "$peers/timed.py" --stdout "$run/movierec-svd.stdout" --stderr "$run/movierec-svd.stderr" -- \
-        "$movierec" benchmark --svd-only --ratings-file "$csv" --rank "$rank" --json >"$run/movierec-svd.json"
+        "$movierec" benchmark --svd-only --ratings-file "$csv" --rank "$rank" --power-iterations 4 --json \
+        >"$run/movierec-svd.json"
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
 
