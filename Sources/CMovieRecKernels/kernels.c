@@ -109,33 +109,36 @@ MR_INLINE void mr_scatter(const intptr_t *starts, const intptr_t *ends, const in
 
 /* ---- dense row accumulation ---------------------------------------------------------------------------- */
 
+/* Columns `column ..< column + 16·vectors`; `vectors` is a constant after inlining. Every accumulator is an
+   independent dependency chain, so wider blocks keep more additions in flight. */
+MR_INLINE void mr_accumulate_block(const float *coefficients, const int32_t *indices, intptr_t count,
+                                   const float *source, intptr_t stride, float *output, intptr_t column,
+                                   int upperTriangular, const int vectors) {
+    const intptr_t reach = column + 16 * vectors;
+    const intptr_t terms = upperTriangular ? (count < reach ? count : reach) : count;
+    mr_f16 acc[mr_max_vectors];
+    for (int k = 0; k < vectors; k++) acc[k] = 0;
+    for (intptr_t t = 0; t < terms; t++) {
+        const mr_f16 w = coefficients[t];
+        const float *p = source + (indices ? (intptr_t)indices[t] : t) * stride + column;
+        for (int k = 0; k < vectors; k++) acc[k] = acc[k] + w * mr_load(p + 16 * k);
+    }
+    for (int k = 0; k < vectors; k++) mr_store(output + column + 16 * k, acc[k]);
+}
+
 MR_INLINE void mr_accumulate(const float *coefficients, const int32_t *indices, intptr_t count, const float *source,
                              intptr_t stride, float *output, intptr_t firstColumn, int upperTriangular) {
-    intptr_t column = firstColumn;
-    for (; column + 64 <= stride; column += 64) {
-        const intptr_t terms = upperTriangular ? (count < column + 64 ? count : column + 64) : count;
-        mr_f16 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (intptr_t t = 0; t < terms; t++) {
-            const mr_f16 w = coefficients[t];
-            const float *p = source + (indices ? (intptr_t)indices[t] : t) * stride + column;
-            a0 = a0 + w * mr_load(p);
-            a1 = a1 + w * mr_load(p + 16);
-            a2 = a2 + w * mr_load(p + 32);
-            a3 = a3 + w * mr_load(p + 48);
+    for (intptr_t column = firstColumn; column < stride; column += 16 * mr_max_vectors) {
+        switch ((stride - column) / 16) {
+        case 1: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 1); break;
+        case 2: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 2); break;
+        case 3: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 3); break;
+        case 4: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 4); break;
+        case 5: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 5); break;
+        case 6: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 6); break;
+        case 7: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 7); break;
+        default: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 8); break;
         }
-        mr_store(output + column, a0);
-        mr_store(output + column + 16, a1);
-        mr_store(output + column + 32, a2);
-        mr_store(output + column + 48, a3);
-    }
-    for (; column < stride; column += 16) {
-        const intptr_t terms = upperTriangular ? (count < column + 16 ? count : column + 16) : count;
-        mr_f16 a0 = 0;
-        for (intptr_t t = 0; t < terms; t++) {
-            const mr_f16 w = coefficients[t];
-            a0 = a0 + w * mr_load(source + (indices ? (intptr_t)indices[t] : t) * stride + column);
-        }
-        mr_store(output + column, a0);
     }
 }
 
