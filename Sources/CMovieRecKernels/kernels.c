@@ -1,6 +1,5 @@
 #include "MovieRecKernels.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Products and sums stay separate IEEE operations on every path (see the header). */
@@ -174,6 +173,142 @@ MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intp
     }
 }
 
+/* ---- binary16 operands ----------------------------------------------------------------------------------- */
+
+typedef uint32_t mr_u32x16 __attribute__((ext_vector_type(16)));
+
+/* Exact binary16 → binary32 from the bits alone (any processor): put exponent and mantissa in place, rescale by
+   2¹¹² (exact; it also turns binary16 subnormals into binary32 normals), restore the sign. Finite values only,
+   which is all the kernels ever store. */
+MR_INLINE mr_f16 mr_load_half_bits(const uint16_t *p) {
+    mr_u32x16 bits;
+    for (int i = 0; i < 16; i++) bits[i] = p[i];
+    const mr_u32x16 sign = (bits & 0x8000u) << 16;
+    const mr_u32x16 magnitude = (bits & 0x7fffu) << 13;
+    mr_f16 scaled;
+    memcpy(&scaled, &magnitude, sizeof scaled);
+    scaled = scaled * 0x1p112f;
+    mr_u32x16 out;
+    memcpy(&out, &scaled, sizeof out);
+    out = out | sign;
+    mr_f16 value;
+    memcpy(&value, &out, sizeof value);
+    return value;
+}
+
+/* Round to nearest even from the bits alone (F. Giesen's float_to_half_fast3_rtne): overflow and infinity to
+   ±infinity, NaN stays NaN, tiny values round into the subnormals through one addition of a magic constant. */
+static uint16_t mr_float_to_half_bits(float value) {
+    uint32_t x;
+    memcpy(&x, &value, sizeof x);
+    const uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
+    x &= 0x7fffffffu;
+    if (x >= 0x47800000u) return sign | (x > 0x7f800000u ? 0x7e00u : 0x7c00u);
+    if (x < 0x38800000u) {
+        const uint32_t magicBits = ((127u - 15u) + (23u - 10u) + 1u) << 23;
+        float magic, f;
+        memcpy(&magic, &magicBits, sizeof magic);
+        memcpy(&f, &x, sizeof f);
+        f = f + magic;
+        uint32_t r;
+        memcpy(&r, &f, sizeof r);
+        return sign | (uint16_t)(r - magicBits);
+    }
+    const uint32_t odd = (x >> 13) & 1u;
+    x += ((uint32_t)(15 - 127) << 23) + 0xfffu;
+    x += odd;
+    return sign | (uint16_t)(x >> 13);
+}
+
+#if defined(__x86_64__) || defined(__aarch64__)
+typedef _Float16 mr_h16 __attribute__((ext_vector_type(16)));
+
+/* The processor's own conversions (F16C on x86-64, NEON on arm64): the same values as the bit versions. */
+MR_INLINE mr_f16 mr_load_half_native(const uint16_t *p) {
+    mr_h16 h;
+    memcpy(&h, p, sizeof h);
+    return __builtin_convertvector(h, mr_f16);
+}
+#endif
+
+/* Sparse × binary16 dense rows: the loop of mr_gather_block with `load` converting each 16-float piece. */
+#define MR_DEFINE_HALF_GATHER(suffix, attributes, load)                                                          \
+    MR_INLINE void mr_half_block_##suffix(const intptr_t *pointers, const int32_t *indices, const float *values,  \
+                                          intptr_t firstRow, intptr_t endRow, const uint16_t *dense,              \
+                                          intptr_t stride, float *output, intptr_t column, const int vectors) {   \
+        const intptr_t last = pointers[endRow] - 1;                                                               \
+        for (intptr_t r = firstRow; r < endRow; r++) {                                                            \
+            mr_f16 acc[mr_max_vectors];                                                                           \
+            for (int k = 0; k < vectors; k++) acc[k] = 0;                                                         \
+            const intptr_t end = pointers[r + 1];                                                                 \
+            for (intptr_t p = pointers[r]; p < end; p++) {                                                        \
+                intptr_t ahead = p + mr_prefetch_distance;                                                        \
+                ahead = ahead < last ? ahead : last;                                                              \
+                const uint16_t *next = dense + (intptr_t)indices[ahead] * stride + column;                        \
+                for (int k = 0; k < vectors; k += 2) __builtin_prefetch(next + 16 * k, 0, 3);                     \
+                const mr_f16 w = values[p];                                                                       \
+                const uint16_t *source = dense + (intptr_t)indices[p] * stride + column;                          \
+                for (int k = 0; k < vectors; k++) acc[k] = acc[k] + w * load(source + 16 * k);                    \
+            }                                                                                                     \
+            for (int k = 0; k < vectors; k++) mr_store(output + r * stride + column + 16 * k, acc[k]);           \
+        }                                                                                                         \
+    }                                                                                                             \
+    attributes static void mr_half_rows_##suffix(const intptr_t *pointers, const int32_t *indices,               \
+                                                 const float *values, intptr_t firstRow, intptr_t endRow,         \
+                                                 const uint16_t *dense, intptr_t stride, float *output) {         \
+        if (firstRow >= endRow) return;                                                                           \
+        for (intptr_t column = 0; column < stride; column += 16 * mr_max_vectors) {                               \
+            switch ((stride - column) / 16) {                                                                     \
+            case 1: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 1); break; \
+            case 2: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 2); break; \
+            case 3: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 3); break; \
+            case 4: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 4); break; \
+            case 5: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 5); break; \
+            case 6: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 6); break; \
+            case 7: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 7); break; \
+            default: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 8); break; \
+            }                                                                                                     \
+        }                                                                                                         \
+    }
+
+#if defined(__aarch64__)
+MR_DEFINE_HALF_GATHER(baseline, , mr_load_half_native)
+#else
+MR_DEFINE_HALF_GATHER(baseline, , mr_load_half_bits)
+#endif
+
+static void mr_float_to_half_baseline(const float *input, uint16_t *output, intptr_t count) {
+    intptr_t i = 0;
+#if defined(__aarch64__)
+    for (; i + 16 <= count; i += 16) {
+        mr_f16 v;
+        memcpy(&v, input + i, sizeof v);
+        const mr_h16 h = __builtin_convertvector(v, mr_h16);
+        memcpy(output + i, &h, sizeof h);
+    }
+#endif
+    for (; i < count; i++) output[i] = mr_float_to_half_bits(input[i]);
+}
+
+#if defined(__x86_64__)
+MR_DEFINE_HALF_GATHER(avx2, __attribute__((target("avx2,f16c"))), mr_load_half_native)
+MR_DEFINE_HALF_GATHER(avx512, __attribute__((target("avx512f,f16c"))), mr_load_half_native)
+
+#define MR_DEFINE_TO_HALF(suffix, attributes)                                                                     \
+    attributes static void mr_float_to_half_##suffix(const float *input, uint16_t *output, intptr_t count) {     \
+        intptr_t i = 0;                                                                                           \
+        for (; i + 16 <= count; i += 16) {                                                                       \
+            mr_f16 v;                                                                                             \
+            memcpy(&v, input + i, sizeof v);                                                                      \
+            const mr_h16 h = __builtin_convertvector(v, mr_h16);                                                  \
+            memcpy(output + i, &h, sizeof h);                                                                     \
+        }                                                                                                         \
+        for (; i < count; i++) output[i] = mr_float_to_half_bits(input[i]);                                      \
+    }
+MR_DEFINE_TO_HALF(avx2, __attribute__((target("avx2,f16c"))))
+MR_DEFINE_TO_HALF(avx512, __attribute__((target("avx512f,f16c"))))
+#endif
+
 /* ---- one instantiation per instruction set ------------------------------------------------------------- */
 
 #define MR_INSTANTIATE(suffix, attributes)                                                                        \
@@ -206,7 +341,8 @@ MR_INSTANTIATE(baseline, )
 MR_INSTANTIATE(avx2, __attribute__((target("avx2"))))
 MR_INSTANTIATE(avx512, __attribute__((target("avx512f"))))
 
-/* CPUID and XGETBV: AVX2 needs the OS to save ymm state (XCR0 bits 1, 2), AVX-512 also opmask and zmm (5, 6, 7). */
+/* CPUID and XGETBV: AVX2 needs the OS to save ymm state (XCR0 bits 1, 2), AVX-512 also opmask and zmm (5, 6, 7);
+   both levels also use F16C (binary16 conversions), which every AVX2 processor has. */
 static void mr_cpuid(unsigned leaf, unsigned subleaf, unsigned out[4]) {
     __asm__ volatile("cpuid" : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3]) : "a"(leaf), "c"(subleaf));
 }
@@ -217,8 +353,8 @@ static MRKernelLevel mr_supported_level(void) {
     const unsigned maxLeaf = r[0];
     if (maxLeaf < 7) return MRKernelLevelBaseline;
     mr_cpuid(1, 0, r);
-    const int osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1;
-    if (!osxsave || !avx) return MRKernelLevelBaseline;
+    const int osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1, f16c = (r[2] >> 29) & 1;
+    if (!osxsave || !avx || !f16c) return MRKernelLevelBaseline;
     unsigned xcr0Low, xcr0High;
     __asm__ volatile("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
     mr_cpuid(7, 0, r);
@@ -285,4 +421,13 @@ float mr_dot(const float *a, const float *b, intptr_t n) {
 void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
                       intptr_t count, float *output) {
     MR_DISPATCH(mr_gathered_dots, query, rows, dimension, rowIndices, count, output)
+}
+
+void mr_float_to_half(const float *input, uint16_t *output, intptr_t count) {
+    MR_DISPATCH(mr_float_to_half, input, output, count)
+}
+
+void mr_sparse_half_rows(const intptr_t *rowPointers, const int32_t *indices, const float *values,
+                         intptr_t firstRow, intptr_t endRow, const uint16_t *dense, intptr_t stride, float *output) {
+    MR_DISPATCH(mr_half_rows, rowPointers, indices, values, firstRow, endRow, dense, stride, output)
 }

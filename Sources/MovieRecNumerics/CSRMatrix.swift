@@ -367,6 +367,48 @@ public struct CSRMatrix: Sendable, Equatable {
         }
     }
 
+    /// `output = A·D̃` where `D̃` is `dense` rounded to binary16 (IEEE half precision, round to nearest even):
+    /// half the bytes gathered per stored entry, each element of `D̃` converted exactly back to `Float` and
+    /// summed as in ``multiplied(by:options:)``. For operands that only need about three significant digits,
+    /// such as the bases of the SVD's power iterations. `halfBuffer` is scratch space reused between calls.
+    /// `dense.columns` must be a multiple of 16 (otherwise this is the full-precision product).
+    func multiplyRounded(_ dense: DenseMatrix, into output: inout DenseMatrix, halfBuffer: inout [UInt16],
+                         options: ParallelOptions) {
+        let width = dense.columns
+        guard width % 16 == 0, nonzeroCount > 0, width > 0, output.rows == rows, output.columns == width,
+              dense.rows == columns else {
+            multiply(dense, into: &output, options: options)
+            return
+        }
+        if halfBuffer.count != dense.values.count { halfBuffer = [UInt16](repeating: 0, count: dense.values.count) }
+        dense.values.withUnsafeBufferPointer { src in
+            halfBuffer.withUnsafeMutableBufferPointer { half in
+                let out = SharedMutablePointer(base: half.baseAddress!)
+                options.forEachRange(dense.rows) { range in
+                    mr_float_to_half(src.baseAddress! + range.lowerBound * width, out.base + range.lowerBound * width,
+                                     range.count * width)
+                }
+            }
+        }
+        let chunks = balancedRowChunks(options)
+        values.withUnsafeBufferPointer { vals in
+            columnIndices.withUnsafeBufferPointer { idx in
+                rowPointers.withUnsafeBufferPointer { ptrs in
+                    halfBuffer.withUnsafeBufferPointer { src in
+                        output.values.withUnsafeMutableBufferPointer { buffer in
+                            let out = SharedMutablePointer(base: buffer.baseAddress!)
+                            options.forEachTask(chunks.count - 1) { chunk in
+                                mr_sparse_half_rows(ptrs.baseAddress!, idx.baseAddress!, vals.baseAddress!,
+                                                    chunks[chunk], chunks[chunk + 1], src.baseAddress!, width,
+                                                    out.base)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// `output = Aᵀ·D` written into an existing `columns × dense.columns` matrix (no new array when
     /// `dense.columns` is a multiple of 16); same bits as ``transposeMultiplied(by:options:plan:)``.
     func transposeMultiply(_ dense: DenseMatrix, into output: inout DenseMatrix, options: ParallelOptions,

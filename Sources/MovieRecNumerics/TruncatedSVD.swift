@@ -21,10 +21,12 @@ public struct TruncatedSVDResult: Sendable {
 /// whose padding columns would otherwise be computed and thrown away; not rounded when that would reach
 /// `min(rows, columns)`):
 /// 1. draw a Gaussian test matrix `Ω` (`columns × l`) from ``SeededGenerator``;
-/// 2. `Q = A·Ω`, then `powerIterations` times `Q = A·orth(Aᵀ·Q)`, where `orth` is a shifted Cholesky QR
-///    (see `choleskyOrthonormalized`; one pass), then the final `Q = orth(Q)` (up to three passes). `Q` itself is
-///    orthonormalised between the steps too once `orth` reports a condition number of `Aᵀ·Q` above 10³, where
-///    single precision would start to blur the weakest directions;
+/// 2. `Q = A·Ω`, then `powerIterations` times `Q = A·orth(Aᵀ·Q)` — while the spectrum is moderate the `A·`
+///    products take their operand rounded to half precision (it only steers the subspace; half the bytes
+///    gathered) — where `orth` is a shifted Cholesky QR
+///    (see `choleskyOrthonormalized`; one pass), then the final `Q = orth(Q)` (up to three passes). Once `orth`
+///    reports a condition number of `Aᵀ·Q` above 10³, `Q` is orthonormalised between the steps too and the
+///    products stay in full precision;
 /// 3. `Bᵀ = Aᵀ·Q` (so `B = QᵀA`, `l × columns`), by scattering rows of `Q` (no transposed copy of `A`); eigen-decompose `B·Bᵀ = U_B·Λ·U_Bᵀ` in `Double`;
 /// 4. `σᵢ = √λᵢ`, `U = Q·U_B`, `V = Bᵀ·U_B·Σ⁻¹`, keeping the first `rank` pairs.
 ///
@@ -95,18 +97,26 @@ public struct TruncatedSVD: Sendable {
         // Two work matrices, reused by every product and orthonormalised in place.
         var q = DenseMatrix(rows: a.rows, columns: width)
         var bt = DenseMatrix(rows: a.columns, columns: width)
-        a.multiply(omega, into: &q, options: options)
-        // One orthonormalisation per power step, of `AᵀQ`: its condition number is about (σ₁/σ_l)² when Q is
-        // not orthonormalised (rating matrices: 10–300). The shifted Cholesky QR keeps the span well past that
-        // (a test with singular values spanning 10⁶ matches the dense SVD either way); as a guard, Q is
-        // orthonormalised too, as in the textbook algorithm, once the estimate exceeds 10³.
-        var orthonormalizeQ = false
+        var halfBuffer: [UInt16] = []
+        // Ω rounded to half precision is just another random test matrix.
+        a.multiplyRounded(omega, into: &q, halfBuffer: &halfBuffer, options: options)
+        // While the spectrum is moderate — a condition estimate of `AᵀQ` (about (σ₁/σ_l)² when Q is not
+        // orthonormalised) of at most 10³, as in rating matrices — each power step orthonormalises only `AᵀQ`
+        // and multiplies by `A` with that basis rounded to half precision: its rounding (relative 2⁻¹¹) stays
+        // far below the weakest wanted direction, and the final `AᵀQ` and Rayleigh–Ritz step are in full
+        // precision. Past that (steep spectra) every step orthonormalises `Q` too and keeps full precision,
+        // as in the textbook algorithm.
+        var moderate = true
         for _ in 0..<powerIterations {
-            if orthonormalizeQ { choleskyOrthonormalize(&q, passes: 1, options: options) }
+            if !moderate { choleskyOrthonormalize(&q, passes: 1, options: options) }
             a.transposeMultiply(q, into: &bt, options: options, plan: plan)
             let condition = choleskyOrthonormalize(&bt, passes: 1, options: options)
-            orthonormalizeQ = orthonormalizeQ || !(condition <= Self.conditionLimit)
-            a.multiply(bt, into: &q, options: options)
+            moderate = moderate && condition <= Self.conditionLimit
+            if moderate {
+                a.multiplyRounded(bt, into: &q, halfBuffer: &halfBuffer, options: options)
+            } else {
+                a.multiply(bt, into: &q, options: options)
+            }
         }
         choleskyOrthonormalize(&q, passes: 3, options: options)
         a.transposeMultiply(q, into: &bt, options: options, plan: plan)         // Bᵀ = AᵀQ, columns × l
@@ -131,7 +141,8 @@ public struct TruncatedSVD: Sendable {
         return TruncatedSVDResult(u: u, singularValues: singularValues, v: v)
     }
 
-    /// Largest condition estimate of `AᵀQ` for which the power steps leave `Q` unorthonormalised.
+    /// Largest condition estimate of `AᵀQ` for which the power steps leave `Q` unorthonormalised and round
+    /// their operand to half precision.
     static let conditionLimit = 1e3
 
     /// The test matrix `Ω`: independent standard normal entries from ``SeededGenerator`` (row-major), their

@@ -33,11 +33,35 @@ struct KernelPathTests {
             [a.multiplied(by: d).values, a.transposeMultiplied(by: e).values,
              tall.transposeMultiplied(by: tall).values,
              tall.multiplied(by: Fixtures.randomDense(rows: 45, columns: 20, seed: 27)).values,
-             (1...1001).map { n in dot(Array(x.prefix(n)), Array(y.prefix(n))) }]
+             (1...1001).map { n in dot(Array(x.prefix(n)), Array(y.prefix(n))) },
+             roundedProduct(a, Fixtures.randomDense(rows: 83, columns: 48, seed: 28)).values]
         }
         #expect(results.count >= 1)
         for other in results.dropFirst() { #expect(other == results[0]) }
     }
+
+    /// `A·D̃` through ``CSRMatrix/multiplyRounded(_:into:halfBuffer:options:)``.
+    private func roundedProduct(_ a: CSRMatrix, _ d: DenseMatrix, threads: Int = 2) -> DenseMatrix {
+        var output = DenseMatrix(rows: a.rows, columns: d.columns)
+        var scratch: [UInt16] = []
+        a.multiplyRounded(d, into: &output, halfBuffer: &scratch, options: ParallelOptions(threadCount: threads))
+        return output
+    }
+
+    #if !(os(macOS) && arch(x86_64))   // Swift has no Float16 on Intel Macs
+    @Test("A·D with D rounded to half precision equals the product with Float(Float16(d)) bit for bit, any workers")
+    func halfOperand() throws {
+        let a = try Fixtures.randomSparse(rows: 120, columns: 70, density: 0.3, seed: 71, emptyRows: [5])
+        var d = Fixtures.randomDense(rows: 70, columns: 32, seed: 72)
+        // Also values that round to half subnormals, ties and large magnitudes.
+        d.values[0] = 3e-6; d.values[1] = -6.1e-5; d.values[2] = 1 + 0x1p-11; d.values[3] = 1 + 3 * 0x1p-11
+        d.values[4] = 60000; d.values[5] = -0.0
+        let rounded = DenseMatrix(rows: 70, columns: 32, values: d.values.map { Float(Float16($0)) })
+        let expected = a.multiplied(by: rounded)
+        for threads in 1...3 { #expect(roundedProduct(a, d, threads: threads).values == expected.values) }
+        #expect(rounded.values[2] == 1 && rounded.values[3] == 1 + 0x1p-9)   // ties to even
+    }
+    #endif
 
     @Test("Aᵀ·D by scattering equals the product with the transposed copy bit for bit, for 1–3 workers",
           arguments: [(1, 1, 1), (40, 30, 16), (97, 211, 74), (300, 120, 33)])

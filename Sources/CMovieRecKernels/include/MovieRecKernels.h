@@ -64,6 +64,15 @@ float mr_dot(const float *a, const float *b, intptr_t n);
 void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
                       intptr_t count, float *output);
 
+/// IEEE binary16 bit patterns of `input[i]` for `i < count`, rounded to nearest even (beyond ±65504: ±infinity).
+void mr_float_to_half(const float *input, uint16_t *output, intptr_t count);
+
+/// ``mr_sparse_dense_rows`` with the dense rows stored as binary16 bit patterns (converted exactly to float as
+/// they are read): half the bytes gathered per stored entry, for products whose operand only needs about three
+/// significant digits (the power iterations of the randomized SVD).
+void mr_sparse_half_rows(const intptr_t *rowPointers, const int32_t *indices, const float *values,
+                         intptr_t firstRow, intptr_t endRow, const uint16_t *dense, intptr_t stride, float *output);
+
 #ifdef __cplusplus
 }
 #endif
