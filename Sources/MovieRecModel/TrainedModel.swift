@@ -76,17 +76,17 @@ public enum TrainingStage: String, Sendable, CaseIterable {
     case indexing
     /// Fitting μ, b_u, b_i.
     case baseline
-    /// The truncated SVD of the residuals.
-    case latentFactors
     /// The truncated SVD of the implicit matrix.
     case watchFactors
+    /// The truncated SVD of the residuals.
+    case latentFactors
     /// Fitting the blend weights α on a validation slice (only with ``ModelParameters/fitsBlend``).
     case blendFitting
 }
 
 /// Training entry point.
 public enum Model {
-    /// Trains a model on `data`: sparse matrices → baseline → residual SVD → watch SVD.
+    /// Trains a model on `data`: sparse matrices → baseline → watch SVD → residual SVD.
     /// Deterministic: the same data, parameters and seed give an identical model.
     ///
     /// With ``ModelParameters/fitsBlend`` the α weights are first fitted on a validation slice
@@ -114,16 +114,18 @@ public enum Model {
                                           userRegularization: parameters.userRegularization,
                                           sweeps: parameters.baselineSweeps)
         let baseline = estimator.fit(ratings, mode: parameters.baselineMode)
+        // The watch SVD first: its factors are much smaller than the latent factors with their cosine tables,
+        // so less is held while the other SVD's residual copies and workspace are alive (a lower peak).
+        progress(.watchFactors)
+        let watch = try WatchFactors.compute(ratings: ratings,
+                                             rank: min(parameters.watchRank, ratings.userCount, ratings.movieCount),
+                                             parameters: parameters)
         progress(.latentFactors)
         let factors = try LatentFactors.compute(ratings: ratings, baseline: baseline, rank: parameters.rank,
                                                 oversampling: parameters.oversampling,
                                                 powerIterations: parameters.powerIterations,
                                                 movieSimilarityExponent: parameters.movieSimilarityExponent,
                                                 seed: parameters.seed)
-        progress(.watchFactors)
-        let watch = try WatchFactors.compute(ratings: ratings,
-                                             rank: min(parameters.watchRank, ratings.userCount, ratings.movieCount),
-                                             parameters: parameters)
         return TrainedModel(parameters: parameters, ratings: ratings, baseline: baseline, factors: factors,
                             watchFactors: watch)
     }

@@ -103,7 +103,8 @@ public struct ModelInfo: Sendable, Equatable {
 ///            training_seconds REAL, parameters TEXT (JSON), header TEXT (JSON of ModelArchive.Header),
 ///            biases BLOB, latent_factors BLOB, watch_factors BLOB)
 ///
-/// The BLOBs are the ``ModelArchive`` arrays as raw little-endian Float32, written and read as whole buffers.
+/// The BLOBs are the ``ModelArchive`` arrays as raw little-endian Float32, written and read piece by piece
+/// through SQLite's incremental BLOB I/O straight from and into the model's arrays (``FactorBlob``).
 /// Only the latest model is kept: ``save(_:trainedOn:trainingSeconds:)`` replaces older ones in one transaction.
 ///
 /// ```swift
@@ -157,35 +158,57 @@ public final class ModelRepository: Sendable {
 
     /// Saves `model`, trained on ratings with `fingerprint`, replacing any older model.
     ///
+    /// The factor arrays are written piece by piece from the model's own arrays (``FactorBlob``): saving needs
+    /// no copy of them in memory, which matters for large models (25 M ratings, rank 64: 90 MB of factors).
+    ///
     /// - Throws: ``StoreError`` when the database cannot be written.
     @discardableResult
     public func save(_ model: TrainedModel, trainedOn fingerprint: RatingsFingerprint,
                      trainingSeconds: Double) throws -> ModelInfo {
-        let archive = model.encode()
+        let archiveHeader = model.archiveHeader
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let createdAt = ISO8601DateFormatter().string(from: Date())
+        let fields = ModelArchive.Field.allCases
+        let byteCounts = fields.map { field in
+            archiveHeader.segmentLengths(field).reduce(0, +) * MemoryLayout<Float>.size
+        }
         do {
-            let parameters = String(decoding: try encoder.encode(archive.header.parameters), as: UTF8.self)
-            let header = String(decoding: try encoder.encode(archive.header), as: UTF8.self)
+            let parameters = String(decoding: try encoder.encode(archiveHeader.parameters), as: UTF8.self)
+            let header = String(decoding: try encoder.encode(archiveHeader), as: UTF8.self)
             let id = try store.databaseWriter.write { db -> Int64 in
                 try db.execute(sql: "DELETE FROM models")
+                // Zero-filled BLOBs of the final sizes (as the row's last columns SQLite does not build them
+                // in memory), then filled in place.
                 try db.execute(sql: """
                     INSERT INTO models(created_at, ratings_version, user_count, movie_count, rating_count, id_checksum,
                                        training_seconds, parameters, header, biases, latent_factors, watch_factors)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, zeroblob(?), zeroblob(?), zeroblob(?))
                     """, arguments: [
                         createdAt, fingerprint.ratingsVersion, fingerprint.users, fingerprint.movies,
                         fingerprint.ratings, Int64(bitPattern: fingerprint.idChecksum), trainingSeconds,
-                        parameters, header, FloatBlob.data(archive.biases), FloatBlob.data(archive.latentFactors),
-                        FloatBlob.data(archive.watchFactors),
+                        parameters, header, byteCounts[0], byteCounts[1], byteCounts[2],
                     ])
-                return db.lastInsertedRowID
+                let id = db.lastInsertedRowID
+                for field in fields {
+                    try FactorBlob(db, column: Self.column(field), row: id, writable: true, database: store.path)
+                        .write(model.archiveSegments(field))
+                }
+                return id
             }
-            return ModelInfo(id: id, createdAt: createdAt, fingerprint: fingerprint, header: archive.header,
+            return ModelInfo(id: id, createdAt: createdAt, fingerprint: fingerprint, header: archiveHeader,
                              trainingSeconds: trainingSeconds)
         } catch {
             throw StoreError.wrapping(error, database: store.path, while: "saving the model")
+        }
+    }
+
+    /// The `models` column that holds array `field`.
+    static func column(_ field: ModelArchive.Field) -> String {
+        switch field {
+        case .biases: return "biases"
+        case .latentFactors: return "latent_factors"
+        case .watchFactors: return "watch_factors"
         }
     }
 
@@ -205,7 +228,8 @@ public final class ModelRepository: Sendable {
     ///
     /// `ratings` must have the same users, films and rating count as the training data (checked against the
     /// model's fingerprint; the ratings version is not checked here: see ``ModelInfo/staleness(against:)``).
-    /// Copies the factor arrays only (no training): milliseconds plus the sparse matrix build.
+    /// Reads the factor arrays piece by piece straight into the model's arrays (no training, no extra copy):
+    /// milliseconds plus the sparse matrix build.
     ///
     /// - Throws: ``StoreError`` `.database` when the model is missing, damaged, or does not fit `ratings`.
     public func load(_ info: ModelInfo, ratings: RatingTable, fingerprint: RatingsFingerprint) throws -> TrainedModel {
@@ -214,29 +238,51 @@ public final class ModelRepository: Sendable {
                              reason: Staleness(trained: info.fingerprint, current: fingerprint).description,
                              expected: "a model trained on the current ratings (run `movierec train`)")
         }
-        let arrays = try read("reading the saved model") { db -> [[Float]]? in
-            let statement = try RawStatement(
-                db, sql: "SELECT biases, latent_factors, watch_factors FROM models WHERE id = ?")
-            defer { statement.finalize() }
-            sqlite3_bind_int64(statement.handle, 1, info.id)
-            guard try statement.step() else { return nil }
-            return try ["biases", "latent_factors", "watch_factors"].enumerated().map { column, name in
-                try FloatBlob.floats(statement.handle, column: Int32(column), name: name, in: store.path)
-            }
-        }
-        guard let arrays else {
-            throw StoreError(.database, file: store.path, field: "models", value: "\(info.id)",
-                             reason: "the saved model was replaced while loading it", expected: "an unchanged model")
-        }
-        let archive = ModelArchive(header: info.header, biases: arrays[0], latentFactors: arrays[1],
-                                   watchFactors: arrays[2])
         do {
-            return try TrainedModel(archive: archive, ratings: ratings.ratingData)
+            try info.header.validate()   // before sizing any array by it
+            let segments = try readSegments(info)
+            return try TrainedModel(header: info.header, segments: segments, ratings: ratings.ratingData)
         } catch let error as ModelError {
             throw StoreError(.database, file: store.path, field: "models", value: error.field,
                              reason: "the saved model does not fit the ratings: \(error)",
                              expected: "a model saved by `movierec train` on this database (run it again)")
         }
+    }
+
+    /// The factor arrays of the model `info` describes (a valid header), in the pieces of
+    /// ``ModelArchive/Header/segmentLengths(_:)``, read in one transaction.
+    private func readSegments(_ info: ModelInfo) throws -> [ModelArchive.Field: [[Float]]] {
+        let fields = ModelArchive.Field.allCases
+        let segments = try read("reading the saved model") { db -> [ModelArchive.Field: [[Float]]]? in
+            let types = fields.map { "typeof(\(Self.column($0)))" }.joined(separator: ", ")
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(types) FROM models WHERE id = ?",
+                                             arguments: [info.id]) else { return nil }
+            var segments: [ModelArchive.Field: [[Float]]] = [:]
+            for (position, field) in fields.enumerated() {
+                let column = Self.column(field)
+                let lengths = info.header.segmentLengths(field)
+                let expected = lengths.reduce(0, +) * MemoryLayout<Float>.size
+                let type: String = row[position]
+                let blob = type == "blob"
+                    ? try FactorBlob(db, column: column, row: info.id, writable: false, database: store.path) : nil
+                guard let blob, blob.byteCount == expected else {
+                    throw StoreError(.database, file: store.path, field: "models.\(column)",
+                                     value: blob.map { "\($0.byteCount) bytes" } ?? "a \(type) value",
+                                     reason: "the saved model is damaged",
+                                     expected: "a BLOB of \(expected) bytes (\(expected / MemoryLayout<Float>.size) "
+                                        + "Float32 values for \(info.header.userCount) users, "
+                                        + "\(info.header.movieCount) films, k = \(info.header.rank), "
+                                        + "k_w = \(info.header.watchRank))")
+                }
+                segments[field] = try blob.read(lengths: lengths)
+            }
+            return segments
+        }
+        guard let segments else {
+            throw StoreError(.database, file: store.path, field: "models", value: "\(info.id)",
+                             reason: "the saved model was replaced while loading it", expected: "an unchanged model")
+        }
+        return segments
     }
 
     /// The latest model if it matches `fingerprint` (the current ratings), restored; `nil` when there is none.
@@ -285,37 +331,99 @@ extension StoreError {
     }
 }
 
-/// `[Float]` ⇄ BLOB of little-endian Float32, copied as one buffer.
-enum FloatBlob {
-    /// The raw little-endian bytes of `values`.
-    static func data(_ values: [Float]) -> Data {
-        #if _endian(big)
-        return values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
-        #else
-        return values.withUnsafeBytes { Data($0) }
-        #endif
+/// One factor BLOB of a `models` row opened for incremental I/O (`sqlite3_blob_open`): little-endian Float32
+/// values written from and read into `[Float]` arrays in chunks of ``chunkLength`` values, so no whole copy
+/// of an array is made (a big-endian machine swaps the bytes of one chunk at a time).
+final class FactorBlob {
+    /// The SQLite BLOB handle.
+    private let handle: OpaquePointer
+    /// The connection it belongs to (for error messages).
+    private let connection: OpaquePointer
+    /// `models.<column>`, for error messages.
+    private let field: String
+    /// The database file, for error messages.
+    private let path: String
+    /// Values per `sqlite3_blob_write`/`sqlite3_blob_read` call.
+    let chunkLength: Int
+
+    /// Opens column `column` of row `row` of `models` (read-only unless `writable`).
+    /// - Throws: ``StoreError`` `.database` when the row or column does not exist or the BLOB cannot be opened.
+    init(_ db: Database, column: String, row: Int64, writable: Bool, database path: String,
+         chunkLength: Int = 1 << 16) throws {
+        precondition(chunkLength >= 1, "FactorBlob: chunks of at least one value")
+        field = "models.\(column)"
+        self.path = path
+        self.chunkLength = chunkLength
+        guard let connection = db.sqliteConnection else {
+            throw StoreError(.database, file: path, field: field, reason: "the database connection is closed")
+        }
+        self.connection = connection
+        var handle: OpaquePointer?
+        let code = sqlite3_blob_open(connection, "main", "models", column, row, writable ? 1 : 0, &handle)
+        guard code == SQLITE_OK, let handle else {
+            sqlite3_blob_close(handle)
+            throw StoreError(.database, file: path, field: field, value: "row \(row)",
+                             reason: "cannot open the factor BLOB: \(String(cString: sqlite3_errmsg(connection)))",
+                             expected: "a saved model")
+        }
+        self.handle = handle
     }
 
-    /// The floats stored in column `column` (named `name`) of the current row of `statement`, copied once
-    /// straight from SQLite's buffer.
-    /// - Throws: ``StoreError`` `.database` when the value is not a BLOB or its size is not a multiple of 4.
-    static func floats(_ statement: OpaquePointer, column: Int32, name: String, in path: String) throws -> [Float] {
-        let byteCount = Int(sqlite3_column_bytes(statement, column))
-        guard sqlite3_column_type(statement, column) == SQLITE_BLOB, byteCount % MemoryLayout<Float>.size == 0,
-              let bytes = sqlite3_column_blob(statement, column) else {
-            throw StoreError(.database, file: path, field: "models.\(name)", value: "\(byteCount) bytes",
-                             reason: "the saved model is damaged", expected: "a BLOB of whole Float32 values")
+    deinit { sqlite3_blob_close(handle) }
+
+    /// The BLOB's size in bytes.
+    var byteCount: Int { Int(sqlite3_blob_bytes(handle)) }
+
+    /// Writes `segments` one after the other from the BLOB's start (their total byte size must be ``byteCount``).
+    /// - Throws: ``StoreError`` `.database` when SQLite fails to write.
+    func write(_ segments: [[Float]]) throws {
+        var offset = 0
+        for segment in segments {
+            try segment.withUnsafeBufferPointer { values in
+                for start in stride(from: 0, to: values.count, by: chunkLength) {
+                    let chunk = UnsafeBufferPointer(rebasing: values[start..<min(start + chunkLength, values.count)])
+                    #if _endian(big)
+                    let code = chunk.map { $0.bitPattern.littleEndian }.withUnsafeBytes {
+                        sqlite3_blob_write(handle, $0.baseAddress, Int32($0.count), Int32(offset))
+                    }
+                    #else
+                    let code = sqlite3_blob_write(handle, chunk.baseAddress, Int32(chunk.count * MemoryLayout<Float>.size),
+                                                  Int32(offset))
+                    #endif
+                    try check(code, "writing")
+                    offset += chunk.count * MemoryLayout<Float>.size
+                }
+            }
         }
-        let count = byteCount / MemoryLayout<Float>.size
-        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: byteCount))
-            initialized = count
+    }
+
+    /// Reads arrays of `lengths` values one after the other from the BLOB's start (their total byte size must
+    /// be at most ``byteCount``).
+    /// - Throws: ``StoreError`` `.database` when SQLite fails to read.
+    func read(lengths: [Int]) throws -> [[Float]] {
+        var offset = 0
+        return try lengths.map { length in
+            try [Float](unsafeUninitializedCapacity: length) { buffer, initialized in
+                for start in stride(from: 0, to: length, by: chunkLength) {
+                    let count = min(chunkLength, length - start)
+                    let target = UnsafeMutableBufferPointer(rebasing: buffer[start..<(start + count)])
+                    try check(sqlite3_blob_read(handle, target.baseAddress, Int32(count * MemoryLayout<Float>.size),
+                                                Int32(offset)), "reading")
+                    #if _endian(big)
+                    for i in target.indices { target[i] = Float(bitPattern: UInt32(littleEndian: target[i].bitPattern)) }
+                    #endif
+                    offset += count * MemoryLayout<Float>.size
+                }
+                initialized = length
+            }
         }
-        #if _endian(big)
-        return values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
-        #else
-        return values
-        #endif
+    }
+
+    private func check(_ code: Int32, _ action: String) throws {
+        guard code == SQLITE_OK else {
+            throw StoreError(.database, file: path, field: field,
+                             reason: "\(action) the factor BLOB failed: \(String(cString: sqlite3_errmsg(connection)))")
+        }
     }
 }
 

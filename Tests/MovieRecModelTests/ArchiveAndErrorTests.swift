@@ -38,6 +38,59 @@ struct ArchiveAndErrorTests {
         #expect { try TrainedModel(archive: future, ratings: data) } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
     }
 
+    @Test("the archive arrays are the model's segments joined, and the model restores from the segments")
+    func segments() throws {
+        let data = syntheticData()
+        let model = try Model.train(data: data, parameters: smallParameters())
+        let header = model.archiveHeader
+        let (users, movies) = (data.userCount, data.movieCount)
+        // The layout written out by hand (k = k_w = 8).
+        #expect(header.segmentLengths(.biases) == [users, movies])
+        #expect(header.segmentLengths(.latentFactors) == [8, users * 8, movies * 8])
+        #expect(header.segmentLengths(.watchFactors) == [movies, 8, users * 8, movies * 8])
+        #expect(model.archiveSegments(.biases) == [model.baseline.userBias, model.baseline.movieBias])
+        #expect(model.archiveSegments(.latentFactors)
+                == [model.factors.singularValues, model.factors.userVectors.values, model.factors.movieVectors.values])
+        #expect(model.archiveSegments(.watchFactors)
+                == [model.watchFactors.columnScale, model.watchFactors.singularValues,
+                    model.watchFactors.userVectors.values, model.watchFactors.movieVectors.values])
+        let archive = model.encode()
+        var segments: [ModelArchive.Field: [[Float]]] = [:]
+        for field in ModelArchive.Field.allCases {
+            #expect(model.archiveSegments(field).map(\.count) == header.segmentLengths(field))
+            #expect(archive[field] == model.archiveSegments(field).flatMap { $0 })
+            segments[field] = model.archiveSegments(field)
+        }
+        let restored = try TrainedModel(header: header, segments: segments, ratings: data)
+        #expect(restored.encode() == archive)
+        for user in stride(from: 0, to: users, by: 11) {
+            #expect(try Recommender(model: restored).topN(user: user, count: 10, explain: true)
+                    == Recommender(model: model).topN(user: user, count: 10, explain: true))
+        }
+
+        // A piece of the wrong length, a missing field, or a header that cannot describe a model.
+        var short = segments
+        short[.watchFactors]?[2].removeLast()
+        #expect { try TrainedModel(header: header, segments: short, ratings: data) } throws: {
+            ($0 as? ModelError)?.kind == .invalidArchive && ($0 as? ModelError)?.field == "watchFactors pieces"
+        }
+        var missing = segments
+        missing[.biases] = nil
+        #expect { try TrainedModel(header: header, segments: missing, ratings: data) } throws: {
+            ($0 as? ModelError)?.kind == .invalidArchive
+        }
+        var noRank = header
+        noRank.rank = 0
+        #expect { try noRank.validate() } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
+        var huge = header
+        huge.rank = 1 << 28   // (users + films)·k would not fit in one BLOB (and overflows nothing)
+        #expect { try huge.validate() } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
+        var giant = header
+        giant.watchRank = Int.max   // would overflow (users + films)·k_w
+        #expect { try giant.validate() } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
+        #expect(throws: Never.self) { try header.validate() }
+    }
+
     @Test("errors name what is wrong: unknown user/film, rank too large, empty or duplicate data")
     func errors() throws {
         let model = try Model.train(data: WorkedExample.data, parameters: WorkedExample.parameters(rank: 2))

@@ -97,6 +97,54 @@ struct ModelRepositoryTests {
         #expect(try JSONDecoder().decode(ModelParameters.self, from: Data(parametersJSON.utf8)) == parameters())
     }
 
+    @Test("factor BLOBs are written and read in chunks of any length, across pieces of any length")
+    func chunkedBlobIO() throws {
+        let scratch = try Scratch()
+        let (store, repository, snapshot) = try makeStore(scratch)
+        let model = try Model.train(data: snapshot.table.ratingData, parameters: parameters())
+        let info = try repository.save(model, trainedOn: snapshot.fingerprint, trainingSeconds: 0)
+        let count = info.header.segmentLengths(.latentFactors).reduce(0, +)
+        // Distinct values with awkward bit patterns (−0, subnormal, infinity), cut into pieces of 0, 1, 5 and
+        // the rest, so chunks straddle piece boundaries.
+        let values: [Float] = (0..<count).map { j in
+            switch j % 5 {
+            case 0: return -0.0
+            case 1: return .leastNonzeroMagnitude * Float(j)
+            case 2: return .infinity
+            default: return Float(j) * -1.25
+            }
+        }
+        let lengths = [0, 1, 5, count - 6]
+        var start = 0
+        let pieces = lengths.map { length in
+            defer { start += length }
+            return Array(values[start..<(start + length)])
+        }
+        for chunkLength in [1, 7, 4096] {
+            try store.databaseWriter.write { db in
+                try FactorBlob(db, column: "latent_factors", row: info.id, writable: true, database: store.path,
+                               chunkLength: chunkLength).write(pieces.reversed().map { $0.map { -$0 } })
+                try FactorBlob(db, column: "latent_factors", row: info.id, writable: true, database: store.path,
+                               chunkLength: chunkLength).write(pieces)
+            }
+            // Decoded byte by byte, independently of FactorBlob.
+            let data = try #require(try store.databaseWriter.read { db in
+                try Data.fetchOne(db, sql: "SELECT latent_factors FROM models WHERE id = ?", arguments: [info.id])
+            })
+            let bytes = [UInt8](data).map(UInt32.init)
+            let stored: [UInt32] = stride(from: 0, to: bytes.count, by: 4).map { offset -> UInt32 in
+                let low: UInt32 = bytes[offset] | bytes[offset + 1] << 8
+                return low | bytes[offset + 2] << 16 | bytes[offset + 3] << 24
+            }
+            #expect(stored == values.map(\.bitPattern))
+            let read = try store.databaseWriter.read { db in
+                try FactorBlob(db, column: "latent_factors", row: info.id, writable: false, database: store.path,
+                               chunkLength: chunkLength).read(lengths: lengths)
+            }
+            #expect(read.map { $0.map(\.bitPattern) } == pieces.map { $0.map(\.bitPattern) })
+        }
+    }
+
     @Test("saving again replaces the older model")
     func onlyLatestKept() throws {
         let scratch = try Scratch()
@@ -191,6 +239,28 @@ struct ModelRepositoryTests {
         #expect { try repository.load(info, ratings: snapshot.table, fingerprint: snapshot.fingerprint) } throws: {
             guard let error = $0 as? StoreError else { return false }
             return error.description.contains("models.latent_factors") && error.concernsSavedModel
+        }
+    }
+
+    @Test("a factor column that is not a BLOB, or a header with impossible ranks, is reported before reading")
+    func damagedColumnAndHeader() throws {
+        let scratch = try Scratch()
+        let (store, repository, snapshot) = try makeStore(scratch)
+        let model = try Model.train(data: snapshot.table.ratingData, parameters: parameters())
+        let info = try repository.save(model, trainedOn: snapshot.fingerprint, trainingSeconds: 0)
+        try store.databaseWriter.write { db in try db.execute(sql: "UPDATE models SET watch_factors = 'abcd'") }
+        #expect { try repository.load(info, ratings: snapshot.table, fingerprint: snapshot.fingerprint) } throws: {
+            guard let error = $0 as? StoreError else { return false }
+            return error.concernsSavedModel && error.field == "models.watch_factors" && error.value == "a text value"
+        }
+        // A header whose ranks would size arrays beyond any BLOB is rejected before any array is allocated.
+        var header = info.header
+        header.rank = Int.max / 2
+        let forged = ModelInfo(id: info.id, createdAt: info.createdAt, fingerprint: info.fingerprint, header: header,
+                               trainingSeconds: 0)
+        #expect { try repository.load(forged, ratings: snapshot.table, fingerprint: snapshot.fingerprint) } throws: {
+            guard let error = $0 as? StoreError else { return false }
+            return error.concernsSavedModel && error.value == "header.rank/watchRank"
         }
     }
 

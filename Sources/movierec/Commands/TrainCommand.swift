@@ -73,6 +73,7 @@ struct TrainCommand: ParsableCommand {
         parameters.baselineMode = mode
         parameters.seed = seed
         parameters.fitsBlend = fitBlend
+        Self.returnLargeFreedBlocksToTheSystem()
         let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
         defer { line.finish() }
         line.show("loading ratings")
@@ -90,6 +91,22 @@ struct TrainCommand: ParsableCommand {
             return
         }
         print(Self.render(report))
+    }
+
+    /// On Linux, makes glibc serve every allocation of 1 MiB or more with its own mapping, returned to the system
+    /// as soon as it is freed.
+    ///
+    /// By default glibc raises that threshold up to 32 MiB after large blocks are freed, so later arrays of a few
+    /// MiB (the films' factor blocks of each SVD step) come from the heap and stay resident once freed: at
+    /// 25 M ratings, rank 64, that kept 30–50 MiB more at the training peak. Costs no measurable time.
+    static func returnLargeFreedBlocksToTheSystem() {
+        #if canImport(Glibc)
+        // `mallopt` is declared in <malloc.h>, which Swift's Glibc module does not import: found by name instead.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        let mmapThreshold: Int32 = -3   // M_MMAP_THRESHOLD in <malloc.h>
+        guard let symbol = dlsym(nil, "mallopt") else { return }   // nil: RTLD_DEFAULT
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, 1 << 20)
+        #endif
     }
 
     /// Loads the ratings of the database at `path`, trains with `parameters` and saves the model.

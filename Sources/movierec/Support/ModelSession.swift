@@ -159,8 +159,8 @@ func describe(_ stage: TrainingStage) -> String {
     switch stage {
     case .indexing: return "indexing ratings"
     case .baseline: return "fitting the baseline (μ, b_u, b_i)"
-    case .latentFactors: return "truncated SVD of the residuals"
     case .watchFactors: return "truncated SVD of the watch matrix"
+    case .latentFactors: return "truncated SVD of the residuals"
     case .blendFitting: return "fitting the blend weights on a validation slice"
     }
 }
