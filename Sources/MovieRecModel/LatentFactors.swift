@@ -72,7 +72,8 @@ public struct LatentFactors: Sendable {
     public var rank: Int { singularValues.count }
 }
 
-/// Runs ``TruncatedSVD`` on `matrix` and maps its errors to ``ModelError``.
+/// Runs ``TruncatedSVD`` on `matrix` (singular values and `V` only: the model projects its own user vectors)
+/// and maps its errors to ``ModelError``.
 func decompose(_ matrix: CSRMatrix, rank: Int, oversampling: Int, powerIterations: Int,
                seed: UInt64) throws -> TruncatedSVDResult {
     let limit = min(matrix.rows, matrix.columns)
@@ -85,7 +86,7 @@ func decompose(_ matrix: CSRMatrix, rank: Int, oversampling: Int, powerIteration
     }
     do {
         return try TruncatedSVD(rank: rank, oversampling: oversampling, powerIterations: powerIterations,
-                                seed: seed).decompose(matrix)
+                                seed: seed).decompose(matrix, leftVectors: false)
     } catch let error as NumericsError {
         throw ModelError(.numerics, field: "truncated SVD", value: error.description, expected: "a decomposable matrix")
     }

@@ -65,7 +65,9 @@ public struct TruncatedSVD: Sendable {
     /// Products with `Aᵀ` use ``CSRMatrix/transposeMultiplied(by:options:plan:)`` (no transposed copy).
     /// - Throws: ``NumericsError`` when `rank < 1`, `rank > min(rows, columns)`, `oversampling`/`powerIterations`
     ///   are negative, or an entry of `a` is not finite.
-    public func decompose(_ a: CSRMatrix) throws -> TruncatedSVDResult {
+    /// - Parameter leftVectors: compute `U`; with `false` the result's `u` is an empty `0 × rank` matrix
+    ///   (for callers that only need `σ` and `V`: saves a `rows × l × rank` product and its memory).
+    public func decompose(_ a: CSRMatrix, leftVectors: Bool = true) throws -> TruncatedSVDResult {
         let smaller = min(a.rows, a.columns)
         guard rank >= 1 && rank <= smaller else {
             throw NumericsError(.invalidParameter, field: "rank", value: "\(rank)",
@@ -87,7 +89,9 @@ public struct TruncatedSVD: Sendable {
         let requested = rank + oversampling
         let width = paddedWidth(requested) < smaller ? paddedWidth(requested) : requested
         if smaller <= requested {
-            return truncate(denseSVD(a.toDense()), to: rank)
+            let exact = truncate(denseSVD(a.toDense()), to: rank)
+            return leftVectors ? exact : TruncatedSVDResult(u: DenseMatrix(rows: 0, columns: rank),
+                                                            singularValues: exact.singularValues, v: exact.v)
         }
         let plan = TransposeProductPlan(a, options: options)
         let omega = Self.testMatrix(rows: a.columns, columns: width, seed: seed, options: options)
@@ -135,7 +139,7 @@ public struct TruncatedSVD: Sendable {
                 ubScaled[i, j] = sigma > 0 ? Float(x / sigma) : 0
             }
         }
-        var u = q.multiplied(by: ub, options: options)
+        var u = leftVectors ? q.multiplied(by: ub, options: options) : DenseMatrix(rows: 0, columns: rank)
         var v = bt.multiplied(by: ubScaled, options: options)
         flipSigns(u: &u, v: &v)
         return TruncatedSVDResult(u: u, singularValues: singularValues, v: v)

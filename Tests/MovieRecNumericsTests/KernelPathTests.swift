@@ -129,6 +129,17 @@ struct KernelPathTests {
         #expect(dot(big, ones) == 16_777_216 + 30)
     }
 
+    @Test("without left vectors: the same σ and V, an empty U (randomized and dense paths)")
+    func withoutLeftVectors() throws {
+        for (m, n, rank) in [(300, 90, 5), (40, 12, 4)] {   // the second takes the dense path (l ≥ min(m, n))
+            let a = try Fixtures.randomSparse(rows: m, columns: n, density: 0.4, seed: UInt64(m))
+            let full = try TruncatedSVD(rank: rank).decompose(a)
+            let lean = try TruncatedSVD(rank: rank).decompose(a, leftVectors: false)
+            #expect(lean.singularValues == full.singularValues && lean.v == full.v)
+            #expect(lean.u.rows == 0 && lean.u.columns == rank && full.u.rows == m)
+        }
+    }
+
     @Test("Cholesky QR reports the condition number of a column-scaled orthonormal matrix")
     func conditionEstimate() {
         var y = DenseMatrix(rows: 64, columns: 4)
