@@ -135,8 +135,12 @@ public final class ModelRepository: Sendable {
     }
 
     /// Appends the model migrations to `migrator` (after the store's own).
+    ///
+    /// The migration only adds a table, so it runs with foreign keys enforced as it goes (`.immediate`) instead
+    /// of GRDB's default check of every foreign key afterwards — which on a store of 25 M ratings took over 10 s
+    /// (50 M lookups) the first time a model was saved.
     public static func registerMigrations(in migrator: inout DatabaseMigrator) {
-        migrator.registerMigration(migrationName) { db in
+        migrator.registerMigration(migrationName, foreignKeyChecks: .immediate) { db in
             try db.execute(sql: """
                 CREATE TABLE models(
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
