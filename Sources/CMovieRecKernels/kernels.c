@@ -29,6 +29,20 @@ MR_INLINE void mr_prefetch_span(const float *p, intptr_t floats) {
     for (intptr_t o = 0; o < floats; o += 16) __builtin_prefetch(p + o, 0, 3);
 }
 
+/* Calls `block(..., vectors)` with `vectors` = min(count, 8) as a constant, so each width gets its own
+   unrolled loop with its accumulators in registers. */
+#define MR_BY_VECTORS(count, block, ...)                                                                          \
+    switch (count) {                                                                                              \
+    case 1: block(__VA_ARGS__, 1); break;                                                                         \
+    case 2: block(__VA_ARGS__, 2); break;                                                                         \
+    case 3: block(__VA_ARGS__, 3); break;                                                                         \
+    case 4: block(__VA_ARGS__, 4); break;                                                                         \
+    case 5: block(__VA_ARGS__, 5); break;                                                                         \
+    case 6: block(__VA_ARGS__, 6); break;                                                                         \
+    case 7: block(__VA_ARGS__, 7); break;                                                                         \
+    default: block(__VA_ARGS__, 8); break;                                                                        \
+    }
+
 /* ---- sparse × dense, gathering dense rows -------------------------------------------------------- */
 
 /* Columns `column ..< column + 16·vectors` of the output rows; `vectors` is a constant after inlining. */
@@ -56,16 +70,8 @@ MR_INLINE void mr_gather(const intptr_t *pointers, const int32_t *indices, const
                          intptr_t firstRow, intptr_t endRow, const float *dense, intptr_t stride, float *output) {
     if (firstRow >= endRow) return;
     for (intptr_t column = 0; column < stride; column += 16 * mr_max_vectors) {
-        switch ((stride - column) / 16) {
-        case 1: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 1); break;
-        case 2: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 2); break;
-        case 3: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 3); break;
-        case 4: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 4); break;
-        case 5: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 5); break;
-        case 6: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 6); break;
-        case 7: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 7); break;
-        default: mr_gather_block(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 8); break;
-        }
+        MR_BY_VECTORS((stride - column) / 16, mr_gather_block, pointers, indices, values, firstRow, endRow, dense,
+                      stride, output, column)
     }
 }
 
@@ -93,16 +99,8 @@ MR_INLINE void mr_scatter_block(const intptr_t *starts, const intptr_t *ends, co
 MR_INLINE void mr_scatter(const intptr_t *starts, const intptr_t *ends, const int32_t *indices,
                           const float *values, intptr_t rows, const float *dense, intptr_t stride, float *output) {
     for (intptr_t column = 0; column < stride; column += 16 * mr_max_vectors) {
-        switch ((stride - column) / 16) {
-        case 1: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 1); break;
-        case 2: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 2); break;
-        case 3: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 3); break;
-        case 4: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 4); break;
-        case 5: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 5); break;
-        case 6: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 6); break;
-        case 7: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 7); break;
-        default: mr_scatter_block(starts, ends, indices, values, rows, dense, stride, output, column, 8); break;
-        }
+        MR_BY_VECTORS((stride - column) / 16, mr_scatter_block, starts, ends, indices, values, rows, dense, stride,
+                      output, column)
     }
 }
 
@@ -128,16 +126,8 @@ MR_INLINE void mr_accumulate_block(const float *coefficients, const int32_t *ind
 MR_INLINE void mr_accumulate(const float *coefficients, const int32_t *indices, intptr_t count, const float *source,
                              intptr_t stride, float *output, intptr_t firstColumn, int upperTriangular) {
     for (intptr_t column = firstColumn; column < stride; column += 16 * mr_max_vectors) {
-        switch ((stride - column) / 16) {
-        case 1: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 1); break;
-        case 2: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 2); break;
-        case 3: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 3); break;
-        case 4: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 4); break;
-        case 5: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 5); break;
-        case 6: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 6); break;
-        case 7: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 7); break;
-        default: mr_accumulate_block(coefficients, indices, count, source, stride, output, column, upperTriangular, 8); break;
-        }
+        MR_BY_VECTORS((stride - column) / 16, mr_accumulate_block, coefficients, indices, count, source, stride,
+                      output, column, upperTriangular)
     }
 }
 
@@ -258,16 +248,8 @@ MR_INLINE mr_f16 mr_load_half_native(const uint16_t *p) {
                                                  const uint16_t *dense, intptr_t stride, float *output) {         \
         if (firstRow >= endRow) return;                                                                           \
         for (intptr_t column = 0; column < stride; column += 16 * mr_max_vectors) {                               \
-            switch ((stride - column) / 16) {                                                                     \
-            case 1: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 1); break; \
-            case 2: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 2); break; \
-            case 3: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 3); break; \
-            case 4: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 4); break; \
-            case 5: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 5); break; \
-            case 6: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 6); break; \
-            case 7: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 7); break; \
-            default: mr_half_block_##suffix(pointers, indices, values, firstRow, endRow, dense, stride, output, column, 8); break; \
-            }                                                                                                     \
+            MR_BY_VECTORS((stride - column) / 16, mr_half_block_##suffix, pointers, indices, values, firstRow,     \
+                          endRow, dense, stride, output, column)                                                  \
         }                                                                                                         \
     }
 

@@ -274,28 +274,12 @@ public struct CSRMatrix: Sendable, Equatable {
         let width = dense.columns
         guard nonzeroCount > 0, width > 0 else { return DenseMatrix(rows: rows, columns: width) }
         let stride = paddedWidth(width)
-        let source = padRows(dense.values, rows: dense.rows, width: width, stride: stride)
-        let chunks = balancedRowChunks(options)
-        // Every row belongs to one chunk and the kernel writes all `stride` columns of it.
-        let output = [Float](unsafeUninitializedCapacity: rows * stride) { buffer, initialized in
-            values.withUnsafeBufferPointer { vals in
-                columnIndices.withUnsafeBufferPointer { idx in
-                    rowPointers.withUnsafeBufferPointer { ptrs in
-                        source.withUnsafeBufferPointer { src in
-                            let out = SharedMutablePointer(base: buffer.baseAddress!)
-                            options.forEachTask(chunks.count - 1) { chunk in
-                                mr_sparse_dense_rows(ptrs.baseAddress!, idx.baseAddress!, vals.baseAddress!,
-                                                     chunks[chunk], chunks[chunk + 1], src.baseAddress!, stride,
-                                                     out.base)
-                            }
-                        }
-                    }
-                }
-            }
-            initialized = rows * stride
-        }
+        let source = DenseMatrix(rows: dense.rows, columns: stride,
+                                 values: padRows(dense.values, rows: dense.rows, width: width, stride: stride))
+        var output = DenseMatrix(rows: rows, columns: stride)
+        multiply(source, into: &output, options: options)
         return DenseMatrix(rows: rows, columns: width,
-                           values: unpadRows(output, rows: rows, width: width, stride: stride))
+                           values: unpadRows(output.values, rows: rows, width: width, stride: stride))
     }
 
     /// The product `C = Aᵀ·D` without forming `Aᵀ` (`dense.rows` must equal `rows`):
@@ -316,27 +300,12 @@ public struct CSRMatrix: Sendable, Equatable {
         precondition(plan.rows == rows && plan.nonzeroCount == nonzeroCount,
                      "transposeMultiplied(by:): the plan was made for another matrix")
         let stride = paddedWidth(width)
-        let source = padRows(dense.values, rows: dense.rows, width: width, stride: stride)
-        var output = [Float](repeating: 0, count: columns * stride)
-        values.withUnsafeBufferPointer { vals in
-            columnIndices.withUnsafeBufferPointer { idx in
-                plan.rowStarts.withUnsafeBufferPointer { starts in
-                    source.withUnsafeBufferPointer { src in
-                        output.withUnsafeMutableBufferPointer { buffer in
-                            let out = SharedMutablePointer(base: buffer.baseAddress!)
-                            options.forEachTask(plan.partCount) { part in
-                                mr_sparse_transpose_scatter(starts.baseAddress! + part * rows,
-                                                            starts.baseAddress! + (part + 1) * rows,
-                                                            idx.baseAddress!, vals.baseAddress!, rows,
-                                                            src.baseAddress!, stride, out.base)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let source = DenseMatrix(rows: dense.rows, columns: stride,
+                                 values: padRows(dense.values, rows: dense.rows, width: width, stride: stride))
+        var output = DenseMatrix(rows: columns, columns: stride)
+        transposeMultiply(source, into: &output, options: options, plan: plan)
         return DenseMatrix(rows: columns, columns: width,
-                           values: unpadRows(output, rows: columns, width: width, stride: stride))
+                           values: unpadRows(output.values, rows: columns, width: width, stride: stride))
     }
 
     /// `output = A·D` written into an existing `rows × dense.columns` matrix (no new array when
@@ -348,21 +317,9 @@ public struct CSRMatrix: Sendable, Equatable {
             output = multiplied(by: dense, options: options)
             return
         }
-        let chunks = balancedRowChunks(options)
-        values.withUnsafeBufferPointer { vals in
-            columnIndices.withUnsafeBufferPointer { idx in
-                rowPointers.withUnsafeBufferPointer { ptrs in
-                    dense.values.withUnsafeBufferPointer { src in
-                        output.values.withUnsafeMutableBufferPointer { buffer in
-                            let out = SharedMutablePointer(base: buffer.baseAddress!)
-                            options.forEachTask(chunks.count - 1) { chunk in
-                                mr_sparse_dense_rows(ptrs.baseAddress!, idx.baseAddress!, vals.baseAddress!,
-                                                     chunks[chunk], chunks[chunk + 1], src.baseAddress!, width,
-                                                     out.base)
-                            }
-                        }
-                    }
-                }
+        dense.values.withUnsafeBufferPointer { src in
+            gatherRows(into: &output, options: options) { ptrs, idx, vals, first, end, out in
+                mr_sparse_dense_rows(ptrs, idx, vals, first, end, src.baseAddress!, width, out)
             }
         }
     }
@@ -390,18 +347,27 @@ public struct CSRMatrix: Sendable, Equatable {
                 }
             }
         }
+        halfBuffer.withUnsafeBufferPointer { src in
+            gatherRows(into: &output, options: options) { ptrs, idx, vals, first, end, out in
+                mr_sparse_half_rows(ptrs, idx, vals, first, end, src.baseAddress!, width, out)
+            }
+        }
+    }
+
+    /// Runs a row kernel `kernel(rowPointers, columnIndices, values, firstRow, endRow, output)` over chunks of
+    /// rows of about equal nonzero count on the workers; every output row is written by exactly one chunk.
+    private func gatherRows(into output: inout DenseMatrix, options: ParallelOptions,
+                            _ kernel: (UnsafePointer<Int>, UnsafePointer<Int32>, UnsafePointer<Float>, Int, Int,
+                                       UnsafeMutablePointer<Float>) -> Void) {
         let chunks = balancedRowChunks(options)
         values.withUnsafeBufferPointer { vals in
             columnIndices.withUnsafeBufferPointer { idx in
                 rowPointers.withUnsafeBufferPointer { ptrs in
-                    halfBuffer.withUnsafeBufferPointer { src in
-                        output.values.withUnsafeMutableBufferPointer { buffer in
-                            let out = SharedMutablePointer(base: buffer.baseAddress!)
-                            options.forEachTask(chunks.count - 1) { chunk in
-                                mr_sparse_half_rows(ptrs.baseAddress!, idx.baseAddress!, vals.baseAddress!,
-                                                    chunks[chunk], chunks[chunk + 1], src.baseAddress!, width,
-                                                    out.base)
-                            }
+                    output.values.withUnsafeMutableBufferPointer { buffer in
+                        let out = SharedMutablePointer(base: buffer.baseAddress!)
+                        options.forEachTask(chunks.count - 1) { chunk in
+                            kernel(ptrs.baseAddress!, idx.baseAddress!, vals.baseAddress!, chunks[chunk],
+                                   chunks[chunk + 1], out.base)
                         }
                     }
                 }
