@@ -109,6 +109,12 @@ public struct ImportSummary: Sendable, Equatable, Codable {
 /// ties go to the later row), and the result is written in one transaction with 64-row `INSERT` statements bound
 /// through the SQLite C API.
 ///
+/// A brand-new database fed a file already sorted by (user, movie) with integer ids (MovieLens files, and those
+/// `movierec generate` writes) is instead written while the file is parsed (see ``RatingStream``): a quick pass
+/// over the id fields first fixes the ids, then each chunk is parsed on a second thread while the previous one is
+/// written. The database, the counts, the rejects file and the first error are the same as on the serial path,
+/// and a bad row still leaves no database, as the temporary file is removed.
+///
 /// - A brand-new database is built in `<db>.importing` with `journal_mode=OFF, synchronous=OFF`, fsynced, and
 ///   linked into place only on success (a crash leaves no database, never a half-written one).
 /// - An existing database is changed in one transaction with its rollback journal, so a crash or `kill -9` rolls
@@ -230,6 +236,8 @@ public struct RatingsImporter: Sendable {
             _ = try checksum.value()
             throw error
         }
+        // Awaited here so that the mapping of the file is released before the sort needs the memory.
+        _ = try checksum.value()
         let batch = ImportBatch(source: .parsed(parsed), catalogue: try catalogue.value(), checksum: checksum,
                                 fileName: fileName)
         try writeRejects(of: batch)
