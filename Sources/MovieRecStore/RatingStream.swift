@@ -198,6 +198,7 @@ final class BoundedChannel<Element>: @unchecked Sendable {
     private var finished = false
     private var cancelled = false
 
+    /// An empty channel holding at most `capacity` items.
     init(capacity: Int) { self.capacity = capacity }
 
     /// Queues `item`; `false` (dropping it) once the consumer has cancelled.
