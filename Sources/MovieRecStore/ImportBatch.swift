@@ -4,14 +4,62 @@ import GRDBSQLite
 
 /// One parsed import, applied to a database inside a transaction the caller opened.
 struct ImportBatch {
-    /// The accepted ratings, in file order (the per-row columns are released once sorted).
-    var ratings: ParsedRatings
+    /// Where the rating rows come from.
+    enum Source {
+        /// Parsed in full, in file order (the per-row columns are released once sorted).
+        case parsed(ParsedRatings)
+        /// Parsed chunk by chunk while they are written (a sorted file into a brand-new database).
+        case streamed(RatingStream)
+    }
+
+    /// The ratings.
+    var source: Source
     /// The movie catalogue, if one was given.
     let catalogue: ParsedMovies?
-    /// Checksum of the ratings file, for `import_log`.
-    let checksum: String
+    /// Checksum of the ratings file, for `import_log` (awaited when the log is written).
+    let checksum: BackgroundTask<String>
     /// File name (without directories) for `import_log`.
     let fileName: String
+
+    /// The format of the ratings file.
+    var format: RatingsFormat {
+        switch source {
+        case .parsed(let parsed): parsed.format
+        case .streamed(let stream): stream.plan.format
+        }
+    }
+
+    /// Size of the ratings file in bytes.
+    var byteCount: Int {
+        switch source {
+        case .parsed(let parsed): parsed.byteCount
+        case .streamed(let stream): stream.mapped.bytes.count
+        }
+    }
+
+    /// Data rows read (for a stream: so far).
+    var rowsRead: Int {
+        switch source {
+        case .parsed(let parsed): parsed.rowsRead
+        case .streamed(let stream): stream.rowsRead
+        }
+    }
+
+    /// Skipped rows of the ratings file, in file order (for a stream: so far).
+    var rejects: [RejectedRow] {
+        switch source {
+        case .parsed(let parsed): parsed.rejects
+        case .streamed(let stream): stream.rejects
+        }
+    }
+
+    /// External user and movie ids of the ratings file, in the order of the rows' dense indices.
+    private var externalIDs: (users: [String], movies: [String]) {
+        switch source {
+        case .parsed(let parsed): (parsed.userExternalIDs, parsed.movieExternalIDs)
+        case .streamed(let stream): (stream.users.externalIDs, stream.movies.externalIDs)
+        }
+    }
 
     /// Row outcomes and store totals after the import (see ``ImportSummary``).
     struct Counts {
@@ -27,8 +75,9 @@ struct ImportBatch {
     /// Writes users, movies and ratings; records the import; bumps the ratings version when ratings changed.
     mutating func apply(to db: Database, started: UInt64, progress: ((ImportProgress) -> Void)?) throws -> Counts {
         let catalogueIDs = catalogue?.movies.map(\.externalID) ?? []
-        let movies = try Self.resolveIDs(db, table: "movies", externalIDs: ratings.movieExternalIDs + catalogueIDs)
-        let users = try Self.resolveIDs(db, table: "users", externalIDs: ratings.userExternalIDs)
+        let (userExternalIDs, movieExternalIDs) = externalIDs
+        let movies = try Self.resolveIDs(db, table: "movies", externalIDs: movieExternalIDs + catalogueIDs)
+        let users = try Self.resolveIDs(db, table: "users", externalIDs: userExternalIDs)
         if let catalogue {
             let update = try RawStatement(db, sql: "UPDATE movies SET title = ?, year = ?, genres = ? WHERE id = ?")
             defer { update.finalize() }
@@ -40,16 +89,24 @@ struct ImportBatch {
                     sqlite3_bind_null(update.handle, 2)
                 }
                 sqlite3_bind_text(update.handle, 3, movie.genres.joined(separator: "|"), -1, RawStatement.transient)
-                sqlite3_bind_int64(update.handle, 4, movies.ids[ratings.movieExternalIDs.count + offset])
+                sqlite3_bind_int64(update.handle, 4, movies.ids[movieExternalIDs.count + offset])
                 try update.run()
             }
         }
-        // Not COUNT(*): on a large store that reads every page into the cache just when the sort needs the memory.
-        let hadRatings = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM ratings)") ?? false
-        let sorted = sortedRows(users: users, movieIDs: movies.ids)
-        ratings.releaseRows()
         var counts = Counts()
-        try write(db, sorted: sorted, checkExisting: hadRatings, counts: &counts, progress: progress)
+        let hadRatings: Bool
+        switch source {
+        case .parsed(var parsed):
+            // Not COUNT(*): on a large store that reads every page into the cache just when the sort needs the memory.
+            hadRatings = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM ratings)") ?? false
+            let sorted = Self.sortedRows(parsed, users: users, movieIDs: movies.ids)
+            parsed.releaseRows()
+            source = .parsed(parsed)
+            try write(db, sorted: sorted, checkExisting: hadRatings, counts: &counts, progress: progress)
+        case .streamed(let stream):
+            hadRatings = false
+            try write(db, stream: stream, userIDs: users.ids, movieIDs: movies.ids, counts: &counts, progress: progress)
+        }
 
         if counts.inserted + counts.updated > 0 {
             try db.execute(sql: "UPDATE store_state SET ratings_version = ratings_version + 1 WHERE id = 1")
@@ -59,10 +116,9 @@ struct ImportBatch {
             INSERT INTO import_log(imported_at, file_name, file_size, checksum, format, movies_file, rows_read,
                                    inserted, updated, unchanged, skipped, seconds)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [ISO8601DateFormatter().string(from: Date()), fileName, ratings.byteCount, checksum,
-                             ratings.format.description, catalogue.map { ($0.file as NSString).lastPathComponent },
-                             ratings.rowsRead, counts.inserted, counts.updated, counts.unchanged,
-                             ratings.rejects.count, seconds])
+            """, arguments: [ISO8601DateFormatter().string(from: Date()), fileName, byteCount, try checksum.value(),
+                             format.description, catalogue.map { ($0.file as NSString).lastPathComponent },
+                             rowsRead, counts.inserted, counts.updated, counts.unchanged, rejects.count, seconds])
         counts.users = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0
         counts.movies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM movies") ?? 0
         counts.ratings = hadRatings ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0 : counts.inserted
@@ -80,15 +136,28 @@ struct ImportBatch {
         var missing: [String] = []
         var seen = Set<String>()
         for id in externalIDs where known[id] == nil && seen.insert(id).inserted { missing.append(id) }
-        let insert = try RawStatement(db, sql: "INSERT INTO \(table)(id, external_id) VALUES (?, ?)")
-        defer { insert.finalize() }
+        // Up to ``RatingsImporter/rowsPerStatement`` rows per statement: at 224,000 new ids 0.08 s (20 %) less CPU
+        // than one row per statement.
+        let newIDs = RankedRows.canonicalOrder(of: missing).map { missing[$0] }
+        func insert(rows: Int) throws -> RawStatement {
+            try RawStatement(db, sql: "INSERT INTO \(table)(id, external_id) VALUES "
+                             + Array(repeating: "(?, ?)", count: rows).joined(separator: ", "))
+        }
+        let perStatement = min(RatingsImporter.rowsPerStatement, newIDs.count)
+        let full = perStatement > 0 ? try insert(rows: perStatement) : nil
+        defer { full?.finalize() }
         var next = previousMax + 1
-        for externalID in RankedRows.canonicalOrder(of: missing).map({ missing[$0] }) {
-            sqlite3_bind_int64(insert.handle, 1, next)
-            sqlite3_bind_text(insert.handle, 2, externalID, -1, RawStatement.transient)
-            try insert.run()
-            known[externalID] = next
-            next += 1
+        for start in stride(from: 0, to: newIDs.count, by: max(perStatement, 1)) {
+            let rows = newIDs[start..<min(start + perStatement, newIDs.count)]
+            let statement = rows.count == perStatement ? full! : try insert(rows: rows.count)
+            defer { if statement !== full { statement.finalize() } }
+            for (offset, externalID) in rows.enumerated() {
+                sqlite3_bind_int64(statement.handle, Int32(2 * offset + 1), next)
+                sqlite3_bind_text(statement.handle, Int32(2 * offset + 2), externalID, -1, RawStatement.transient)
+                known[externalID] = next
+                next += 1
+            }
+            try statement.run()
         }
         return ResolvedIDs(ids: externalIDs.map { known[$0]! }, previousMax: previousMax)
     }
@@ -114,7 +183,7 @@ struct ImportBatch {
     }
 
     /// Sorts the rows by (user id, movie id, file position).
-    private func sortedRows(users: ResolvedIDs, movieIDs: [Int64]) -> SortedRows {
+    private static func sortedRows(_ ratings: ParsedRatings, users: ResolvedIDs, movieIDs: [Int64]) -> SortedRows {
         let usersByID = users.ids.indices.sorted { users.ids[$0] < users.ids[$1] }
         let moviesByID = movieIDs.indices.sorted { movieIDs[$0] < movieIDs[$1] }
         return SortedRows(rows: RankedRows(ratings, userRank: RankedRows.ranks(of: usersByID),
@@ -202,6 +271,50 @@ struct ImportBatch {
         }
         try writer.flush()
         progress?(ImportProgress(phase: .writing, completed: total, total: total, rows: total))
+    }
+
+    /// Writes a stream into a brand-new database: the rows come in (user, movie) order, so each pair's rows are
+    /// adjacent (possibly across chunks). The first row of a pair is `inserted`; a later one `updated` when
+    /// `timestamp ≥ current timestamp` and it differs, else `unchanged`; the pair's winning row is written.
+    private func write(
+        _ db: Database, stream: RatingStream, userIDs: [Int64], movieIDs: [Int64], counts: inout Counts,
+        progress: ((ImportProgress) -> Void)?
+    ) throws {
+        var writer = try RatingWriter(db, upsert: false)
+        defer { writer.finalize() }
+        var current: (user: Int64, movie: Int64, rating: Double, timestamp: Int64)?
+        var done = 0
+        try stream.forEachChunk { chunk in
+            for row in 0..<chunk.rating.count {
+                let user = userIDs[Int(chunk.userIndex[row])]
+                let movie = movieIDs[Int(chunk.movieIndex[row])]
+                let rating = chunk.rating[row]
+                let timestamp = chunk.timestamp[row]
+                if let present = current, present.user == user, present.movie == movie {
+                    if RankedRows.replaces(timestamp, present.timestamp)
+                        && (rating != present.rating || timestamp != present.timestamp) {
+                        counts.updated += 1
+                        current = (user, movie, rating, timestamp)
+                    } else {
+                        counts.unchanged += 1
+                    }
+                    continue
+                }
+                if let present = current {
+                    try writer.append(user: present.user, movie: present.movie, rating: present.rating,
+                                      timestamp: present.timestamp)
+                }
+                counts.inserted += 1
+                current = (user, movie, rating, timestamp)
+            }
+            done += chunk.rating.count
+            progress?(ImportProgress(phase: .writing, completed: done, total: stream.lineCount, rows: done))
+        }
+        if let present = current {
+            try writer.append(user: present.user, movie: present.movie, rating: present.rating, timestamp: present.timestamp)
+        }
+        try writer.flush()
+        progress?(ImportProgress(phase: .writing, completed: done, total: done, rows: done))
     }
 }
 

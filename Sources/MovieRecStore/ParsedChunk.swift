@@ -41,10 +41,14 @@ struct ParsedChunk {
 
     /// Parses `buffer[start..<end]`, which starts at a line start and ends after a line feed or at the end of
     /// the file. With ``ErrorPolicy/abort`` it stops at the first bad row, which is then the only reject.
+    /// `users` and `movies` are the id tables to start from (ids already known keep their indices).
     init(
         _ buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, rules: RowRules, capacity: Int,
+        users knownUsers: ExternalIDTable = ExternalIDTable(), movies knownMovies: ExternalIDTable = ExternalIDTable(),
         progress: ((_ bytes: Int, _ rows: Int) -> Void)?
     ) {
+        users = knownUsers
+        movies = knownMovies
         userIndex.reserveCapacity(capacity)
         movieIndex.reserveCapacity(capacity)
         rating.reserveCapacity(capacity)
@@ -161,7 +165,7 @@ struct ParsedChunk {
     /// Reads a canonical integer id (no sign, no leading zero, ≤ 18 digits) followed by `delimiter`, moving
     /// `position` past the delimiter; `nil` when the field is anything else.
     @inline(__always)
-    private static func canonicalInteger(
+    static func canonicalInteger(
         _ bytes: UnsafePointer<UInt8>, _ position: inout Int, _ end: Int, _ delimiter: UInt8
     ) -> Int? {
         let start = position

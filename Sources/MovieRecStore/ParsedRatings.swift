@@ -74,43 +74,9 @@ public struct ParsedRatings: Sendable {
         mapped: MappedFile, format requested: RatingsFormat, bounds requestedBounds: ClosedRange<Double>?,
         policy: ErrorPolicy, chunks requestedChunks: Int? = nil, progress: ((_ bytes: Int, _ rows: Int) -> Void)?
     ) throws {
-        let path = mapped.path
-        var lines = LineCursor(mapped.bytes)
-        var firstLine: (start: Int, end: Int)?
-        while let line = lines.next() {
-            if !Self.isBlank(lines.bytes, line.start, line.end) { firstLine = line; break }
-        }
-        guard let first = firstLine else {
-            throw StoreError(.emptyFile, file: path, reason: "the file contains no ratings",
-                             expected: "at least one line of user, movie and rating")
-        }
-        let firstText = ByteDecoding.string(lines.bytes, first.start, first.end)
-        let format: RatingsFormat
-        if case .auto = requested {
-            guard let detected = RatingsFormat.detect(firstLine: firstText) else {
-                throw StoreError(
-                    .unknownFormat, file: path, line: lines.lineNumber, value: firstText,
-                    reason: "the first line \"\(firstText.prefix(60))\" matches no known ratings format",
-                    expected: "a MovieLens ratings.csv header (userId,movieId,rating,timestamp), ml-100k u.data "
-                        + "(tab-separated), ml-1m ratings.dat (::-separated), or a generic csv with "
-                        + "--user-column/--movie-column/--rating-column")
-            }
-            format = detected
-        } else {
-            format = requested
-        }
-        let layout = try Layout(format: format, firstLine: first, bytes: lines.bytes, file: path)
-        let effectiveBounds = requestedBounds ?? format.defaultBounds
-        if let effectiveBounds, !(effectiveBounds.lowerBound.isFinite && effectiveBounds.upperBound.isFinite) {
-            throw StoreError(.invalidOption, value: "\(effectiveBounds)", reason: "rating bounds must be finite numbers")
-        }
-
-        let rules = RowRules(
-            file: path, layout: layout, policy: policy, lowest: effectiveBounds?.lowerBound ?? -.infinity,
-            highest: effectiveBounds?.upperBound ?? .infinity,
-            scaleText: effectiveBounds.map { " between \(Self.format($0.lowerBound)) and \(Self.format($0.upperBound))" } ?? "")
-        let bodyStart = layout.hasHeader ? lines.position : first.start
-        let linesBefore = layout.hasHeader ? lines.lineNumber : lines.lineNumber - 1
+        let plan = try ParsePlan(mapped: mapped, format: requested, bounds: requestedBounds, policy: policy)
+        let (path, format, effectiveBounds, rules) = (mapped.path, plan.format, plan.bounds, plan.rules)
+        let (bodyStart, linesBefore) = (plan.bodyStart, plan.linesBefore)
         let buffer = mapped.bytes
         let chunkCount = requestedChunks
             ?? (buffer.count >= Self.parallelThreshold ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1)
@@ -168,7 +134,7 @@ public struct ParsedRatings: Sendable {
 
     /// `chunks + 1` offsets splitting `buffer[start...]` into parts of about equal size, each ending after a
     /// line feed (the last at the end of the buffer); parts may be empty.
-    private static func chunkBounds(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, chunks: Int) -> [Int] {
+    static func chunkBounds(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, chunks: Int) -> [Int] {
         var bounds = [start]
         for part in 1..<chunks {
             let target = max(start + (buffer.count - start) / chunks * part, bounds[part - 1])
@@ -194,11 +160,69 @@ public struct ParsedRatings: Sendable {
     }
 
     /// Row count estimated from the mean line length of the first 64 KiB (for reserving capacity).
-    private static func estimatedRows(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
+    static func estimatedRows(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
         let sample = min(buffer.count, 1 << 16)
         guard sample > 0 else { return 0 }
         let newlines = buffer[0..<sample].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         return Int(Double(buffer.count) / Double(sample) * Double(max(newlines, 1)) * 1.02) + 16
+    }
+}
+
+/// What is decided from the first line of a ratings file before its data lines are read: the format, the
+/// rating scale, the row rules and where the data begins.
+struct ParsePlan {
+    /// The format actually used (never ``RatingsFormat/auto``).
+    let format: RatingsFormat
+    /// The rating scale rows are validated against; `nil` = any finite number.
+    let bounds: ClosedRange<Double>?
+    /// Layout, policy and scale shared by all chunks.
+    let rules: RowRules
+    /// Offset of the first data line.
+    let bodyStart: Int
+    /// Lines before ``bodyStart`` (the header and blank lines before it).
+    let linesBefore: Int
+
+    /// Detects the format (for ``RatingsFormat/auto``), resolves the layout and checks the bounds.
+    /// - Throws: ``StoreError`` for an empty file, an unknown format or invalid options.
+    init(mapped: MappedFile, format requested: RatingsFormat, bounds requestedBounds: ClosedRange<Double>?,
+         policy: ErrorPolicy) throws {
+        let path = mapped.path
+        var lines = LineCursor(mapped.bytes)
+        var firstLine: (start: Int, end: Int)?
+        while let line = lines.next() {
+            if !ParsedRatings.isBlank(lines.bytes, line.start, line.end) { firstLine = line; break }
+        }
+        guard let first = firstLine else {
+            throw StoreError(.emptyFile, file: path, reason: "the file contains no ratings",
+                             expected: "at least one line of user, movie and rating")
+        }
+        let firstText = ByteDecoding.string(lines.bytes, first.start, first.end)
+        if case .auto = requested {
+            guard let detected = RatingsFormat.detect(firstLine: firstText) else {
+                throw StoreError(
+                    .unknownFormat, file: path, line: lines.lineNumber, value: firstText,
+                    reason: "the first line \"\(firstText.prefix(60))\" matches no known ratings format",
+                    expected: "a MovieLens ratings.csv header (userId,movieId,rating,timestamp), ml-100k u.data "
+                        + "(tab-separated), ml-1m ratings.dat (::-separated), or a generic csv with "
+                        + "--user-column/--movie-column/--rating-column")
+            }
+            format = detected
+        } else {
+            format = requested
+        }
+        let layout = try Layout(format: format, firstLine: first, bytes: lines.bytes, file: path)
+        let effectiveBounds = requestedBounds ?? format.defaultBounds
+        bounds = effectiveBounds
+        if let effectiveBounds, !(effectiveBounds.lowerBound.isFinite && effectiveBounds.upperBound.isFinite) {
+            throw StoreError(.invalidOption, value: "\(effectiveBounds)", reason: "rating bounds must be finite numbers")
+        }
+
+        rules = RowRules(
+            file: path, layout: layout, policy: policy, lowest: effectiveBounds?.lowerBound ?? -.infinity,
+            highest: effectiveBounds?.upperBound ?? .infinity,
+            scaleText: effectiveBounds.map { " between \(ParsedRatings.format($0.lowerBound)) and \(ParsedRatings.format($0.upperBound))" } ?? "")
+        bodyStart = layout.hasHeader ? lines.position : first.start
+        linesBefore = layout.hasHeader ? lines.lineNumber : lines.lineNumber - 1
     }
 }
 
