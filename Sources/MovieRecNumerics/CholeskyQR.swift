@@ -1,4 +1,4 @@
-/// Orthonormalises the columns of a tall `m × l` matrix by (shifted) Cholesky QR in `Double`.
+/// Orthonormalises the columns of a tall `m × l` matrix `q` in place by (shifted) Cholesky QR in `Double`.
 ///
 /// Each pass forms the Gram matrix `G = YᵀY` (Float products, block sums in `Double`), factors
 /// `G + s·I = RᵀR` and replaces `Y ← Y·R⁻¹`. The first pass uses a small shift
@@ -11,13 +11,7 @@
 /// ε_float). Non-finite input is returned unchanged.
 ///
 /// Costs `passes · (m·l² + m·l²)` flops in the SIMD kernels, versus Householder QR's serial reflections.
-func choleskyOrthonormalized(_ y: DenseMatrix, passes: Int, options: ParallelOptions) -> DenseMatrix {
-    var q = y
-    choleskyOrthonormalize(&q, passes: passes, options: options)
-    return q
-}
-
-/// ``choleskyOrthonormalized(_:passes:options:)`` in place (the rows are updated one at a time, no second matrix).
+/// Works in place: the rows are updated one at a time, with no second `m × l` matrix.
 ///
 /// - Returns: `max Rᵢᵢ / min Rᵢᵢ` of the first pass's factor, an estimate of the condition number of the
 ///   input (1 for orthonormal columns, `.infinity` when the input is zero or not finite).

@@ -23,11 +23,12 @@ public struct TruncatedSVDResult: Sendable {
 /// 1. draw a Gaussian test matrix `Ω` (`columns × l`) from ``SeededGenerator``;
 /// 2. `Q = A·Ω`, then `powerIterations` times `Q = A·orth(Aᵀ·Q)` — while the spectrum is moderate the `A·`
 ///    products take their operand rounded to half precision (it only steers the subspace; half the bytes
-///    gathered) — where `orth` is a shifted Cholesky QR
-///    (see `choleskyOrthonormalized`; one pass), then the final `Q = orth(Q)` (up to three passes). Once `orth`
+///    gathered) — where `orth` is a shifted Cholesky QR (see `choleskyOrthonormalize`; one pass), then the
+///    final `Q = orth(Q)` (up to three passes). Once `orth`
 ///    reports a condition number of `Aᵀ·Q` above 10³, `Q` is orthonormalised between the steps too and the
 ///    products stay in full precision;
-/// 3. `Bᵀ = Aᵀ·Q` (so `B = QᵀA`, `l × columns`), by scattering rows of `Q` (no transposed copy of `A`); eigen-decompose `B·Bᵀ = U_B·Λ·U_Bᵀ` in `Double`;
+/// 3. `Bᵀ = Aᵀ·Q` (so `B = QᵀA`, `l × columns`), by scattering rows of `Q` (no transposed copy of `A`);
+///    eigen-decompose `B·Bᵀ = U_B·Λ·U_Bᵀ` in `Double`;
 /// 4. `σᵢ = √λᵢ`, `U = Q·U_B`, `V = Bᵀ·U_B·Σ⁻¹`, keeping the first `rank` pairs.
 ///
 /// When `min(rows, columns) ≤ rank + oversampling` the exact ``denseSVD(_:)`` path is used instead. Each singular pair's
@@ -96,9 +97,8 @@ public struct TruncatedSVD: Sendable {
         let plan = TransposeProductPlan(a, options: options)
         let omega = Self.testMatrix(rows: a.columns, columns: width, seed: seed, options: options)
 
-        // Intermediate bases only need to be well conditioned (one shifted Cholesky QR pass);
-        // the final Q must be orthonormal (three passes).
-        // Two work matrices, reused by every product and orthonormalised in place.
+        // Two work matrices, reused by every product and orthonormalised in place. Intermediate bases only need
+        // to be well conditioned (one shifted Cholesky QR pass); the final Q must be orthonormal (three passes).
         var q = DenseMatrix(rows: a.rows, columns: width)
         var bt = DenseMatrix(rows: a.columns, columns: width)
         var halfBuffer: [UInt16] = []

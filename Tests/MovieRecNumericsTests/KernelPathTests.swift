@@ -154,8 +154,10 @@ struct KernelPathTests {
     func wideSpectrum() throws {
         // A = U·diag(σ)·Vᵀ with σ from 10⁶ down to 1: (σ₁/σ_l)² ≈ 4·10⁴, far above the 10³ limit.
         let (m, n, r) = (200, 120, 40)
-        let u = choleskyOrthonormalized(Fixtures.randomDense(rows: m, columns: r, seed: 61), passes: 3, options: .serial)
-        let v = choleskyOrthonormalized(Fixtures.randomDense(rows: n, columns: r, seed: 62), passes: 3, options: .serial)
+        var u = Fixtures.randomDense(rows: m, columns: r, seed: 61)
+        var v = Fixtures.randomDense(rows: n, columns: r, seed: 62)
+        choleskyOrthonormalize(&u, passes: 3, options: .serial)
+        choleskyOrthonormalize(&v, passes: 3, options: .serial)
         var us = u
         for i in 0..<m { for j in 0..<r { us[i, j] *= Float(pow(10.0, 6.0 * (1 - Double(j) / Double(r - 1)))) } }
         let dense = us.multiplied(by: v.transposed())
