@@ -97,7 +97,8 @@ extension TrainedModel {
     }
 }
 
-/// `dot(query, row r of matrix)` for every r in `rows` (the rows fetched ahead by ``gatheredDots(query:rows:rowIndices:output:)``).
+/// `dot(query, row r of matrix)` for every r in `rows`, with the rows fetched ahead
+/// (see ``gatheredDots(query:rows:rowIndices:output:)``).
 func gatheredDots(_ query: [Float], rowsOf matrix: DenseMatrix, at rows: [Int32]) -> [Float] {
     precondition(query.count == matrix.columns, "gatheredDots: query of \(query.count) for rows of \(matrix.columns)")
     return [Float](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
