@@ -216,7 +216,8 @@ public struct RatingsImporter: Sendable {
             progress?(ImportProgress(phase: .parsing, completed: mapped.bytes.count, total: mapped.bytes.count,
                                      rows: stream.lineCount))
             // A bad movie file throws only after the ratings file's errors: the serial path keeps that order.
-            if let movies = try? catalogue.value() {
+            // (`Result`, not `try?`: with no movie file the catalogue is a successful `nil`.)
+            if case .success(let movies) = Result(catching: { try catalogue.value() }) {
                 // Hashed during the write, on the core the parsing thread leaves idle.
                 return ImportBatch(source: .streamed(stream), catalogue: movies,
                                    checksum: BackgroundTask { mapped.checksum() }, fileName: fileName)

@@ -158,6 +158,21 @@ struct StreamedImportTests {
         #expect(tables(try content(db)) == tables(serial.content))
     }
 
+    @Test("without a movie file the import streams too, and writes what the serial path writes")
+    func streamedWithoutMovieFile() throws {
+        let scratch = try Scratch()
+        let ratings = try scratch.write("ratings.csv", Self.sortedFile(users: 200, seed: 11, bad: false).text)
+        let options = ImportOptions()
+        var importer = RatingsImporter(databasePath: scratch.path("streamed.sqlite"), options: options)
+        importer.streamChunkBytes = 97
+        var writeReports = 0
+        let summary = try importer.run(ratingsFile: ratings) { if $0.phase == .writing { writeReports += 1 } }
+        let serial = try serialImport(scratch, ratings, options: options)
+        #expect(writeReports > 50)    // once per chunk: the rows were streamed
+        #expect(counts(summary) == counts(serial.summary))
+        #expect(try content(scratch.path("streamed.sqlite")) == serial.content)
+    }
+
     @Test("ids that occur only in skipped rows are not created (the stream restarts on the serial path)")
     func idsOnlyInSkippedRows() throws {
         let scratch = try Scratch()
