@@ -73,9 +73,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
-        let session = try ModelSession.open(path: database.resolvedPath, options: model, progress: line.show)
-        line.finish()
+        let session = try ModelSession.open(database, model, output)
         let a = try session.resolveUser(first)
         let b = try session.resolveUser(second)
         let report = try Self.report(session, a, b, count: count)

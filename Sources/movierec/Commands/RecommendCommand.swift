@@ -101,9 +101,7 @@ struct RecommendCommand: ParsableCommand {
     }
 
     func run() throws {
-        let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
-        let session = try ModelSession.open(path: database.resolvedPath, options: model, progress: line.show)
-        line.finish()
+        let session = try ModelSession.open(database, model, output)
         if all, let out {
             let summary = try Self.writeAll(session, count: count, to: out)
             if output.json {

@@ -50,9 +50,7 @@ struct SimilarCommand: ParsableCommand {
     }
 
     func run() throws {
-        let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
-        let session = try ModelSession.open(path: database.resolvedPath, options: model, progress: line.show)
-        line.finish()
+        let session = try ModelSession.open(database, model, output)
         let resolved = try session.resolveUser(user)
         let report = try Self.report(session, user: resolved, count: count)
         if output.json {

@@ -54,9 +54,7 @@ struct SimilarMoviesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
-        let session = try ModelSession.open(path: database.resolvedPath, options: model, progress: line.show)
-        line.finish()
+        let session = try ModelSession.open(database, model, output)
         let index = try Self.resolveMovie(movie, in: session)
         let report = try Self.report(session, movie: index, count: count)
         if output.json {

@@ -35,6 +35,14 @@ struct ModelSession {
     /// - A damaged model, or one saved by another version of movierec: throws the ``StoreError`` that says so,
     ///   unless `options.trainIfNeeded`.
     /// - `progress` receives the training stages when it trains; warnings go to stderr.
+    /// ``open(path:options:progress:)`` for a command: the database of `database`, with the training stages (when
+    /// it trains) shown on one stderr line unless `output` is quiet or stderr is not a terminal.
+    static func open(_ database: DatabaseOptions, _ model: ModelOptions, _ output: OutputOptions) throws -> ModelSession {
+        let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
+        defer { line.finish() }
+        return try open(path: database.resolvedPath, options: model, progress: line.show)
+    }
+
     static func open(path: String, options: ModelOptions, progress: (String) -> Void) throws -> ModelSession {
         let store = try RatingStore(path: path, createIfMissing: false)
         let repository = try ModelRepository(store: store)
