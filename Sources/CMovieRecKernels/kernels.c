@@ -131,6 +131,99 @@ MR_INLINE void mr_accumulate(const float *coefficients, const int32_t *indices, 
     }
 }
 
+/* ---- Gram blocks ------------------------------------------------------------------------------------------ */
+
+/* Rows i0 ..< i0 + na (na ≤ 4, a constant) and columns `column ..< column + 16·vectors` (vectors ≤ 4) of
+   out = aᵀ·b over `rows` rows: 4 × 4 independent accumulators, each row of `b` loaded once per tile. Every
+   element is summed over r in order from 0, exactly as mr_accumulate_row with the column of `a` as coefficients. */
+MR_INLINE void mr_gram_tile(const float *a, intptr_t aStride, intptr_t i0, const float *b, intptr_t stride,
+                            intptr_t rows, float *out, intptr_t column, const int na, const int vectors) {
+    mr_f16 acc[4][4];
+    for (int i = 0; i < na; i++)
+        for (int k = 0; k < vectors; k++) acc[i][k] = 0;
+    for (intptr_t r = 0; r < rows; r++) {
+        mr_f16 row[4];
+        for (int k = 0; k < vectors; k++) row[k] = mr_load(b + r * stride + column + 16 * k);
+        const float *coefficients = a + r * aStride + i0;
+        for (int i = 0; i < na; i++) {
+            const mr_f16 w = coefficients[i];
+            for (int k = 0; k < vectors; k++) acc[i][k] = acc[i][k] + w * row[k];
+        }
+    }
+    for (int i = 0; i < na; i++)
+        for (int k = 0; k < vectors; k++) mr_store(out + (i0 + i) * stride + column + 16 * k, acc[i][k]);
+}
+
+#define MR_GRAM_VECTORS(na, vectors, ...)                                                                         \
+    switch (vectors) {                                                                                            \
+    case 1: mr_gram_tile(__VA_ARGS__, na, 1); break;                                                              \
+    case 2: mr_gram_tile(__VA_ARGS__, na, 2); break;                                                              \
+    case 3: mr_gram_tile(__VA_ARGS__, na, 3); break;                                                              \
+    default: mr_gram_tile(__VA_ARGS__, na, 4); break;                                                             \
+    }
+
+MR_INLINE void mr_gram(const float *a, intptr_t aStride, intptr_t aColumns, const float *b, intptr_t stride,
+                       intptr_t rows, float *out, int upperOnly) {
+    for (intptr_t i0 = 0; i0 < aColumns; i0 += 4) {
+        const intptr_t na = aColumns - i0 < 4 ? aColumns - i0 : 4;
+        for (intptr_t column = upperOnly ? (i0 & ~(intptr_t)15) : 0; column < stride; column += 64) {
+            const intptr_t vectors = (stride - column) / 16;
+            switch (na) {
+            case 1: MR_GRAM_VECTORS(1, vectors, a, aStride, i0, b, stride, rows, out, column) break;
+            case 2: MR_GRAM_VECTORS(2, vectors, a, aStride, i0, b, stride, rows, out, column) break;
+            case 3: MR_GRAM_VECTORS(3, vectors, a, aStride, i0, b, stride, rows, out, column) break;
+            default: MR_GRAM_VECTORS(4, vectors, a, aStride, i0, b, stride, rows, out, column) break;
+            }
+        }
+    }
+}
+
+/* ---- tall × small dense products --------------------------------------------------------------------------- */
+
+/* Rows r0 ..< r0 + nr (nr ≤ 4, constant) and columns `column ..< column + 16·vectors` (vectors ≤ 4) of
+   out (+)= a·c: each element starts from 0 (or its current value when adding) and adds the terms t = 0, 1, …
+   in order, each row of `c` loaded once per tile of four rows. */
+MR_INLINE void mr_rows_tile(const float *a, intptr_t aStride, intptr_t inner, const float *c, intptr_t stride,
+                            intptr_t r0, float *out, int adding, intptr_t column, const int nr, const int vectors) {
+    mr_f16 acc[4][4];
+    for (int i = 0; i < nr; i++)
+        for (int k = 0; k < vectors; k++) acc[i][k] = adding ? mr_load(out + (r0 + i) * stride + column + 16 * k) : 0;
+    for (intptr_t t = 0; t < inner; t++) {
+        mr_f16 row[4];
+        for (int k = 0; k < vectors; k++) row[k] = mr_load(c + t * stride + column + 16 * k);
+        for (int i = 0; i < nr; i++) {
+            const mr_f16 w = a[(r0 + i) * aStride + t];
+            for (int k = 0; k < vectors; k++) acc[i][k] = acc[i][k] + w * row[k];
+        }
+    }
+    for (int i = 0; i < nr; i++)
+        for (int k = 0; k < vectors; k++) mr_store(out + (r0 + i) * stride + column + 16 * k, acc[i][k]);
+}
+
+#define MR_ROWS_VECTORS(nr, vectors, ...)                                                                         \
+    switch (vectors) {                                                                                            \
+    case 1: mr_rows_tile(__VA_ARGS__, nr, 1); break;                                                              \
+    case 2: mr_rows_tile(__VA_ARGS__, nr, 2); break;                                                              \
+    case 3: mr_rows_tile(__VA_ARGS__, nr, 3); break;                                                              \
+    default: mr_rows_tile(__VA_ARGS__, nr, 4); break;                                                             \
+    }
+
+MR_INLINE void mr_rows_product(const float *a, intptr_t aStride, intptr_t inner, const float *c, intptr_t stride,
+                               intptr_t rows, float *out, int adding) {
+    for (intptr_t r0 = 0; r0 < rows; r0 += 4) {
+        const intptr_t nr = rows - r0 < 4 ? rows - r0 : 4;
+        for (intptr_t column = 0; column < stride; column += 64) {
+            const intptr_t vectors = (stride - column) / 16;
+            switch (nr) {
+            case 1: MR_ROWS_VECTORS(1, vectors, a, aStride, inner, c, stride, r0, out, adding, column) break;
+            case 2: MR_ROWS_VECTORS(2, vectors, a, aStride, inner, c, stride, r0, out, adding, column) break;
+            case 3: MR_ROWS_VECTORS(3, vectors, a, aStride, inner, c, stride, r0, out, adding, column) break;
+            default: MR_ROWS_VECTORS(4, vectors, a, aStride, inner, c, stride, r0, out, adding, column) break;
+            }
+        }
+    }
+}
+
 /* ---- dot products ---------------------------------------------------------------------------------------- */
 
 MR_INLINE float mr_dot_impl(const float *a, const float *b, intptr_t n) {
@@ -272,6 +365,21 @@ static void mr_float_to_half_baseline(const float *input, uint16_t *output, intp
     for (; i < count; i++) output[i] = mr_float_to_half_bits(input[i]);
 }
 
+/* In place: each value replaced by its binary16 rounding (round to nearest even), converted back exactly. */
+static void mr_round_to_half_baseline(float *values, intptr_t count) {
+    for (intptr_t i = 0; i < count; i += 16) {
+        const intptr_t n = count - i < 16 ? count - i : 16;
+        uint16_t bits[16] = {0};
+        mr_float_to_half_baseline(values + i, bits, n);
+#if defined(__aarch64__)
+        const mr_f16 back = mr_load_half_native(bits);
+#else
+        const mr_f16 back = mr_load_half_bits(bits);
+#endif
+        memcpy(values + i, &back, (size_t)n * sizeof(float));
+    }
+}
+
 #if defined(__x86_64__)
 MR_DEFINE_HALF_GATHER(avx2, __attribute__((target("avx2,f16c"))), mr_load_half_native)
 MR_DEFINE_HALF_GATHER(avx512, __attribute__((target("avx512f,f16c"))), mr_load_half_native)
@@ -289,6 +397,21 @@ MR_DEFINE_HALF_GATHER(avx512, __attribute__((target("avx512f,f16c"))), mr_load_h
     }
 MR_DEFINE_TO_HALF(avx2, __attribute__((target("avx2,f16c"))))
 MR_DEFINE_TO_HALF(avx512, __attribute__((target("avx512f,f16c"))))
+
+#define MR_DEFINE_ROUND_TO_HALF(suffix, attributes)                                                               \
+    attributes static void mr_round_to_half_##suffix(float *values, intptr_t count) {                             \
+        for (intptr_t i = 0; i < count; i += 16) {                                                                \
+            const intptr_t n = count - i < 16 ? count - i : 16;                                                   \
+            uint16_t bits[16] = {0};                                                                              \
+            mr_float_to_half_##suffix(values + i, bits, n);                                                       \
+            mr_h16 h;                                                                                             \
+            memcpy(&h, bits, sizeof h);                                                                           \
+            const mr_f16 back = __builtin_convertvector(h, mr_f16);                                               \
+            memcpy(values + i, &back, (size_t)n * sizeof(float));                                                 \
+        }                                                                                                         \
+    }
+MR_DEFINE_ROUND_TO_HALF(avx2, __attribute__((target("avx2,f16c"))))
+MR_DEFINE_ROUND_TO_HALF(avx512, __attribute__((target("avx512f,f16c"))))
 #endif
 
 /* ---- one instantiation per instruction set ------------------------------------------------------------- */
@@ -308,6 +431,15 @@ MR_DEFINE_TO_HALF(avx512, __attribute__((target("avx512f,f16c"))))
                                                   intptr_t count, const float *source, intptr_t stride,           \
                                                   float *output, intptr_t firstColumn, int upperTriangular) {     \
         mr_accumulate(coefficients, indices, count, source, stride, output, firstColumn, upperTriangular);        \
+    }                                                                                                             \
+    attributes static void mr_gram_##suffix(const float *a, intptr_t aStride, intptr_t aColumns, const float *b,  \
+                                            intptr_t stride, intptr_t rows, float *out, int upperOnly) {          \
+        mr_gram(a, aStride, aColumns, b, stride, rows, out, upperOnly);                                           \
+    }                                                                                                             \
+    attributes static void mr_rows_product_##suffix(const float *a, intptr_t aStride, intptr_t inner,              \
+                                                    const float *c, intptr_t stride, intptr_t rows, float *out,   \
+                                                    int adding) {                                                 \
+        mr_rows_product(a, aStride, inner, c, stride, rows, out, adding);                                         \
     }                                                                                                             \
     attributes static float mr_dot_##suffix(const float *a, const float *b, intptr_t n) {                         \
         return mr_dot_impl(a, b, n);                                                                              \
@@ -396,6 +528,16 @@ void mr_accumulate_row(const float *coefficients, const int32_t *indices, intptr
     MR_DISPATCH(mr_accumulate, coefficients, indices, count, source, stride, output, firstColumn, upperTriangular)
 }
 
+void mr_gram_block(const float *a, intptr_t aStride, intptr_t aColumns, const float *b, intptr_t stride,
+                   intptr_t rows, float *out, int upperOnly) {
+    MR_DISPATCH(mr_gram, a, aStride, aColumns, b, stride, rows, out, upperOnly)
+}
+
+void mr_dense_rows_product(const float *a, intptr_t aStride, intptr_t inner, const float *c, intptr_t stride,
+                           intptr_t rows, float *out, int adding) {
+    MR_DISPATCH(mr_rows_product, a, aStride, inner, c, stride, rows, out, adding)
+}
+
 float mr_dot(const float *a, const float *b, intptr_t n) {
     MR_DISPATCH(mr_dot, a, b, n)
 }
@@ -407,6 +549,10 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
 
 void mr_float_to_half(const float *input, uint16_t *output, intptr_t count) {
     MR_DISPATCH(mr_float_to_half, input, output, count)
+}
+
+void mr_round_to_half(float *values, intptr_t count) {
+    MR_DISPATCH(mr_round_to_half, values, count)
 }
 
 void mr_sparse_half_rows(const intptr_t *rowPointers, const int32_t *indices, const float *values,

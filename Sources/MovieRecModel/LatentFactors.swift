@@ -55,7 +55,7 @@ public struct LatentFactors: Sendable {
     ///
     /// - Throws: ``ModelError`` `.rankTooLarge` when `rank > min(users, films)`, `.invalidParameter` when
     ///   `rank < 1`.
-    public static func compute(ratings: RatingMatrix, baseline: Baseline, rank: Int, oversampling: Int = 10,
+    public static func compute(ratings: RatingMatrix, baseline: Baseline, rank: Int, oversampling: Int = 0,
                                powerIterations: Int = 4, movieSimilarityExponent: Float = 1,
                                seed: UInt64) throws -> LatentFactors {
         let residuals = ratings.byUser.mapValues { u, i, r in r - baseline.estimate(user: u, movie: i) }

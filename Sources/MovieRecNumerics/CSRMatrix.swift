@@ -337,7 +337,11 @@ public struct CSRMatrix: Sendable, Equatable {
             multiply(dense, into: &output, options: options)
             return
         }
-        if halfBuffer.count != dense.values.count { halfBuffer = [UInt16](repeating: 0, count: dense.values.count) }
+        if halfBuffer.count != dense.values.count {
+            // Written in full just below.
+            let count = dense.values.count
+            halfBuffer = [UInt16](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        }
         dense.values.withUnsafeBufferPointer { src in
             halfBuffer.withUnsafeMutableBufferPointer { half in
                 let out = SharedMutablePointer(base: half.baseAddress!)
@@ -454,11 +458,24 @@ public struct TransposeProductPlan: Sendable {
         let parts = options.threadCount == 1 || matrix.nonzeroCount < 1 << 14 ? 1 : options.threadCount
         var bounds = [0]
         if parts > 1 {
-            var counts = [Int](repeating: 0, count: matrix.columns)
-            counts.withUnsafeMutableBufferPointer { tally in
+            // Entries per column, tallied by the workers over slices of the entries (integer sums: any order).
+            let slices = parts
+            let columnCount = matrix.columns
+            var partial = [Int32](repeating: 0, count: slices * columnCount)
+            partial.withUnsafeMutableBufferPointer { tally in
+                let shared = SharedMutablePointer(base: tally.baseAddress!)
                 matrix.columnIndices.withUnsafeBufferPointer { columns in
-                    for c in columns { tally[Int(c)] &+= 1 }
+                    options.forEachTask(slices) { slice in
+                        let own = shared.base + slice * columnCount
+                        let lower = columns.count * slice / slices
+                        let upper = columns.count * (slice + 1) / slices
+                        for p in lower..<upper { own[Int(columns[p])] &+= 1 }
+                    }
                 }
+            }
+            var counts = [Int](repeating: 0, count: columnCount)
+            for slice in 0..<slices {
+                for c in 0..<columnCount { counts[c] += Int(partial[slice * columnCount + c]) }
             }
             var running = 0
             for c in 0..<matrix.columns {

@@ -52,60 +52,179 @@ private func applyReflector(_ v: [Double], to vector: inout [Double], offset: In
     for i in 0..<v.count { vector[offset + i] -= projection * v[i] }
 }
 
-/// Eigen-decomposition `A = V·diag(λ)·Vᵀ` of a symmetric `n × n` matrix (row-major `Double`) by cyclic Jacobi rotations.
+/// Eigen-decomposition `A = V·diag(λ)·Vᵀ` of a symmetric `n × n` matrix (row-major `Double`): Householder
+/// reduction to tridiagonal form, then the implicit QL algorithm (the EISPACK `tred2`/`tql2` pair), about
+/// `9·n³` flops instead of the several sweeps of `1.5·n³` that Jacobi rotations take.
 ///
 /// Returns the eigenvalues in descending order and the eigenvectors as the columns of a row-major
 /// `n × n` array: component `i` of eigenvector `j` is `vectors[i * n + j]`. Each eigenvector's
-/// largest-magnitude component is made positive, so the output is deterministic.
+/// largest-magnitude component is made positive, so the output is deterministic (only `+ − × ÷ √`, no
+/// library calls whose last bit could differ between platforms).
 public func symmetricEigen(_ a: [Double], n: Int) -> (values: [Double], vectors: [Double]) {
     precondition(a.count == n * n, "symmetricEigen: \(a.count) values for a \(n)×\(n) matrix")
-    var m = a
-    var v = [Double](repeating: 0, count: n * n)
-    for i in 0..<n { v[i * n + i] = 1 }
-    var total = 0.0
-    for x in m { total += x * x }
-    for _ in 0..<100 {
-        var off = 0.0
-        for p in 0..<n { for q in (p + 1)..<max(p + 1, n) { off += m[p * n + q] * m[p * n + q] } }
-        if off <= 1e-30 * total || off == 0 { break }
-        for p in 0..<n {
-            for q in (p + 1)..<max(p + 1, n) {
-                let apq = m[p * n + q]
-                if apq == 0 { continue }
-                let theta = (m[q * n + q] - m[p * n + p]) / (2 * apq)
-                let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
-                let c = 1 / (t * t + 1).squareRoot()
-                let s = t * c
-                for k in 0..<n {
-                    let (kp, kq) = (m[k * n + p], m[k * n + q])
-                    m[k * n + p] = c * kp - s * kq
-                    m[k * n + q] = s * kp + c * kq
-                }
-                for k in 0..<n {
-                    let (pk, qk) = (m[p * n + k], m[q * n + k])
-                    m[p * n + k] = c * pk - s * qk
-                    m[q * n + k] = s * pk + c * qk
-                }
-                m[p * n + q] = 0
-                m[q * n + p] = 0
-                for k in 0..<n {
-                    let (kp, kq) = (v[k * n + p], v[k * n + q])
-                    v[k * n + p] = c * kp - s * kq
-                    v[k * n + q] = s * kp + c * kq
-                }
-            }
-        }
-    }
-    let order = (0..<n).sorted { (m[$0 * n + $0], -$0) > (m[$1 * n + $1], -$1) }
+    guard n > 0 else { return ([], []) }
+    var v = a                                   // v[i * n + j]: V[i][j]
+    var d = [Double](repeating: 0, count: n)
+    var e = [Double](repeating: 0, count: n)
+    tridiagonalize(&v, &d, &e, n)
+    // The QL sweeps rotate columns of V; work on its transpose so each rotation touches two contiguous rows.
+    var w = [Double](repeating: 0, count: n * n)
+    for i in 0..<n { for j in 0..<n { w[j * n + i] = v[i * n + j] } }
+    diagonalizeTridiagonal(&w, &d, &e, n)
+    let order = (0..<n).sorted { (d[$0], -$0) > (d[$1], -$1) }
     var values = [Double](repeating: 0, count: n)
     var vectors = [Double](repeating: 0, count: n * n)
     for (j, source) in order.enumerated() {
-        values[j] = m[source * n + source]
-        var column = (0..<n).map { v[$0 * n + source] }
+        values[j] = d[source]
+        var column = Array(w[(source * n)..<(source * n + n)])
         if largestMagnitudeIsNegative(column) { column = column.map { -$0 } }
         for i in 0..<n { vectors[i * n + j] = column[i] }
     }
     return (values, vectors)
+}
+
+/// Householder reduction of the symmetric `v` to tridiagonal form (`tred2`): on return `d` is the diagonal,
+/// `e[1...]` the subdiagonal and `v` the orthogonal transformation (row-major).
+private func tridiagonalize(_ v: inout [Double], _ d: inout [Double], _ e: inout [Double], _ n: Int) {
+    for j in 0..<n { d[j] = v[(n - 1) * n + j] }
+    for i in stride(from: n - 1, to: 0, by: -1) {
+        var scale = 0.0
+        var h = 0.0
+        for k in 0..<i { scale += abs(d[k]) }
+        if scale == 0 {
+            e[i] = d[i - 1]
+            for j in 0..<i {
+                d[j] = v[(i - 1) * n + j]
+                v[i * n + j] = 0
+                v[j * n + i] = 0
+            }
+        } else {
+            for k in 0..<i {
+                d[k] /= scale
+                h += d[k] * d[k]
+            }
+            var f = d[i - 1]
+            var g = h.squareRoot()
+            if f > 0 { g = -g }
+            e[i] = scale * g
+            h -= f * g
+            d[i - 1] = f - g
+            for j in 0..<i { e[j] = 0 }
+            for j in 0..<i {
+                f = d[j]
+                v[j * n + i] = f
+                g = e[j] + v[j * n + j] * f
+                if j + 1 <= i - 1 {
+                    for k in (j + 1)...(i - 1) {
+                        g += v[k * n + j] * d[k]
+                        e[k] += v[k * n + j] * f
+                    }
+                }
+                e[j] = g
+            }
+            f = 0
+            for j in 0..<i {
+                e[j] /= h
+                f += e[j] * d[j]
+            }
+            let hh = f / (h + h)
+            for j in 0..<i { e[j] -= hh * d[j] }
+            for j in 0..<i {
+                f = d[j]
+                g = e[j]
+                for k in j...(i - 1) { v[k * n + j] -= f * e[k] + g * d[k] }
+                d[j] = v[(i - 1) * n + j]
+                v[i * n + j] = 0
+            }
+        }
+        d[i] = h
+    }
+    for i in 0..<(n - 1) {
+        v[(n - 1) * n + i] = v[i * n + i]
+        v[i * n + i] = 1
+        let h = d[i + 1]
+        if h != 0 {
+            for k in 0...i { d[k] = v[k * n + i + 1] / h }
+            for j in 0...i {
+                var g = 0.0
+                for k in 0...i { g += v[k * n + i + 1] * v[k * n + j] }
+                for k in 0...i { v[k * n + j] -= g * d[k] }
+            }
+        }
+        for k in 0...i { v[k * n + i + 1] = 0 }
+    }
+    for j in 0..<n {
+        d[j] = v[(n - 1) * n + j]
+        v[(n - 1) * n + j] = 0
+    }
+    v[(n - 1) * n + n - 1] = 1
+    e[0] = 0
+}
+
+/// Implicit QL iterations on the tridiagonal matrix (`tql2`): on return `d` holds the eigenvalues (unsorted)
+/// and row `j` of `w` (the transposed transformation) the eigenvector of `d[j]`.
+private func diagonalizeTridiagonal(_ w: inout [Double], _ d: inout [Double], _ e: inout [Double], _ n: Int) {
+    for i in 1..<max(n, 1) { e[i - 1] = e[i] }
+    e[n - 1] = 0
+    var f = 0.0
+    var largest = 0.0
+    let eps = Double.ulpOfOne
+    func radius(_ x: Double, _ y: Double) -> Double { (x * x + y * y).squareRoot() }
+    for l in 0..<n {
+        largest = max(largest, abs(d[l]) + abs(e[l]))
+        var m = l
+        while m < n - 1 && abs(e[m]) > eps * largest { m += 1 }
+        if m > l {
+            var iterations = 0
+            repeat {
+                iterations += 1
+                var g = d[l]
+                var p = (d[l + 1] - g) / (2 * e[l])
+                var r = radius(p, 1)
+                if p < 0 { r = -r }
+                d[l] = e[l] / (p + r)
+                d[l + 1] = e[l] * (p + r)
+                let dl1 = d[l + 1]
+                var h = g - d[l]
+                if l + 2 < n { for i in (l + 2)..<n { d[i] -= h } }
+                f += h
+                p = d[m]
+                var c = 1.0
+                var c2 = c
+                var c3 = c
+                let el1 = e[l + 1]
+                var s = 0.0
+                var s2 = 0.0
+                for i in stride(from: m - 1, through: l, by: -1) {
+                    c3 = c2
+                    c2 = c
+                    s2 = s
+                    g = c * e[i]
+                    h = c * p
+                    r = radius(p, e[i])
+                    e[i + 1] = s * r
+                    s = e[i] / r
+                    c = p / r
+                    p = c * d[i] - s * g
+                    d[i + 1] = h + s * (c * g + s * d[i])
+                    w.withUnsafeMutableBufferPointer { rows in
+                        let upper = rows.baseAddress! + (i + 1) * n
+                        let lower = rows.baseAddress! + i * n
+                        for k in 0..<n {
+                            let x = upper[k]
+                            upper[k] = s * lower[k] + c * x
+                            lower[k] = c * lower[k] - s * x
+                        }
+                    }
+                }
+                p = -s * s2 * c3 * el1 * e[l] / dl1
+                e[l] = s * p
+                d[l] = c * p
+            } while abs(e[l]) > eps * largest && iterations < 60
+        }
+        d[l] += f
+        e[l] = 0
+    }
 }
 
 /// True when the first entry of largest magnitude is negative (the deterministic sign convention).

@@ -1,3 +1,4 @@
+import CMovieRecKernels
 /// A dense row-major matrix of `Float`: element (r, c) is `values[r * columns + c]`.
 public struct DenseMatrix: Sendable, Equatable {
     /// Number of rows.
@@ -23,6 +24,15 @@ public struct DenseMatrix: Sendable, Equatable {
         self.rows = rows
         self.columns = columns
         self.values = values
+    }
+
+    /// A `rows × columns` matrix whose elements are not set: for outputs that a kernel writes in full before
+    /// anything reads them (saves zeroing, and the first touch of fresh pages happens on the workers).
+    init(uninitializedRows rows: Int, columns: Int) {
+        precondition(rows >= 0 && columns >= 0, "DenseMatrix: negative shape \(rows)×\(columns)")
+        self.rows = rows
+        self.columns = columns
+        self.values = [Float](unsafeUninitializedCapacity: rows * columns) { _, count in count = rows * columns }
     }
 
     /// Element (row, column).
@@ -153,35 +163,17 @@ public struct DenseMatrix: Sendable, Equatable {
         let blockCount = (rows + blockRows - 1) / blockRows
         guard a > 0, width > 0 else { return [Double](repeating: 0, count: a * width) }
         let source = padRows(other.values, rows: other.rows, width: width, stride: stride)
-        let indices = (0..<Int32(blockRows)).map { $0 }
         var partials = [Float](repeating: 0, count: blockCount * a * stride)
         values.withUnsafeBufferPointer { pa in
             source.withUnsafeBufferPointer { pb in
-                indices.withUnsafeBufferPointer { idx in
-                    partials.withUnsafeMutableBufferPointer { out in
-                        guard let pa = pa.baseAddress, let pb = pb.baseAddress, let pi = idx.baseAddress,
-                              let po = out.baseAddress else { return }
-                        let shared = SharedMutablePointer(base: po)
-                        options.forEachRange(blockCount) { range in
-                            var scratch = [Float](repeating: 0, count: a * blockRows)
-                            scratch.withUnsafeMutableBufferPointer { s in
-                                let ps = s.baseAddress!
-                                for block in range {
-                                    let start = block * blockRows
-                                    let count = min(blockRows, rows - start)
-                                    for r in 0..<count {
-                                        let row = pa + (start + r) * a
-                                        for i in 0..<a { ps[i * blockRows + r] = row[i] }
-                                    }
-                                    let partial = shared.base + block * a * stride
-                                    for i in 0..<a {
-                                        accumulateRow(coefficients: ps + i * blockRows, indices: pi, count: count,
-                                                      source: pb + start * stride, stride: stride,
-                                                      output: partial + i * stride,
-                                                      firstColumn: gramOfSelf ? i & ~15 : 0)
-                                    }
-                                }
-                            }
+                partials.withUnsafeMutableBufferPointer { out in
+                    guard let pa = pa.baseAddress, let pb = pb.baseAddress, let po = out.baseAddress else { return }
+                    let shared = SharedMutablePointer(base: po)
+                    options.forEachRange(blockCount) { range in
+                        for block in range {
+                            let start = block * blockRows
+                            mr_gram_block(pa + start * a, a, a, pb + start * stride, stride, min(blockRows, rows - start),
+                                          shared.base + block * a * stride, gramOfSelf ? 1 : 0)
                         }
                     }
                 }

@@ -62,6 +62,20 @@ public func softmax(_ scores: [Float]) -> [Float] {
     return exponentials.map { Float($0 / total) }
 }
 
+/// Replaces each value by its IEEE binary16 rounding (nearest even), converted back exactly: the values a
+/// half-precision product such as ``CSRMatrix/multiplyRounded(_:into:halfBuffer:options:)`` multiplies by.
+func roundToHalf(_ values: inout [Float], options: ParallelOptions) {
+    let count = values.count
+    values.withUnsafeMutableBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { return }
+        let shared = SharedMutablePointer(base: base)
+        options.forEachRange((count + 15) / 16) { range in
+            let start = range.lowerBound * 16
+            mr_round_to_half(shared.base + start, min(range.upperBound * 16, count) - start)
+        }
+    }
+}
+
 /// Rounds `width` up to a multiple of the SIMD width 16.
 @inline(__always)
 func paddedWidth(_ width: Int) -> Int {
@@ -112,6 +126,11 @@ func unpadRows(_ values: [Float], rows: Int, width: Int, stride: Int) -> [Float]
         }
     }
     return compact
+}
+
+/// A read-only pointer that may be shared with the workers of ``ParallelOptions``.
+struct SharedPointer<Element>: @unchecked Sendable {
+    let base: UnsafePointer<Element>
 }
 
 /// A pointer that may be shared with the workers of ``ParallelOptions``; every worker writes a

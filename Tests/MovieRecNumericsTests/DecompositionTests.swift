@@ -42,6 +42,39 @@ struct DecompositionTests {
         }
     }
 
+    @Test("symmetric eigen of a 150×150 matrix with a known spectrum (including a repeated value)")
+    func eigenLarge() {
+        // A = Q·diag(λ)·Qᵀ for an orthonormal Q: λ = 150, 149, …, with 40 repeated.
+        let n = 150
+        let q = thinQR(Fixtures.randomDense(rows: n, columns: n, seed: 33)).q
+        let lambda = (0..<n).map { $0 == 111 ? 40.0 : Double(n - $0) }
+        var a = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in 0..<n {
+                var s = 0.0
+                for t in 0..<n { s += Double(q[i, t]) * lambda[t] * Double(q[j, t]) }
+                a[i * n + j] = s
+            }
+        }
+        let (values, vectors) = symmetricEigen(a, n: n)
+        // Q is orthonormal to Float precision only, so the spectrum of A is λ to about 10⁻⁷·150.
+        let expected = lambda.sorted(by: >)
+        for (x, e) in zip(values, expected) { #expect(abs(x - e) < 1e-4) }
+        // Orthonormal eigenvectors with A·v = λ·v.
+        for j in stride(from: 0, to: n, by: 13) {
+            for k in stride(from: j, to: n, by: 17) {
+                var dot = 0.0
+                for i in 0..<n { dot += vectors[i * n + j] * vectors[i * n + k] }
+                #expect(abs(dot - (j == k ? 1 : 0)) < 1e-10)
+            }
+            for i in stride(from: 0, to: n, by: 11) {
+                var av = 0.0
+                for t in 0..<n { av += a[i * n + t] * vectors[t * n + j] }
+                #expect(abs(av - values[j] * vectors[i * n + j]) < 1e-9 * 150)
+            }
+        }
+    }
+
     @Test("worked example: singular values, first right vector and user latent vectors")
     func workedExample() {
         let svd = denseSVD(Fixtures.workedExample)

@@ -172,4 +172,76 @@ struct KernelPathTests {
             #expect(abs(s - e) <= 1e-3 * e, "σ\(j): \(s) vs \(e)")
         }
     }
+
+    @Test("Gram blocks and four-row products equal scalar loops in term order, bit for bit on every instruction set")
+    func gramAndRowProducts() {
+        let (rows, aw, stride) = (203, 45, 48)          // 45 columns of a: not a multiple of 4; 203 rows: nor of 4
+        let a = Fixtures.randomDense(rows: rows, columns: aw, seed: 61).values
+        let b = Fixtures.randomDense(rows: rows, columns: stride, seed: 62).values
+        let c = Fixtures.randomDense(rows: aw, columns: stride, seed: 63).values
+        let start = Fixtures.randomDense(rows: rows, columns: stride, seed: 64).values
+        // Scalar references: each element summed over the terms in order from 0 (or from its start value).
+        var gram = [Float](repeating: 0, count: aw * stride)
+        for i in 0..<aw {
+            for j in 0..<stride {
+                var acc: Float = 0
+                for r in 0..<rows { acc = acc + a[r * aw + i] * b[r * stride + j] }
+                gram[i * stride + j] = acc
+            }
+        }
+        var product = [Float](repeating: 0, count: rows * stride)
+        var added = [Float](repeating: 0, count: rows * stride)
+        for r in 0..<rows {
+            for j in 0..<stride {
+                var acc: Float = 0
+                var more = start[r * stride + j]
+                for t in 0..<aw {
+                    acc = acc + a[r * aw + t] * c[t * stride + j]
+                    more = more + a[r * aw + t] * c[t * stride + j]
+                }
+                product[r * stride + j] = acc
+                added[r * stride + j] = more
+            }
+        }
+        let results = perLevel { () -> [[Float]] in
+            var full = [Float](repeating: .nan, count: aw * stride)
+            var upper = [Float](repeating: .nan, count: aw * stride)
+            var rowsOut = [Float](repeating: .nan, count: rows * stride)
+            var rowsAdded = start
+            mr_gram_block(a, aw, aw, b, stride, rows, &full, 0)
+            mr_gram_block(a, aw, aw, b, stride, rows, &upper, 1)
+            mr_dense_rows_product(a, aw, aw, c, stride, rows, &rowsOut, 0)
+            mr_dense_rows_product(a, aw, aw, c, stride, rows, &rowsAdded, 1)
+            // Upper only: row i from column i rounded down to 16; the rest untouched.
+            var upperOK = true
+            for i in 0..<aw {
+                for j in 0..<stride {
+                    let value = upper[i * stride + j]
+                    upperOK = upperOK && (j < (i & ~15) ? value.isNaN : value == gram[i * stride + j])
+                }
+            }
+            #expect(upperOK)
+            return [full, rowsOut, rowsAdded]
+        }
+        for result in results {
+            #expect(result[0] == gram)
+            #expect(result[1] == product)
+            #expect(result[2] == added)
+        }
+    }
+
+    #if !(os(macOS) && arch(x86_64))   // Swift has no Float16 on Intel Macs
+    @Test("rounding to half precision in place equals Float(Float16(x)), tails included, on every instruction set")
+    func roundToHalfMatches() {
+        var x = Fixtures.randomDense(rows: 1, columns: 1037, seed: 65).values.map { $0 * 3 }
+        x[0] = 3e-6; x[1] = -6.1e-5; x[2] = 1 + 0x1p-11; x[3] = 1 + 3 * 0x1p-11; x[4] = 60000; x[5] = -0.0
+        let expected = x.map { Float(Float16($0)) }
+        let results = perLevel { () -> [Float] in
+            var y = x
+            roundToHalf(&y, options: ParallelOptions(threadCount: 2))
+            return y
+        }
+        for result in results { #expect(result == expected) }
+    }
+    #endif
 }

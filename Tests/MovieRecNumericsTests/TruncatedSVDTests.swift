@@ -1,5 +1,5 @@
 import Testing
-import MovieRecNumerics
+@testable import MovieRecNumerics
 
 @Suite("Randomized truncated SVD against the dense Double reference")
 struct TruncatedSVDTests {
@@ -115,7 +115,81 @@ struct TruncatedSVDTests {
         #expect(throws: NumericsError.self) { try TruncatedSVD(rank: 0).decompose(a) }
         #expect(throws: NumericsError.self) { try TruncatedSVD(rank: 2, oversampling: -1).decompose(a) }
         #expect(throws: NumericsError.self) { try TruncatedSVD(rank: 2, powerIterations: -1).decompose(a) }
+        #expect(throws: NumericsError.self) { try TruncatedSVD(rank: 2, krylovBlocks: 0).decompose(a) }
         let withNaN = a.mapValues { r, c, v in r == 2 && c == 1 ? .nan : v }
         #expect(throws: NumericsError.self) { try TruncatedSVD(rank: 2).decompose(withNaN) }
+    }
+
+    /// `U·diag(σ)·Vᵀ` with orthonormal random `U`, `V` and the slowly decaying `σᵢ = 1/√(i+1)` (as rating
+    /// matrices decay), stored densely in CSR; returns the matrix and the optimal rank-k residuals √(Σ_{i≥k} σᵢ²).
+    static func slowSpectrum(rows: Int, columns: Int, seed: UInt64) throws -> (CSRMatrix, [Double]) {
+        let r = min(rows, columns)
+        var u = Fixtures.randomDense(rows: rows, columns: r, seed: seed)
+        var v = Fixtures.randomDense(rows: columns, columns: r, seed: seed + 1)
+        u = thinQR(u).q
+        v = thinQR(v).q
+        let sigma = (0..<r).map { 1 / Double($0 + 1).squareRoot() }
+        var ri = [Int32](), ci = [Int32](), values = [Float]()
+        for i in 0..<rows {
+            for j in 0..<columns {
+                var x = 0.0
+                for t in 0..<r { x += Double(u[i, t]) * sigma[t] * Double(v[j, t]) }
+                ri.append(Int32(i)); ci.append(Int32(j)); values.append(Float(x))
+            }
+        }
+        let optimal = (0...r).map { k in sigma[min(k, r)...].map { $0 * $0 }.reduce(0, +).squareRoot() }
+        return (try CSRMatrix(rows: rows, columns: columns, rowIndices: ri, columnIndices: ci, values: values), optimal)
+    }
+
+    @Test("two Krylov blocks: a residual closer to the optimum than one block of the same width and steps")
+    func krylovUnion() throws {
+        let (a, optimal) = try Self.slowSpectrum(rows: 300, columns: 200, seed: 81)
+        let dense = a.toDense()
+        let k = 16
+        // l = 16, q = 2: 3 products by A and 2 by Aᵀ either way; the union spans 32 directions.
+        let union = try TruncatedSVD(rank: k, oversampling: 0, powerIterations: 2, krylovBlocks: 2).decompose(a)
+        let single = try TruncatedSVD(rank: k, oversampling: 0, powerIterations: 2, krylovBlocks: 1).decompose(a)
+        let (eUnion, eSingle) = (Fixtures.reconstructionError(dense, union), Fixtures.reconstructionError(dense, single))
+        #expect(eUnion < eSingle * 0.995, "union \(eUnion) vs single block \(eSingle)")
+        // This flat spectrum (σ₁₇/σ₁₆ = 0.97) is far from converged after two steps; still within 2 % of Eckart–Young.
+        #expect(eUnion <= optimal[k] * 1.02, "union \(eUnion) vs optimal \(optimal[k])")
+        #expect(Fixtures.orthonormalityError(union.u) < 1e-4)
+        #expect(Fixtures.orthonormalityError(union.v) < 1e-4)
+        // U·Σ = A·V for the Rayleigh–Ritz pairs.
+        let av = a.multiplied(by: union.v)
+        for j in 0..<k {
+            for i in stride(from: 0, to: 300, by: 7) {
+                #expect(abs(av[i, j] - union.u[i, j] * union.singularValues[j]) < 1e-4)
+            }
+        }
+    }
+
+    @Test("the Krylov union never exceeds the smaller dimension; zero matrices give σ = 0")
+    func unionLimits() throws {
+        // l = 16 and 40 columns: two blocks fit (32 ≤ 40), three do not.
+        let (a, _) = try Self.slowSpectrum(rows: 120, columns: 40, seed: 91)
+        let reference = denseSVD(a.toDense())
+        for blocks in 1...4 {
+            let svd = try TruncatedSVD(rank: 6, oversampling: 0, powerIterations: 6, krylovBlocks: blocks).decompose(a)
+            for j in 0..<6 {
+                let (s, e) = (svd.singularValues[j], reference.singularValues[j])
+                #expect(abs(s - e) <= 2e-3 * e, "b = \(blocks), σ\(j): \(s) vs \(e)")
+            }
+            #expect(Fixtures.orthonormalityError(svd.v) < 1e-4)
+        }
+        let zero = a.mapValues { _, _, _ in 0 }
+        let svd = try TruncatedSVD(rank: 4).decompose(zero)
+        #expect(svd.singularValues == [0, 0, 0, 0])
+        #expect(svd.u.rows == 120 && svd.v.rows == 40 && svd.v.values.allSatisfy { $0 == 0 })
+    }
+
+    @Test("the test matrix is random signs: ±1 only, about half negative, fixed by the seed")
+    func testMatrix() {
+        let omega = TruncatedSVD.testMatrix(rows: 1000, columns: 37, seed: 5, options: .default)
+        #expect(omega.values.allSatisfy { $0 == 1 || $0 == -1 })
+        let negative = omega.values.filter { $0 < 0 }.count
+        #expect(abs(Double(negative) / Double(omega.values.count) - 0.5) < 0.01)
+        #expect(omega == TruncatedSVD.testMatrix(rows: 1000, columns: 37, seed: 5, options: .serial))
+        #expect(omega != TruncatedSVD.testMatrix(rows: 1000, columns: 37, seed: 6, options: .default))
     }
 }

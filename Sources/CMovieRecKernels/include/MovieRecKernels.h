@@ -55,6 +55,20 @@ void mr_sparse_transpose_scatter(const intptr_t *starts, const intptr_t *ends, c
 void mr_accumulate_row(const float *coefficients, const int32_t *indices, intptr_t count, const float *source,
                        intptr_t stride, float *output, intptr_t firstColumn, int upperTriangular);
 
+/// One block of a tall product `aᵀ·b`: `out[i·stride + c] = Σ_{r<rows} a[r·aStride + i] · b[r·stride + c]` for
+/// `i < aColumns` and `c < stride` (a multiple of 16), summed over `r` in order from 0 — the same bits as
+/// ``mr_accumulate_row`` with column `i` of `a` as coefficients. With `upperOnly` row `i` starts at column
+/// `i` rounded down to a multiple of 16 (the rest of it is left untouched), for Gram matrices `aᵀ·a`.
+void mr_gram_block(const float *a, intptr_t aStride, intptr_t aColumns, const float *b, intptr_t stride,
+                   intptr_t rows, float *out, int upperOnly);
+
+/// `out = a·c` (or `out += a·c` when `adding`) for `rows` rows of `a` (`aStride` floats apart, `inner` used)
+/// and the `inner × stride` matrix `c` (`stride` a multiple of 16; `out` rows are `stride` floats apart): each
+/// element starts from 0 (or its value) and adds the terms in `t` order — with `adding == 0` the same bits as
+/// ``mr_accumulate_row`` with row `r` of `a` as coefficients. Four rows share each load of a row of `c`.
+void mr_dense_rows_product(const float *a, intptr_t aStride, intptr_t inner, const float *c, intptr_t stride,
+                           intptr_t rows, float *out, int adding);
+
 /// `Σ a[i]·b[i]` over `n` elements: 32 running lane sums (element i goes to lane i mod 32) over the
 /// multiple-of-16 prefix, folded pairwise (lanes i and i+16, then i+8, i+4, i+2, i+1), then the tail in order.
 float mr_dot(const float *a, const float *b, intptr_t n);
@@ -66,6 +80,10 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
 
 /// IEEE binary16 bit patterns of `input[i]` for `i < count`, rounded to nearest even (beyond ±65504: ±infinity).
 void mr_float_to_half(const float *input, uint16_t *output, intptr_t count);
+
+/// In place, `values[i]` for `i < count` replaced by its binary16 rounding (as ``mr_float_to_half``) converted
+/// back exactly: the values a ``mr_sparse_half_rows`` product actually multiplies by.
+void mr_round_to_half(float *values, intptr_t count);
 
 /// ``mr_sparse_dense_rows`` with the dense rows stored as binary16 bit patterns (converted exactly to float as
 /// they are read): half the bytes gathered per stored entry, for products whose operand only needs about three
