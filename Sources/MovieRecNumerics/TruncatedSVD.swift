@@ -419,13 +419,14 @@ public struct TruncatedSVD: Sendable {
     static func testMatrix(rows: Int, columns: Int, seed: UInt64, options: ParallelOptions) -> DenseMatrix {
         var generator = SeededGenerator(seed: seed)
         let count = rows * columns
-        var values = [Float](repeating: 1, count: count)
+        var values = [Float](repeating: 0, count: count)
         values.withUnsafeMutableBufferPointer { out in
             var start = 0
             while start < count {
                 var bits = generator.next()
                 for i in start..<min(start + 64, count) {
-                    if bits & 1 == 1 { out[i] = -1 }
+                    // ±1 from the low bit, without a branch: the bit becomes the sign bit of 1.0.
+                    out[i] = Float(bitPattern: 0x3f80_0000 | UInt32(truncatingIfNeeded: bits & 1) << 31)
                     bits >>= 1
                 }
                 start += 64
