@@ -470,7 +470,8 @@ struct RatingColumns: @unchecked Sendable {
     /// room for `capacity` rows; `timestamp` stays empty unless `timestamps`.
     init(_ db: Database, users: DenseIndex, movies: DenseIndex, userIDs: Range<Int64>?, capacity: Int,
          timestamps: Bool) throws {
-        var sql = "SELECT user_id, movie_id, rating, timestamp FROM ratings"
+        // Without timestamps the column is not even read (one VDBE column step less per row).
+        var sql = "SELECT user_id, movie_id, rating\(timestamps ? ", timestamp" : "") FROM ratings"
         if userIDs != nil { sql += " WHERE user_id >= ?1 AND user_id < ?2" }
         let statement = try RawStatement(db, sql: sql + " ORDER BY user_id, movie_id")
         defer { statement.finalize() }
