@@ -9,7 +9,7 @@ extension BenchmarkReport {
             rows.append((step, figure, load))
         }
         add("data", "\(ratings) ratings, \(users) users, \(movies) films", load: nil)
-        add("model", "rank \(rank), watch rank \(watchRank), p \(oversampling), q \(powerIterations), \(threads) threads",
+        add("model", "rank \(rank), watch rank \(watchRank), p \(oversampling), q \(powerIterations), \(krylovBlocks) Krylov blocks, \(threads) threads",
             load: nil)
         if reusedDatabase {
             add("import", "skipped (cached database reused)", load: nil)

@@ -20,6 +20,8 @@ struct BenchmarkReport: Codable {
     var powerIterations: Int
     /// Oversampling p of both randomized SVDs.
     var oversampling: Int
+    /// Power-step blocks in the SVDs' Rayleigh–Ritz space (``TruncatedSVD/krylovBlocks``).
+    var krylovBlocks: Int
     /// Worker threads of the numeric kernels.
     var threads: Int
     /// True when the cached database was reused instead of importing (`importSeconds` is then 0).

@@ -102,7 +102,8 @@ struct BenchmarkRun {
             ratings: model.ratings.byUser.nonzeroCount, users: model.userCount, movies: model.movieCount, seed: seed,
             rank: parameters.rank,
             watchRank: model.watchFactors.rank, powerIterations: parameters.powerIterations,
-            oversampling: parameters.oversampling, threads: ParallelOptions.default.threadCount, reusedDatabase: reused,
+            oversampling: parameters.oversampling,
+            krylovBlocks: TruncatedSVD(rank: parameters.rank).krylovBlocks, threads: ParallelOptions.default.threadCount, reusedDatabase: reused,
             importSeconds: importSeconds, importRowsPerSecond: importRate, loadSeconds: loadSeconds,
             trainSeconds: trainSeconds, trainStageSeconds: stageSeconds, svdSeconds: 0, svdCPUSeconds: 0, svdRelativeResidual: 0,
             sampledUsers: 0, recommendP50Ms: 0, recommendP99Ms: 0, recommendPlainP50Ms: 0, recommendPlainP99Ms: 0, similarP50Ms: 0, similarP99Ms: 0,
@@ -188,6 +189,8 @@ struct BenchmarkRun {
         var svdCPUSeconds: Double
         /// Power iterations q used.
         var powerIterations: Int
+        /// Power-step blocks in the Rayleigh–Ritz space.
+        var krylovBlocks: Int
         /// ‖A − U S Vᵀ‖_F / ‖A‖_F.
         var svdRelativeResidual: Double
         /// Peak resident memory of the process.
@@ -209,6 +212,7 @@ struct BenchmarkRun {
         return SVDOnlyReport(ratings: matrix.nonzeroCount, users: matrix.rows, movies: matrix.columns,
                              rank: svd.rank, loadSeconds: loadSeconds, svdSeconds: timed.seconds,
                              svdCPUSeconds: timed.cpuSeconds, powerIterations: svd.powerIterations,
+                             krylovBlocks: svd.krylovBlocks,
                              svdRelativeResidual: timed.relativeResidual, peakRSSBytes: SystemProbe.peakResidentBytes())
     }
 
