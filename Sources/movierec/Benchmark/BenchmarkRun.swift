@@ -78,7 +78,8 @@ struct BenchmarkRun {
 
         log("Loading the ratings from SQLite")
         let (data, loadSeconds) = try Stopwatch.time { () throws -> RatingData in
-            let table = try RatingStore(path: databasePath, createIfMissing: false).loadRatings()
+            // What training loads: no timestamps (the model does not use them).
+            let table = try RatingStore(path: databasePath, createIfMissing: false).loadRatings(includeTimestamps: false)
             return RatingData(userCount: table.userIDs.count, movieCount: table.movieIDs.count,
                               userIndex: table.userIndex, movieIndex: table.movieIndex, rating: table.rating)
         }
