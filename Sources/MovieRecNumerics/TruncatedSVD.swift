@@ -38,7 +38,8 @@ public struct TruncatedSVDResult: Sendable {
 /// The second block is the oversampling: at rank 64 of an ML-25M-shaped rating matrix, `l = 64`, `q = 4`,
 /// `b = 2` (9 sparse products 64 wide) leaves a smaller residual ‖A − UΣVᵀ‖_F than the classic algorithm
 /// with `l = 80` (10 products 80 wide) and than scikit-learn's `randomized_svd` (`l = 74`, `n_iter = 4`).
-/// `krylovBlocks = 1` is plain subspace iteration, its Rayleigh–Ritz step on the last right-hand basis.
+/// With one block (`krylovBlocks = 1`, or when two blocks would not fit in the smaller dimension) it is the
+/// classic algorithm: `Q = orth(A·z_q)`, `Bᵀ = Aᵀ·Q` (one more product) and the Rayleigh–Ritz step on `Q`.
 ///
 /// When `min(rows, columns) ≤ rank + oversampling` the exact ``denseSVD(_:)`` path is used instead. Each singular pair's
 /// sign is fixed so the largest-|·| entry of the `V` column is positive; with a fixed seed the result is
@@ -159,8 +160,11 @@ public struct TruncatedSVD: Sendable {
             z = y
             multiplyBasis(a, &z, into: &p, rounded: moderate, halfBuffer: &halfBuffer)
         }
-        kept.append((z, p))
         halfBuffer = []
+        if blocks == 1 {
+            return leftRayleighRitz(a, product: p, plan: plan, leftVectors: leftVectors)
+        }
+        kept.append((z, p))
 
         // Rayleigh–Ritz over span(Z), Z = [z_{q−b+1} … z_q] with A·Z = [p …]: with ZᵀZ = RᵀR, the columns of
         // Z·R⁻¹ are orthonormal and (A·Z·R⁻¹)ᵀ(A·Z·R⁻¹) = R⁻ᵀ·(PᵀP)·R⁻¹ = Y·Λ·Yᵀ gives σ = √λ,
@@ -258,6 +262,33 @@ public struct TruncatedSVD: Sendable {
             storage.removeSubrange((rows * k)...)
         }
         return DenseMatrix(rows: rows, columns: k, values: storage)
+    }
+
+    /// The one-block Rayleigh–Ritz step of the classic algorithm, half a power step more than the right-hand one:
+    /// `Q = orth(A·z_q)` (three passes), `Bᵀ = Aᵀ·Q`, `B·Bᵀ = U_B·Λ·U_Bᵀ`, `σ = √λ`, `V = Bᵀ·U_B·Σ⁻¹`,
+    /// `U = Q·U_B`. It costs one more product by `Aᵀ`, so it is used when the union of two blocks does not fit
+    /// (small matrices) or one block is asked for.
+    private func leftRayleighRitz(_ a: CSRMatrix, product: DenseMatrix, plan: TransposeProductPlan,
+                                  leftVectors: Bool) -> TruncatedSVDResult {
+        var q = product
+        let width = q.columns
+        choleskyOrthonormalize(&q, passes: 3, options: options)
+        var bt = DenseMatrix(uninitializedRows: a.columns, columns: width)   // zeroed by the product
+        a.transposeMultiply(q, into: &bt, options: options, plan: plan)
+        let eigen = symmetricEigen(blockGram([bt]), n: width)               // B·Bᵀ
+        var singularValues = [Float](repeating: 0, count: rank)
+        var basis = [Double](repeating: 0, count: width * rank)               // U_B
+        var inverseSigma = [Double](repeating: 0, count: rank)
+        for j in 0..<rank {
+            let sigma = max(eigen.values[j], 0).squareRoot()
+            singularValues[j] = Float(sigma)
+            inverseSigma[j] = sigma > 0 ? 1 / sigma : 0
+            for i in 0..<width { basis[i * rank + j] = eigen.vectors[i * width + j] }
+        }
+        var v = combine([bt], coefficients: basis, scale: inverseSigma)
+        let signs = Self.flipSigns(&v)
+        let u = leftVectors ? combine([q], coefficients: basis, scale: signs) : DenseMatrix(rows: 0, columns: rank)
+        return TruncatedSVDResult(u: u, singularValues: singularValues, v: v)
     }
 
     /// `p = A·z`; with `rounded` (and a width the half-precision kernel takes) `z` is first replaced by its
