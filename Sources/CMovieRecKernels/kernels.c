@@ -346,10 +346,32 @@ MR_INLINE mr_f16 mr_load_half_native(const uint16_t *p) {
         }                                                                                                         \
     }
 
+/* Scores of whole panels of 16 rows stored as binary16 (`columns` × 16 values a panel): lane l of panel p gets
+   Σ_c query[c]·row_c, summed over c in order. */
+#define MR_DEFINE_HALF_PANELS(suffix, attributes, load)                                                          \
+    MR_INLINE void mr_half_panel_block_##suffix(const uint16_t *panels, intptr_t columns, intptr_t firstPanel,    \
+                                                intptr_t endPanel, const float *query, float *output) {           \
+        for (intptr_t p = firstPanel; p < endPanel; p++) {                                                        \
+            const uint16_t *panel = panels + p * columns * 16;                                                    \
+            mr_f16 acc = 0;                                                                                       \
+            for (intptr_t c = 0; c < columns; c++) {                                                              \
+                const mr_f16 w = query[c];                                                                        \
+                acc = acc + w * load(panel + c * 16);                                                             \
+            }                                                                                                     \
+            mr_store(output + p * 16, acc);                                                                       \
+        }                                                                                                         \
+    }                                                                                                             \
+    attributes static void mr_half_panels_##suffix(const uint16_t *panels, intptr_t columns, intptr_t firstPanel, \
+                                                   intptr_t endPanel, const float *query, float *output) {        \
+        mr_half_panel_block_##suffix(panels, columns, firstPanel, endPanel, query, output);                       \
+    }
+
 #if defined(__aarch64__)
 MR_DEFINE_HALF_GATHER(baseline, , mr_load_half_native)
+MR_DEFINE_HALF_PANELS(baseline, , mr_load_half_native)
 #else
 MR_DEFINE_HALF_GATHER(baseline, , mr_load_half_bits)
+MR_DEFINE_HALF_PANELS(baseline, , mr_load_half_bits)
 #endif
 
 static void mr_float_to_half_baseline(const float *input, uint16_t *output, intptr_t count) {
@@ -383,6 +405,8 @@ static void mr_round_to_half_baseline(float *values, intptr_t count) {
 #if defined(__x86_64__)
 MR_DEFINE_HALF_GATHER(avx2, __attribute__((target("avx2,f16c"))), mr_load_half_native)
 MR_DEFINE_HALF_GATHER(avx512, __attribute__((target("avx512f,f16c"))), mr_load_half_native)
+MR_DEFINE_HALF_PANELS(avx2, __attribute__((target("avx2,f16c"))), mr_load_half_native)
+MR_DEFINE_HALF_PANELS(avx512, __attribute__((target("avx512f,f16c"))), mr_load_half_native)
 
 #define MR_DEFINE_TO_HALF(suffix, attributes)                                                                     \
     attributes static void mr_float_to_half_##suffix(const float *input, uint16_t *output, intptr_t count) {     \
@@ -549,6 +573,11 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
 
 void mr_float_to_half(const float *input, uint16_t *output, intptr_t count) {
     MR_DISPATCH(mr_float_to_half, input, output, count)
+}
+
+void mr_half_panel_scores(const uint16_t *panels, intptr_t columns, intptr_t firstPanel, intptr_t endPanel,
+                          const float *query, float *output) {
+    MR_DISPATCH(mr_half_panels, panels, columns, firstPanel, endPanel, query, output)
 }
 
 void mr_round_to_half(float *values, intptr_t count) {

@@ -25,7 +25,7 @@ public struct LatentFactors: Sendable {
     public let movieVectors: DenseMatrix
     /// Rows of `U_k·S_k` scaled to unit length (zero rows stay zero): latent user cosines are dot products.
     let unitUserVectors: DenseMatrix
-    /// ``unitUserVectors`` in panels, for one-pass cosines against all users.
+    /// ``unitUserVectors`` in panels (with a binary16 copy), for one-pass cosines against all users.
     let unitUserPanels: RowPanels
     /// ``unitMovieVectors`` in panels, for one-pass cosines against all films.
     let unitMoviePanels: RowPanels
@@ -47,7 +47,7 @@ public struct LatentFactors: Sendable {
         let weights = singularValues.map { Float(pow(Double($0), Double(movieSimilarityExponent))) }
         for r in 0..<scaled.rows { for c in 0..<k { scaled.values[r * k + c] *= weights[c] } }
         unitMovieVectors = scaled.rowsNormalized()
-        unitUserPanels = RowPanels(unitUserVectors)
+        unitUserPanels = RowPanels(unitUserVectors, halfCopy: true)
         unitMoviePanels = RowPanels(unitMovieVectors)
     }
 

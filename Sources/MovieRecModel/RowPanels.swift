@@ -25,10 +25,13 @@ struct RowPanels: Sendable {
     let panelNorms: [Float]
     /// True when rows are stored by descending norm (`order` is not the identity).
     let isSortedByNorm: Bool
+    /// ``values`` rounded to binary16, same layout (empty unless asked for): half the bytes for a first pass
+    /// of ``best(_:for:excluding:options:)``.
+    let halfValues: [UInt16]
 
     /// Copies `matrix` into the panel layout, rows in their order or (`sortedByNorm`) by descending
-    /// norm, ties by row index.
-    init(_ matrix: DenseMatrix, sortedByNorm: Bool = false) {
+    /// norm, ties by row index; with `halfCopy` also keeps ``halfValues``.
+    init(_ matrix: DenseMatrix, sortedByNorm: Bool = false, halfCopy: Bool = false) {
         rows = matrix.rows
         columns = matrix.columns
         panelCount = (rows + 15) / 16
@@ -43,6 +46,7 @@ struct RowPanels: Sendable {
             panelNorms[p] = max(panelNorms[p], norms[Int(row)])
         }
         values = panels
+        halfValues = halfCopy ? halfPrecisionBits(panels) : []
         self.order = order
         self.panelNorms = panelNorms
         isSortedByNorm = sortedByNorm
@@ -76,6 +80,61 @@ struct RowPanels: Sendable {
         return original
     }
 
+    /// The `count` rows with the highest `Σ_c A[r, c]·x[c]` (ties to the lower row), never `excluded`, best first:
+    /// exactly what offering every score of ``multiplied(by:options:)`` to a ``TopSelection`` gives.
+    ///
+    /// With ``halfValues`` the rows are first scored from the binary16 copy (half the bytes read), whose error
+    /// is at most `bound` (see `halfPanelScores`); only rows within `2·bound` of the `count`-th best first-pass
+    /// score can be among the best, and those are scored again in full precision, as ``multiplied(by:options:)``
+    /// scores them.
+    func best(_ count: Int, for x: [Float], excluding excluded: Int?, options: ParallelOptions = .default)
+        -> [TopSelection.Entry] {
+        precondition(x.count == columns, "RowPanels: \(rows)×\(columns) · vector of \(x.count)")
+        guard !halfValues.isEmpty, count > 0 else {
+            var selection = TopSelection(capacity: count)
+            for (row, score) in multiplied(by: x, options: options).enumerated() where row != excluded {
+                selection.offer(score: score, index: row)
+            }
+            return selection.sorted()
+        }
+        var first = [Float](repeating: 0, count: panelCount * 16)
+        let workers = halfValues.count >= Self.parallelThreshold ? options : .serial
+        x.withUnsafeBufferPointer { query in
+            halfValues.withUnsafeBufferPointer { half in
+                first.withUnsafeMutableBufferPointer { buffer in
+                    let out = SendablePointer(buffer.baseAddress!)
+                    let (q, panels) = (SharedQuery(base: query.baseAddress!), SharedHalves(base: half.baseAddress!))
+                    workers.forEachRange(panelCount) { range in
+                        halfPanelScores(panels.base, columns: columns, panelRange: range, query: q.base, output: out.base)
+                    }
+                }
+            }
+        }
+        var rough = TopSelection(capacity: count)
+        for slot in 0..<rows where Int(order[slot]) != excluded { rough.offer(score: first[slot], index: slot) }
+        // |first − exact| ≤ (2⁻¹¹ + columns·2⁻²³)·‖x‖·‖row‖ + underflow; doubled for margin.
+        let xNorm = x.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        let bound = (0x1p-10 + Float(columns) * 0x1p-22) * xNorm * (panelNorms.max() ?? 0) + 1e-6
+        let floor = rough.threshold.map { $0 - 2 * bound } ?? -.infinity
+        var selection = TopSelection(capacity: count)
+        x.withUnsafeBufferPointer { query in
+            let block = QueryBlock(base: query.baseAddress!, stride: columns, count: 1)
+            var scored = -1
+            var scores = SIMD16<Float>()
+            for slot in 0..<rows where first[slot] >= floor || first[slot].isNaN {
+                let row = Int(order[slot])
+                guard row != excluded else { continue }
+                let (p, lane) = slot.quotientAndRemainder(dividingBy: 16)
+                if p != scored {
+                    scores = scorePanel(p, queries: block).0
+                    scored = p
+                }
+                selection.offer(score: scores[lane], index: row)
+            }
+        }
+        return selection.sorted()
+    }
+
     /// The scores of panel `p` (rows `16p ..< 16p + 16`) for one or two queries: element `j` of the result
     /// holds query `j`'s scores (zeros for `j ≥ queries.count`), each from ``weightedRowSum``.
     @inline(__always)
@@ -103,4 +162,14 @@ struct QueryBlock {
     let stride: Int
     /// Number of queries, 1 or 2.
     let count: Int
+}
+
+/// A query pointer shared with the workers.
+private struct SharedQuery: @unchecked Sendable {
+    let base: UnsafePointer<Float>
+}
+
+/// A pointer to binary16 panels shared with the workers.
+private struct SharedHalves: @unchecked Sendable {
+    let base: UnsafePointer<UInt16>
 }

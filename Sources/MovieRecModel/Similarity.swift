@@ -65,12 +65,8 @@ extension TrainedModel {
     /// partial top-K selection.
     public func mostSimilarUsers(to user: UserReference, count: Int) throws -> [SimilarUser] {
         let context = try self.context(user)
-        let cosines = factors.unitUserPanels.multiplied(by: context.unitLatent)
-        var selection = TopSelection(capacity: count)
-        for (v, cosine) in cosines.enumerated() where v != context.trainedIndex {
-            selection.offer(score: cosine, index: v)
-        }
-        return selection.sorted().map { entry in
+        let best = factors.unitUserPanels.best(count, for: context.unitLatent, excluding: context.trainedIndex)
+        return best.map { entry in
             let range = ratings.userRange(entry.index)
             return SimilarUser(user: entry.index, cosine: entry.score,
                                commonMovies: commonRatings(context.movies, context.ratings,

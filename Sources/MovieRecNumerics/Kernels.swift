@@ -32,6 +32,26 @@ public func weightedRowSum(coefficients: UnsafePointer<Float>, count: Int, rows:
     mr_accumulate_row(coefficients, nil, count, rows, stride, output, 0, 0)
 }
 
+/// IEEE binary16 bit patterns of `values`, rounded to nearest even (beyond ±65504: ±infinity).
+public func halfPrecisionBits(_ values: [Float]) -> [UInt16] {
+    let count = values.count
+    return [UInt16](unsafeUninitializedCapacity: count) { buffer, initialized in
+        values.withUnsafeBufferPointer { source in
+            if let input = source.baseAddress, let output = buffer.baseAddress { mr_float_to_half(input, output, count) }
+        }
+        initialized = count
+    }
+}
+
+/// First-pass scores of rows stored 16 to a panel in binary16 (value `c` of lane `l` of panel `p` at
+/// `(p·columns + c)·16 + l`): `output[16p + l] = Σ_c query[c]·row[c]` for the panels in `panelRange`, summed
+/// in `c` order in `Float`. Each score is within `(2⁻¹¹ + columns·2⁻²³)·‖query‖·‖row‖` (plus binary16 underflow,
+/// at most `columns·2⁻²⁵·max|query|`) of the full-precision one; the same bits on every instruction set.
+public func halfPanelScores(_ panels: UnsafePointer<UInt16>, columns: Int, panelRange: Range<Int>,
+                            query: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    mr_half_panel_scores(panels, columns, panelRange.lowerBound, panelRange.upperBound, query, output)
+}
+
 /// `output[t] = dot(query, row rowIndices[t] of rows)` for every t, where `rows` holds rows of
 /// `query.count` floats back to back; rows are fetched a few steps ahead (for large factor matrices whose
 /// rows are not in cache). Each value equals ``dot(_:_:)-(UnsafeBufferPointer<Float>,_)`` of the two rows.

@@ -244,4 +244,39 @@ struct KernelPathTests {
         for result in results { #expect(result == expected) }
     }
     #endif
+
+    #if !(os(macOS) && arch(x86_64))   // Swift has no Float16 on Intel Macs
+    @Test("half-precision panel scores equal scalar sums over Float(Float16(row)) in order, on every instruction set")
+    func halfPanels() {
+        let (panelCount, columns) = (5, 37)
+        let values = Fixtures.randomDense(rows: 1, columns: panelCount * columns * 16, seed: 66).values
+        let query = Fixtures.randomDense(rows: 1, columns: columns, seed: 67).values
+        let halves = halfPrecisionBits(values)
+        #expect(halves.map { Float(Float16(bitPattern: $0)) } == values.map { Float(Float16($0)) })
+        var expected = [Float](repeating: 0, count: panelCount * 16)
+        for p in 0..<panelCount {
+            for lane in 0..<16 {
+                var acc: Float = 0
+                for c in 0..<columns { acc = acc + query[c] * Float(Float16(values[(p * columns + c) * 16 + lane])) }
+                expected[p * 16 + lane] = acc
+            }
+        }
+        let results = perLevel { () -> [Float] in
+            var out = [Float](repeating: .nan, count: panelCount * 16)
+            halves.withUnsafeBufferPointer { h in
+                query.withUnsafeBufferPointer { q in
+                    out.withUnsafeMutableBufferPointer { o in
+                        // Two calls over parts of the range, as the workers make them.
+                        halfPanelScores(h.baseAddress!, columns: columns, panelRange: 0..<2, query: q.baseAddress!,
+                                        output: o.baseAddress!)
+                        halfPanelScores(h.baseAddress!, columns: columns, panelRange: 2..<panelCount,
+                                        query: q.baseAddress!, output: o.baseAddress!)
+                    }
+                }
+            }
+            return out
+        }
+        for result in results { #expect(result == expected) }
+    }
+    #endif
 }

@@ -81,6 +81,12 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
 /// IEEE binary16 bit patterns of `input[i]` for `i < count`, rounded to nearest even (beyond ±65504: ±infinity).
 void mr_float_to_half(const float *input, uint16_t *output, intptr_t count);
 
+/// Scores of panels `firstPanel ..< endPanel` of rows stored 16 at a time as binary16 (`columns × 16` values a
+/// panel, value `c` of lane `l` at `(p·columns + c)·16 + l`): `output[16p + l] = Σ_c query[c] · row`, summed over
+/// `c` in order — a cheap first pass whose error a caller bounds (see `RowPanels`).
+void mr_half_panel_scores(const uint16_t *panels, intptr_t columns, intptr_t firstPanel, intptr_t endPanel,
+                          const float *query, float *output);
+
 /// In place, `values[i]` for `i < count` replaced by its binary16 rounding (as ``mr_float_to_half``) converted
 /// back exactly: the values a ``mr_sparse_half_rows`` product actually multiplies by.
 void mr_round_to_half(float *values, intptr_t count);
