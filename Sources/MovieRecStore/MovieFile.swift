@@ -47,8 +47,14 @@ public struct MovieRecord: Sendable, Equatable {
     }
 
     /// The year in a trailing parenthesis: `"Heat (1995)"` → 1995, `"Babylon 5 (1994-1998) "` → 1994,
-    /// `"Brazil"` → `nil`. Only four-digit years are accepted.
+    /// `"Brazil"` → `nil`. Only four-digit years are accepted. (Whitespace is Unicode's: titles that end in ASCII are
+    /// read straight from their bytes, the rest through Foundation; both give the same answers.)
     public static func year(inTitle title: String) -> Int? {
+        asciiTailYear(title) ?? generalYear(inTitle: title)
+    }
+
+    /// ``year(inTitle:)`` for any title, through Foundation's Unicode whitespace.
+    static func generalYear(inTitle title: String) -> Int? {
         let trimmed = title.trimmingCharacters(in: .whitespaces)
         guard trimmed.hasSuffix(")"), let open = trimmed.lastIndex(of: "(") else { return nil }
         let inside = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]
@@ -56,6 +62,24 @@ public struct MovieRecord: Sendable, Equatable {
         let digits = first.trimmingCharacters(in: .whitespaces)
         guard digits.count == 4, digits.allSatisfy(\.isASCII), let year = Int(digits) else { return nil }
         return year
+    }
+
+    /// ``year(inTitle:)`` from the UTF-8 bytes when the title ends in an ASCII character other than space or tab and
+    /// the parenthesis holds only ASCII: `.some(year or nil)`; `nil` when the general path must decide.
+    private static func asciiTailYear(_ title: String) -> Int?? {
+        var title = title
+        return title.withUTF8 { bytes -> Int?? in
+            guard let last = bytes.last, last < 0x80, last != 0x20, last != 0x09 else { return nil }
+            guard last == UInt8(ascii: ")") else { return .some(nil) }
+            guard let open = bytes.lastIndex(of: UInt8(ascii: "(")) else { return .some(nil) }
+            var first = bytes[(open + 1)..<(bytes.count - 1)]
+            guard first.allSatisfy({ $0 < 0x80 }) else { return nil }
+            if let dash = first.firstIndex(of: UInt8(ascii: "-")) { first = first[..<dash] }
+            while let b = first.first, b == 0x20 || b == 0x09 { first = first.dropFirst() }
+            while let b = first.last, b == 0x20 || b == 0x09 { first = first.dropLast() }
+            guard first.count == 4, let year = Int(String(decoding: first, as: UTF8.self)) else { return .some(nil) }
+            return .some(year)
+        }
     }
 }
 
@@ -98,7 +122,9 @@ public struct ParsedMovies: Sendable {
         let text: String
         switch format {
         case .movieLensCSV:
-            text = MoviesFormat.decode(bytes[...], latin1: String(validatingUTF8: bytes.map { CChar(bitPattern: $0) } + [0]) == nil)
+            // Not valid UTF-8 (decoding replaced something) → latin-1.
+            let utf8 = String(decoding: bytes, as: UTF8.self)
+            text = utf8.utf8.elementsEqual(bytes) ? utf8 : MoviesFormat.decode(bytes[...], latin1: true)
         default:
             text = MoviesFormat.decode(bytes[...], latin1: true)
         }
@@ -125,7 +151,7 @@ public struct ParsedMovies: Sendable {
                 try reject("columns", "found \(fields.count) columns: expected \(expectedCount)")
                 continue
             }
-            let id = fields[0].trimmingCharacters(in: .whitespaces)
+            let id = MoviesFormat.trimmingWhitespace(fields[0])
             guard !id.isEmpty else { try reject("movie", "the movie id is empty: expected a non-empty id"); continue }
             let genres: [String]
             if format == .ml100k {
@@ -151,6 +177,16 @@ public struct ParsedMovies: Sendable {
 }
 
 extension MoviesFormat {
+    /// `text.trimmingCharacters(in: .whitespaces)`, without Foundation when the text starts and ends in ASCII
+    /// characters other than space and tab (nothing to trim; most ids).
+    static func trimmingWhitespace(_ text: String) -> String {
+        if let first = text.utf8.first, let last = text.utf8.last, first < 0x80, last < 0x80,
+           first != 0x20, first != 0x09, last != 0x20, last != 0x09 {
+            return text
+        }
+        return text.trimmingCharacters(in: .whitespaces)
+    }
+
     /// Decodes bytes as UTF-8, or as ISO 8859-1 (each byte is the code point of the same value).
     static func decode(_ bytes: ArraySlice<UInt8>, latin1: Bool) -> String {
         guard latin1 else { return String(decoding: bytes, as: UTF8.self) }
@@ -171,63 +207,70 @@ extension MoviesFormat {
     }
 
     /// RFC 4180 records: fields separated by commas, `"..."` quoting with `""` for a quote; quoted fields may span
-    /// lines. A record whose quote never closes gets `fields == nil`.
+    /// lines. A record whose quote never closes gets `fields == nil`. `raw` is the record as written, without the
+    /// carriage returns outside quotes. Works on the UTF-8 bytes (every separator is ASCII).
     static func csvRows(_ text: String) -> [(line: Int, fields: [String]?, raw: String)] {
         var rows: [(line: Int, fields: [String]?, raw: String)] = []
         var fields: [String] = []
-        var field = ""
-        var raw = ""
+        var field: [UInt8] = []
+        var raw: [UInt8] = []
         var inQuotes = false
         var line = 1
         var startLine = 1
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: UnicodeScalar? = nil
         func finishRecord() {
-            fields.append(field)
+            fields.append(String(decoding: field, as: UTF8.self))
             let blank = fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty
-            if !blank { rows.append((startLine, fields, raw)) }
+            if !blank { rows.append((startLine, fields, String(decoding: raw, as: UTF8.self))) }
             fields = []
-            field = ""
-            raw = ""
+            field.removeAll(keepingCapacity: true)
+            raw.removeAll(keepingCapacity: true)
         }
-        while let scalar = pending ?? iterator.next() {
-            pending = nil
-            if inQuotes {
-                if scalar == "\"" {
-                    if let next = iterator.next() {
-                        if next == "\"" { field.unicodeScalars.append("\""); raw += "\"\""; continue }
-                        pending = next
+        let (quote, comma, cr, lf) = (UInt8(ascii: "\""), UInt8(ascii: ","), UInt8(ascii: "\r"), UInt8(ascii: "\n"))
+        var text = text
+        text.withUTF8 { bytes in
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                i += 1
+                if inQuotes {
+                    if byte == quote {
+                        if i < bytes.count && bytes[i] == quote {
+                            field.append(quote)
+                            raw.append(quote)
+                            raw.append(quote)
+                            i += 1
+                            continue
+                        }
+                        inQuotes = false
+                    } else {
+                        if byte == lf { line += 1 }
+                        if byte != cr || !field.isEmpty { field.append(byte) }
                     }
-                    inQuotes = false
-                    raw.unicodeScalars.append(scalar)
-                } else {
-                    if scalar == "\n" { line += 1 }
-                    if scalar != "\r" || field.isEmpty == false { field.unicodeScalars.append(scalar) }
-                    raw.unicodeScalars.append(scalar)
+                    raw.append(byte)
+                    continue
                 }
-                continue
-            }
-            switch scalar {
-            case "\"" where field.isEmpty:
-                inQuotes = true
-                raw.unicodeScalars.append(scalar)
-            case ",":
-                fields.append(field)
-                field = ""
-                raw.unicodeScalars.append(scalar)
-            case "\r":
-                continue
-            case "\n":
-                finishRecord()
-                line += 1
-                startLine = line
-            default:
-                field.unicodeScalars.append(scalar)
-                raw.unicodeScalars.append(scalar)
+                switch byte {
+                case quote where field.isEmpty:
+                    inQuotes = true
+                    raw.append(byte)
+                case comma:
+                    fields.append(String(decoding: field, as: UTF8.self))
+                    field.removeAll(keepingCapacity: true)
+                    raw.append(byte)
+                case cr:
+                    continue
+                case lf:
+                    finishRecord()
+                    line += 1
+                    startLine = line
+                default:
+                    field.append(byte)
+                    raw.append(byte)
+                }
             }
         }
         if inQuotes {
-            rows.append((startLine, nil, raw))
+            rows.append((startLine, nil, String(decoding: raw, as: UTF8.self)))
         } else if !field.isEmpty || !fields.isEmpty {
             finishRecord()
         }
