@@ -131,96 +131,69 @@ MR_INLINE void mr_accumulate(const float *coefficients, const int32_t *indices, 
     }
 }
 
-/* ---- Gram blocks ------------------------------------------------------------------------------------------ */
+/* ---- register tiles: Gram blocks and tall × small products ---------------------------------------------- */
 
-/* Rows i0 ..< i0 + na (na ≤ 4, a constant) and columns `column ..< column + 16·vectors` (vectors ≤ 4) of
-   out = aᵀ·b over `rows` rows: 4 × 4 independent accumulators, each row of `b` loaded once per tile. Every
-   element is summed over r in order from 0, exactly as mr_accumulate_row with the column of `a` as coefficients. */
-MR_INLINE void mr_gram_tile(const float *a, intptr_t aStride, intptr_t i0, const float *b, intptr_t stride,
-                            intptr_t rows, float *out, intptr_t column, const int na, const int vectors) {
+/* out_i (+)= Σ_t w(i, t) · source_t for up to four output rows i (`lanes`, a constant) and columns
+   `column ..< column + 16·vectors` (vectors ≤ 4, a constant), with w(i, t) = coefficients[t·termStride +
+   i·laneStride], source row t at `source + t·stride` and output row i at `out + i·stride`. Each element starts
+   from 0 (or its current value when `adding`) and adds the terms t = 0, 1, … in order; each source row is
+   loaded once per tile. */
+MR_INLINE void mr_tile(const float *coefficients, intptr_t termStride, intptr_t laneStride, const float *source,
+                       intptr_t stride, intptr_t terms, float *out, int adding, intptr_t column, const int lanes,
+                       const int vectors) {
     mr_f16 acc[4][4];
-    for (int i = 0; i < na; i++)
-        for (int k = 0; k < vectors; k++) acc[i][k] = 0;
-    for (intptr_t r = 0; r < rows; r++) {
+    for (int i = 0; i < lanes; i++)
+        for (int k = 0; k < vectors; k++) acc[i][k] = adding ? mr_load(out + i * stride + column + 16 * k) : 0;
+    for (intptr_t t = 0; t < terms; t++) {
         mr_f16 row[4];
-        for (int k = 0; k < vectors; k++) row[k] = mr_load(b + r * stride + column + 16 * k);
-        const float *coefficients = a + r * aStride + i0;
-        for (int i = 0; i < na; i++) {
-            const mr_f16 w = coefficients[i];
+        for (int k = 0; k < vectors; k++) row[k] = mr_load(source + t * stride + column + 16 * k);
+        for (int i = 0; i < lanes; i++) {
+            const mr_f16 w = coefficients[t * termStride + i * laneStride];
             for (int k = 0; k < vectors; k++) acc[i][k] = acc[i][k] + w * row[k];
         }
     }
-    for (int i = 0; i < na; i++)
-        for (int k = 0; k < vectors; k++) mr_store(out + (i0 + i) * stride + column + 16 * k, acc[i][k]);
+    for (int i = 0; i < lanes; i++)
+        for (int k = 0; k < vectors; k++) mr_store(out + i * stride + column + 16 * k, acc[i][k]);
 }
 
-#define MR_GRAM_VECTORS(na, vectors, ...)                                                                         \
+#define MR_TILE_VECTORS(lanes, vectors, ...)                                                                      \
     switch (vectors) {                                                                                            \
-    case 1: mr_gram_tile(__VA_ARGS__, na, 1); break;                                                              \
-    case 2: mr_gram_tile(__VA_ARGS__, na, 2); break;                                                              \
-    case 3: mr_gram_tile(__VA_ARGS__, na, 3); break;                                                              \
-    default: mr_gram_tile(__VA_ARGS__, na, 4); break;                                                             \
+    case 1: mr_tile(__VA_ARGS__, lanes, 1); break;                                                                \
+    case 2: mr_tile(__VA_ARGS__, lanes, 2); break;                                                                \
+    case 3: mr_tile(__VA_ARGS__, lanes, 3); break;                                                                \
+    default: mr_tile(__VA_ARGS__, lanes, 4); break;                                                               \
     }
 
+/* ``mr_tile`` for `lanes` in 1…4 and the columns `firstColumn ..< stride`, 64 at a time. */
+MR_INLINE void mr_tiles(const float *coefficients, intptr_t termStride, intptr_t laneStride, const float *source,
+                        intptr_t stride, intptr_t terms, float *out, int adding, intptr_t lanes,
+                        intptr_t firstColumn) {
+    for (intptr_t column = firstColumn; column < stride; column += 64) {
+        const intptr_t vectors = (stride - column) / 16;
+        switch (lanes) {
+        case 1: MR_TILE_VECTORS(1, vectors, coefficients, termStride, laneStride, source, stride, terms, out, adding, column) break;
+        case 2: MR_TILE_VECTORS(2, vectors, coefficients, termStride, laneStride, source, stride, terms, out, adding, column) break;
+        case 3: MR_TILE_VECTORS(3, vectors, coefficients, termStride, laneStride, source, stride, terms, out, adding, column) break;
+        default: MR_TILE_VECTORS(4, vectors, coefficients, termStride, laneStride, source, stride, terms, out, adding, column) break;
+        }
+    }
+}
+
+/* aᵀ·b over `rows` rows: output rows are columns of `a` (four at a time), terms are the rows. */
 MR_INLINE void mr_gram(const float *a, intptr_t aStride, intptr_t aColumns, const float *b, intptr_t stride,
                        intptr_t rows, float *out, int upperOnly) {
     for (intptr_t i0 = 0; i0 < aColumns; i0 += 4) {
-        const intptr_t na = aColumns - i0 < 4 ? aColumns - i0 : 4;
-        for (intptr_t column = upperOnly ? (i0 & ~(intptr_t)15) : 0; column < stride; column += 64) {
-            const intptr_t vectors = (stride - column) / 16;
-            switch (na) {
-            case 1: MR_GRAM_VECTORS(1, vectors, a, aStride, i0, b, stride, rows, out, column) break;
-            case 2: MR_GRAM_VECTORS(2, vectors, a, aStride, i0, b, stride, rows, out, column) break;
-            case 3: MR_GRAM_VECTORS(3, vectors, a, aStride, i0, b, stride, rows, out, column) break;
-            default: MR_GRAM_VECTORS(4, vectors, a, aStride, i0, b, stride, rows, out, column) break;
-            }
-        }
+        mr_tiles(a + i0, aStride, 1, b, stride, rows, out + i0 * stride, 0, aColumns - i0 < 4 ? aColumns - i0 : 4,
+                 upperOnly ? (i0 & ~(intptr_t)15) : 0);
     }
 }
 
-/* ---- tall × small dense products --------------------------------------------------------------------------- */
-
-/* Rows r0 ..< r0 + nr (nr ≤ 4, constant) and columns `column ..< column + 16·vectors` (vectors ≤ 4) of
-   out (+)= a·c: each element starts from 0 (or its current value when adding) and adds the terms t = 0, 1, …
-   in order, each row of `c` loaded once per tile of four rows. */
-MR_INLINE void mr_rows_tile(const float *a, intptr_t aStride, intptr_t inner, const float *c, intptr_t stride,
-                            intptr_t r0, float *out, int adding, intptr_t column, const int nr, const int vectors) {
-    mr_f16 acc[4][4];
-    for (int i = 0; i < nr; i++)
-        for (int k = 0; k < vectors; k++) acc[i][k] = adding ? mr_load(out + (r0 + i) * stride + column + 16 * k) : 0;
-    for (intptr_t t = 0; t < inner; t++) {
-        mr_f16 row[4];
-        for (int k = 0; k < vectors; k++) row[k] = mr_load(c + t * stride + column + 16 * k);
-        for (int i = 0; i < nr; i++) {
-            const mr_f16 w = a[(r0 + i) * aStride + t];
-            for (int k = 0; k < vectors; k++) acc[i][k] = acc[i][k] + w * row[k];
-        }
-    }
-    for (int i = 0; i < nr; i++)
-        for (int k = 0; k < vectors; k++) mr_store(out + (r0 + i) * stride + column + 16 * k, acc[i][k]);
-}
-
-#define MR_ROWS_VECTORS(nr, vectors, ...)                                                                         \
-    switch (vectors) {                                                                                            \
-    case 1: mr_rows_tile(__VA_ARGS__, nr, 1); break;                                                              \
-    case 2: mr_rows_tile(__VA_ARGS__, nr, 2); break;                                                              \
-    case 3: mr_rows_tile(__VA_ARGS__, nr, 3); break;                                                              \
-    default: mr_rows_tile(__VA_ARGS__, nr, 4); break;                                                             \
-    }
-
+/* (out +)= a·c: output rows are rows of `a` (four at a time), terms are the `inner` columns of `a`. */
 MR_INLINE void mr_rows_product(const float *a, intptr_t aStride, intptr_t inner, const float *c, intptr_t stride,
                                intptr_t rows, float *out, int adding) {
     for (intptr_t r0 = 0; r0 < rows; r0 += 4) {
-        const intptr_t nr = rows - r0 < 4 ? rows - r0 : 4;
-        for (intptr_t column = 0; column < stride; column += 64) {
-            const intptr_t vectors = (stride - column) / 16;
-            switch (nr) {
-            case 1: MR_ROWS_VECTORS(1, vectors, a, aStride, inner, c, stride, r0, out, adding, column) break;
-            case 2: MR_ROWS_VECTORS(2, vectors, a, aStride, inner, c, stride, r0, out, adding, column) break;
-            case 3: MR_ROWS_VECTORS(3, vectors, a, aStride, inner, c, stride, r0, out, adding, column) break;
-            default: MR_ROWS_VECTORS(4, vectors, a, aStride, inner, c, stride, r0, out, adding, column) break;
-            }
-        }
+        mr_tiles(a + r0 * aStride, 1, aStride, c, stride, inner, out + r0 * stride, adding,
+                 rows - r0 < 4 ? rows - r0 : 4, 0);
     }
 }
 
