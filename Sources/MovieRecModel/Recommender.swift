@@ -50,11 +50,22 @@ public struct Recommender: Sendable {
     }
 
     /// The same for any user reference.
-    public func topN(_ user: UserReference, count: Int, explain: Bool = false) throws -> [Recommendation] {
+    ///
+    /// - Parameter candidates: which films may be listed (``CandidateFilter``: all films the user has not rated by
+    ///   default). The filter applies before the top-`count` cut: `count` films that pass it are returned
+    ///   whenever that many exist.
+    /// - Throws: ``ModelError`` `.unknownUser`, or `.invalidData` for a filter mask that is not one flag per film.
+    public func topN(_ user: UserReference, count: Int, explain: Bool = false,
+                     candidates: CandidateFilter = .unrated) throws -> [Recommendation] {
         let context = try model.context(user)
+        if let allowed = candidates.allowed, allowed.count != model.movieCount {
+            throw ModelError(.invalidData, field: "candidates.allowed", value: "\(allowed.count) flags",
+                             expected: "one flag per film (\(model.movieCount))")
+        }
         let query = model.parameters.ratingScoreWeight == 0 ? context.watch : context.watch + context.latent + [1]
+        let skipped: ArraySlice<Int32> = candidates.includeRated ? [] : context.movies[...]
         let chosen = query.withUnsafeBufferPointer { q in
-            selectTop(queries: q.baseAddress!, rated: [context.movies[...]], count: count)[0]
+            selectTop(queries: q.baseAddress!, rated: [skipped], count: count, allowed: candidates.allowed)[0]
         }
         // Each film's prediction and explanation is independent: computed on the workers in parallel.
         guard !chosen.isEmpty else { return [] }
@@ -137,14 +148,15 @@ extension Recommender {
     }
 
     /// The top `count` unrated films for each of `rated.count` users: user k's query is row k of `queries`
-    /// and `rated[k]` lists the films they rated, ascending (skipped).
+    /// and `rated[k]` lists the films they rated, ascending (skipped), as are films whose `allowed` flag is false.
     ///
     /// The ranking matrix holds the films by descending norm, so `‖x_u‖·panelNorms[p]` bounds every score
     /// user u can get from panel p onwards: once it falls below the user's N-th best score the user is
     /// done (the bound gets a 10⁻⁴ relative margin for rounding, far above a 40-term float dot's error).
     /// Films come in norm order, not index order, so a score equal to the N-th best is still offered and
     /// ``TopSelection`` applies the lower-index tie rule.
-    private func selectTop(queries: UnsafePointer<Float>, rated: [ArraySlice<Int32>], count: Int) -> [[RankedMovie]] {
+    private func selectTop(queries: UnsafePointer<Float>, rated: [ArraySlice<Int32>], count: Int,
+                           allowed: [Bool]? = nil) -> [[RankedMovie]] {
         let panels = model.rankingMatrix
         let width = panels.columns
         let members = 0..<rated.count
@@ -186,6 +198,7 @@ extension Recommender {
                         if let threshold = thresholds[k], !(lane[l] >= threshold) { continue }
                         let movie = Int(panels.order[slot])
                         if rated[k].containsSorted(Int32(movie)) { continue }
+                        if let allowed, !allowed[movie] { continue }
                         selections[k].offer(score: lane[l], index: movie)
                         thresholds[k] = selections[k].threshold
                     }
