@@ -234,6 +234,9 @@ public struct PersonalRatingsFile: Sendable {
             if format == .movieRating && width == 1 && trimmed.count > 1 {
                 // A one-column list (`title`): unquoted commas belong to the title.
                 trimmed = [fields.joined(separator: ",").trimmingCharacters(in: .whitespaces)]
+            } else if format == .movieRating && width == 2 && rating == 1 && trimmed.count > 2 {
+                // `movie,rating` with an unquoted title such as `Matrix, The (1999),4`: the rating is the last field.
+                trimmed = [fields.dropLast().joined(separator: ",").trimmingCharacters(in: .whitespaces), trimmed[trimmed.count - 1]]
             }
             func fail(_ field: String, _ reason: String, _ expected: String, value: String? = nil) -> StoreError {
                 StoreError(.invalidRow, file: file, line: number, field: field,

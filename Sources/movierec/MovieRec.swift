@@ -9,7 +9,7 @@ struct MovieRec: ParsableCommand {
         subcommands: [
             DemoCommand.self, ImportCommand.self, StatsCommand.self, TrainCommand.self, RecommendCommand.self,
             SimilarCommand.self, CompareCommand.self, SimilarMoviesCommand.self, EvaluateCommand.self,
-            GenerateCommand.self, BenchmarkCommand.self,
+            MatchCommand.self, GenerateCommand.self, BenchmarkCommand.self,
         ]
     )
 }

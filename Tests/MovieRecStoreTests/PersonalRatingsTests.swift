@@ -114,7 +114,7 @@ struct PersonalRatingsTests {
         let bytes: [UInt8] = Array("Am".utf8) + [0xE9] + Array("lie (2001),5\n".utf8)
         let file = try PersonalRatingsFile(bytes: bytes, file: "latin1.csv")
         #expect(file.lines[0].reference.titles == ["Amélie"])
-        #expect(summary(try file.resolve(with: matcher, scale: halfStars)) == ["1:7:normalised-title:5.0"])
+        #expect(summary(try file.resolve(with: matcher, scale: halfStars)) == ["1:7:exact-title:5.0"])
     }
 
     @Test("malformed lines are errors with file, line and field; a rating off the scale is one too")
@@ -161,7 +161,7 @@ struct PersonalRatingsTests {
         let seeds = [testIMDbExport, testLetterboxdExport, "movie,rating\n1,4\n\"Matrix, The (1999)\",4.5\n2,3\n"].map { Array($0.utf8) }
         let noise: [UInt8] = [0x00, 0x22, 0x2C, 0x0A, 0x0D, 0x3B, 0x09, 0xFF, 0xC3, 0xA9, 0x80, 0x31, 0x74]
         var parsed = 0
-        for round in 0..<20_000 {
+        for round in 0..<10_000 {
             var bytes = seeds[round % seeds.count]
             for _ in 0..<(1 + generator.next() % 4) {
                 let position = Int(generator.next() % UInt64(bytes.count + 1))
@@ -184,7 +184,7 @@ struct PersonalRatingsTests {
                 for rating in resolved.ratings { #expect(matcher.entry(externalID: rating.movie.externalID) == rating.movie) }
             }
         }
-        #expect(parsed > 1000)
+        #expect(parsed > 500)
     }
 }
 

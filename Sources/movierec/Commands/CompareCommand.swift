@@ -25,8 +25,11 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The second user: an id or a ratings file.", valueName: "B"))
     var second: String
 
-    @Option(help: ArgumentHelp("How many films to list as both loved and as disagreements.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many films to list as both loved and as disagreements (at least 1).", valueName: "N"))
     var count = 5
+
+    @Flag(help: "For a ratings file: a line that matches no film or several is an error instead of skipped.")
+    var strict = false
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var database: DatabaseOptions
@@ -66,16 +69,18 @@ struct CompareCommand: ParsableCommand {
         let biggestDisagreements: [CommonFilm]
         /// The "loved" threshold: 80 % of the top of the rating scale.
         let lovedRating: Float
+        /// Skipped lines of A's and B's ratings files (absent when both are users of the database).
+        let unmatched: [UnmatchedLine]?
     }
 
     func validate() throws {
-        guard count >= 0 else { throw ValidationError("--count must not be negative.") }
+        try validateCount(count)
     }
 
     func run() throws {
         let session = try ModelSession.open(database, model, output)
-        let a = try session.resolveUser(first)
-        let b = try session.resolveUser(second)
+        let a = try session.resolveUser(first, strict: strict)
+        let b = try session.resolveUser(second, strict: strict)
         let report = try Self.report(session, a, b, count: count)
         if output.json {
             try printJSON(report)
@@ -108,7 +113,9 @@ struct CompareCommand: ParsableCommand {
                       foldInCosine: cosine(foldInCoordinates(a, model), foldInCoordinates(b, model)),
                       rawCosine: comparison.rawCosine.value, commonMovies: comparison.rawCosine.commonMovies,
                       enoughOverlap: comparison.rawCosine.hasEnoughOverlap, bothLoved: bothLoved.map(film),
-                      biggestDisagreements: disagreements.map(film), lovedRating: loved)
+                      biggestDisagreements: disagreements.map(film), lovedRating: loved,
+                      unmatched: a.personal == nil && b.personal == nil ? nil
+                          : (a.unmatchedLines ?? []) + (b.unmatchedLines ?? []))
     }
 
     /// `u = p·S_k⁻¹`: a folded user's ``FoldedUser/latentCoordinates``, or a trained user's `p_u` divided by σ

@@ -9,14 +9,18 @@ struct RecommendCommand: ParsableCommand {
         commandName: "recommend",
         abstract: "Recommend films a user has not rated, with predicted ratings and (optionally) why.",
         discussion: """
-            USER is a user id of the database. A new user is given with --ratings FILE instead: a CSV of \
-            movie,rating lines (movies by the ids of the imported movie file; a header line is optional), folded \
-            into the model without retraining.
+            USER is a user id of the database. A new user is given with --ratings FILE instead, folded into the \
+            model without retraining: movie,rating lines (movies by id or title, with or without the year; a \
+            header is optional), an IMDb ratings export or a Letterboxd ratings.csv. Lines that match no film or \
+            several are skipped and listed (--strict: an error); `movierec match FILE` shows how each matched.
+
+            Filters apply before the top-N cut: --count N gives N films that pass them when that many exist.
 
             Examples:
               movierec recommend 414 --count 5 --explain
-              movierec recommend --ratings my-ratings.csv --json
-              movierec recommend --all --count 10 --out top10.csv     # every user, batched (.jsonl for JSON lines)
+              movierec recommend --ratings letterboxd-ratings.csv --json
+              movierec recommend 414 --genre Comedy --year 1990..1999
+              movierec recommend --all --count 10 --out top10.csv
             """
     )
 
@@ -26,8 +30,26 @@ struct RecommendCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A new user's ratings file (movie,rating per line) instead of USER.", valueName: "file"))
     var ratings: String?
 
-    @Option(help: ArgumentHelp("How many films to recommend.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many films to recommend (at least 1).", valueName: "N"))
     var count = 10
+
+    @Option(name: .customLong("genre"),
+            help: ArgumentHelp("Only films of this genre (repeat for any of several).", valueName: "genre"))
+    var genres: [String] = []
+
+    @Option(help: ArgumentHelp("Only films released in these years: 1990..1999, 1995, 1990.. or ..1999.",
+                               valueName: "from..to"))
+    var year: String?
+
+    @Option(help: ArgumentHelp("Leave out these films: comma-separated ids, or a file of films (ids or titles, or "
+                               + "a ratings file). Repeatable.", valueName: "file|ids"))
+    var exclude: [String] = []
+
+    @Flag(help: "Also recommend films the user has rated.")
+    var includeRated = false
+
+    @Flag(help: "With --ratings: a line that matches no film or several is an error instead of skipped.")
+    var strict = false
 
     @Flag(help: "Recommend for every user of the database at once (batched, both cores); needs --out.")
     var all = false
@@ -84,6 +106,9 @@ struct RecommendCommand: ParsableCommand {
         let newUser: Bool
         /// Best first.
         let recommendations: [Item]
+        /// Lines of the ratings file or of `--exclude` files that were skipped (absent for a user of the database
+        /// without exclusion files).
+        let unmatched: [UnmatchedLine]?
     }
 
     func validate() throws {
@@ -91,13 +116,17 @@ struct RecommendCommand: ParsableCommand {
             guard user == nil, ratings == nil, out != nil, !explain else {
                 throw ValidationError("--all takes no USER or --ratings, no --explain, and needs --out FILE.")
             }
+            guard genres.isEmpty, year == nil, exclude.isEmpty, !includeRated else {
+                throw ValidationError("--all takes no filters (--genre, --year, --exclude, --include-rated).")
+            }
         } else {
             guard out == nil else { throw ValidationError("--out is only for --all.") }
             guard (user == nil) != (ratings == nil) else {
                 throw ValidationError("Give either a USER id or --ratings FILE (one of them).")
             }
         }
-        guard count >= 1 else { throw ValidationError("--count must be at least 1.") }
+        try validateCount(count)
+        if let year { _ = try RecommendationFilter.years(year) }
     }
 
     func run() throws {
@@ -112,8 +141,25 @@ struct RecommendCommand: ParsableCommand {
             }
             return
         }
-        let resolved = try ratings.map { try session.newUser(ratingsFile: $0) } ?? session.resolveUser(user ?? "")
-        let report = try Self.report(session, user: resolved, count: count, explain: explain)
+        let resolved = try ratings.map { try session.newUser(ratingsFile: $0, strict: strict) }
+            ?? session.resolveUser(user ?? "", strict: strict)
+        var filter = RecommendationFilter(genres: genres, years: try year.map(RecommendationFilter.years),
+                                          includeRated: includeRated)
+        var unmatched = resolved.unmatchedLines
+        if !exclude.isEmpty {
+            let matcher = try session.titleMatcher()
+            for argument in exclude {
+                let excluded = try RecommendationFilter.excludedMovies(argument, matcher: matcher)
+                filter.excludedMovies.formUnion(excluded.movies)
+                for line in excluded.unmatched {
+                    printError("warning: \(argument):\(line.line): not excluded: \(line.message)")
+                }
+                if !excluded.unmatched.isEmpty { unmatched = (unmatched ?? []) + UnmatchedLine.list(excluded.unmatched, file: argument) }
+            }
+        }
+        let candidates = try filter.candidates(store: session.store, movieIDs: session.snapshot.table.movieIDs)
+        let report = try Self.report(session, user: resolved, count: count, explain: explain, candidates: candidates,
+                                     unmatched: unmatched)
         if output.json {
             try printJSON(report)
             return
@@ -174,10 +220,11 @@ struct RecommendCommand: ParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// The top `count` films for `user`, with reasons when `explain`.
-    static func report(_ session: ModelSession, user: ResolvedUser, count: Int, explain: Bool) throws -> Report {
+    /// The top `count` films for `user` among `candidates`, with reasons when `explain`.
+    static func report(_ session: ModelSession, user: ResolvedUser, count: Int, explain: Bool,
+                       candidates: CandidateFilter = .unrated, unmatched: [UnmatchedLine]? = nil) throws -> Report {
         let list = try Recommender(model: session.model).topN(user.reference, count: min(count, session.model.movieCount),
-                                                             explain: explain)
+                                                             explain: explain, candidates: candidates)
         var filmIndices = list.map(\.movie)
         for recommendation in list {
             filmIndices += (recommendation.explanation?.neighbours ?? []).filter { $0.kind == .movie }.map(\.index)
@@ -190,7 +237,7 @@ struct RecommendCommand: ParsableCommand {
                      explanation.neighbours.map { reason(for: $0, session: session, titles: titles) }
                  })
         }
-        return Report(user: user.label, newUser: user.trainedIndex == nil, recommendations: items)
+        return Report(user: user.label, newUser: user.trainedIndex == nil, recommendations: items, unmatched: unmatched)
     }
 
     /// A neighbour as a ``Reason``, e.g. "users like you: 414 (weight 0.41, rated 5.0)".
@@ -213,7 +260,7 @@ struct RecommendCommand: ParsableCommand {
 
     /// The report as a table; reasons as indented "because" lines under each film.
     static func render(_ report: Report) -> String {
-        guard !report.recommendations.isEmpty else { return "  (no film left that the user has not rated)" }
+        guard !report.recommendations.isEmpty else { return "  (no film left that the user has not rated and that passes the filters)" }
         var table = TextTable([("#", .right), ("title", .left), ("predicted", .left), ("score", .right)])
         for (rank, item) in report.recommendations.enumerated() {
             table.append(["\(rank + 1)", item.title, "\(fixed(item.predictedRating, 1)) \(stars(item.predictedRating))",

@@ -20,7 +20,7 @@ struct SimilarCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A user id, or a new user's ratings file.", valueName: "user"))
     var user: String
 
-    @Option(help: ArgumentHelp("How many users to list.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many users to list.", valueName: "N"))
     var count = 10
 
     @OptionGroup var model: ModelOptions
@@ -46,7 +46,7 @@ struct SimilarCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard count >= 1 else { throw ValidationError("--count must be at least 1.") }
+        try validateCount(count)
     }
 
     func run() throws {

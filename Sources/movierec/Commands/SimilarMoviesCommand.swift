@@ -22,7 +22,7 @@ struct SimilarMoviesCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A film id or title.", valueName: "movie"))
     var movie: String
 
-    @Option(help: ArgumentHelp("How many films to list.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many films to list.", valueName: "N"))
     var count = 10
 
     @OptionGroup var model: ModelOptions
@@ -50,7 +50,7 @@ struct SimilarMoviesCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard count >= 1 else { throw ValidationError("--count must be at least 1.") }
+        try validateCount(count)
     }
 
     func run() throws {
