@@ -142,13 +142,16 @@ struct ModelCLITests {
         #expect(movies.first == "1")
     }
 
-    @Test("new-user files: CRLF without a header works; an unknown movie id or a bad rating names the line; exit ≠ 0")
+    @Test("new-user files: CRLF without a header works; an unknown movie is skipped with a warning (--strict: exit ≠ 0); a bad rating names the line")
     func newUserFileErrors() throws {
         let dir = try trainedWorkedExample()
         try dir.write("new.csv", "movie,rating\n1,4\n99,5\n")
         let result = try dir.run(["recommend", "--ratings", "new.csv"])
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("new.csv:3: unknown movie id \"99\""))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("new.csv:3: skipped: \"99\" matches no movie"))
+        let strict = try dir.run(["recommend", "--ratings", "new.csv", "--strict"])
+        #expect(strict.status != 0)
+        #expect(strict.stderr.contains("new.csv:3: field movie: \"99\" matches no movie"))
         // CRLF line ends, no header: the same as the file in data/worked-example.
         try dir.write("crlf.csv", "2,4.0\r\n3,5.0\r\n")
         let crlf = try dir.run(["recommend", "--ratings", "crlf.csv", "--json"])
@@ -158,7 +161,7 @@ struct ModelCLITests {
         try dir.write("bad.csv", "1,4\n2,lots\n")
         let bad = try dir.run(["recommend", "--ratings", "bad.csv"])
         #expect(bad.status != 0)
-        #expect(bad.stderr.contains("bad.csv:2: rating \"lots\" is not a number"))
+        #expect(bad.stderr.contains("bad.csv:2: field rating: rating \"lots\" is not a number"))
     }
 
     // MARK: - similar, compare, similar-movies

@@ -17,9 +17,12 @@ struct BenchmarkCommand: ParsableCommand {
 
         Examples:
           movierec benchmark --ratings 1000000 --out bench-1m.json
-          movierec benchmark --reuse-database --train-only      # load + train alone (e.g. under /usr/bin/time -v)
-          movierec benchmark --ratings-file ratings.csv --movies-file movies.csv   # a real data set
-          movierec benchmark --svd-only --ratings-file ratings.csv --rank 64 --json   # as Scripts/compare-peers.sh
+          # load + train alone (e.g. under /usr/bin/time -v):
+          movierec benchmark --reuse-database --train-only
+          # a real data set:
+          movierec benchmark --ratings-file ratings.csv --movies-file movies.csv
+          # the SVD alone, as Scripts/compare-peers.sh runs it:
+          movierec benchmark --svd-only --ratings-file ratings.csv --rank 64 --json
         """
     )
 

@@ -10,12 +10,14 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare two users: latent cosine, raw co-rating cosine, films in common, both loved, disagreements.",
         discussion: """
-            A and B are each a user id of the database or the path of a new user's movie,rating file (folded in). \
+            A and B are each a user id of the database or the path of a new user's ratings file (folded in): \
+            movie,rating lines (ids or titles), an IMDb ratings export or a Letterboxd ratings.csv. \
             Two users who share no film have a raw cosine of 0, yet can be close in latent space.
 
             Examples:
               movierec compare 414 68
-              movierec compare data/worked-example/new-user-P8.csv data/worked-example/new-user-P9.csv --json
+              movierec compare data/worked-example/new-user-P8.csv \\
+                  data/worked-example/new-user-P9.csv --json
             """
     )
 

@@ -17,7 +17,8 @@ struct DemoCommand: ParsableCommand {
             Examples:
               movierec demo
               movierec demo --worked-example
-              movierec demo --db demo.sqlite      # then: movierec recommend 1 --explain --db demo.sqlite
+              movierec demo --db demo.sqlite
+              movierec recommend 1 --explain --db demo.sqlite     # then use it
             """
     )
 
