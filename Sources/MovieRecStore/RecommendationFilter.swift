@@ -84,7 +84,7 @@ public struct RecommendationFilter: Sendable, Equatable {
         } else {
             parts = trimmed.split(separator: "-", omittingEmptySubsequences: false)
         }
-        guard (1...2).contains(parts.count), !trimmed.isEmpty, trimmed != ".." else { throw fail() }
+        guard (1...2).contains(parts.count), trimmed.contains(where: \.isNumber) else { throw fail() }
         if parts.count == 1 {
             let single = try year(parts[0], default: -1)
             guard single >= 0 else { throw fail() }
