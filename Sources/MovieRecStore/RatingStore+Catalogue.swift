@@ -2,12 +2,19 @@ import Foundation
 import GRDB
 
 extension RatingStore {
-    /// Every movie of the store as a ``CatalogueEntry`` (external id, title, year), in database-id order: what a
-    /// ``TitleMatcher`` is built from. IMDb ids are `nil` until the store keeps links.
+    /// Every movie of the store as a ``CatalogueEntry`` (external id, title, year, IMDb id), in database-id order:
+    /// what a ``TitleMatcher`` is built from. The IMDb id is the `movies.imdb_id` a links import stored
+    /// (`tt0114709`); `nil` for a movie without one, and for every movie of a store without that column.
     public func catalogueEntries() throws -> [CatalogueEntry] {
         try catalogueRead("reading the movie catalogue") { db in
-            try Row.fetchAll(db, sql: "SELECT external_id, title, year FROM movies ORDER BY id").map { row in
-                CatalogueEntry(externalID: row[0], title: row[1], year: row[2])
+            let hasIMDb = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS(SELECT 1 FROM pragma_table_info('movies') WHERE name = 'imdb_id')
+                """) ?? false
+            let sql = "SELECT external_id, title, year\(hasIMDb ? ", imdb_id" : "") FROM movies ORDER BY id"
+            return try Row.fetchAll(db, sql: sql).map { row in
+                let imdb: String? = hasIMDb ? row[3] : nil
+                return CatalogueEntry(externalID: row[0], title: row[1], year: row[2],
+                                      imdbID: imdb.flatMap(TitleMatcher.imdbNumber))
             }
         }
     }

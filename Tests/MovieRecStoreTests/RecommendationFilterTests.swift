@@ -73,3 +73,28 @@ struct RecommendationFilterTests {
         #expect(try store.ratingScale() == 2...5)
     }
 }
+
+@Suite("The store's catalogue for the TitleMatcher")
+struct StoreCatalogueTests {
+    @Test("catalogueEntries reads ids, titles, years and the IMDb ids a links import stores in movies.imdb_id")
+    func imdbIDs() throws {
+        let scratch = try Scratch()
+        let movies = try scratch.write("movies.csv", "movieId,title,genres\n1,Heat (1995),Crime\n2,Brazil,Comedy\n")
+        let ratings = try scratch.write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,4,1\n")
+        let path = scratch.path("db.sqlite")
+        _ = try RatingsImporter(databasePath: path, options: ImportOptions(moviesFile: movies)).run(ratingsFile: ratings)
+        let store = try RatingStore(path: path, createIfMissing: false)
+        #expect(try store.catalogueEntries() == [CatalogueEntry(externalID: "1", title: "Heat (1995)", year: 1995),
+                                                 CatalogueEntry(externalID: "2", title: "Brazil", year: nil)])
+        // What a links import writes (the column comes from the store's links migration where it exists).
+        try store.databaseWriter.write { db in
+            let has = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM pragma_table_info('movies') WHERE name = 'imdb_id')") ?? false
+            if !has { try db.execute(sql: "ALTER TABLE movies ADD COLUMN imdb_id TEXT") }
+            try db.execute(sql: "UPDATE movies SET imdb_id = 'tt0113277' WHERE external_id = '1'")
+        }
+        let entries = try store.catalogueEntries()
+        #expect(entries.map(\.imdbID) == [113277, nil])
+        let matched = TitleMatcher(entries: entries).match(MovieReference(imdbID: 113277, titles: ["Something Else"]))
+        #expect(matched == .matched(entries[0], .imdbID))
+    }
+}
