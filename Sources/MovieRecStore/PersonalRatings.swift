@@ -73,6 +73,13 @@ public struct PersonalRatingsFile: Sendable {
         public let reference: MovieReference
         /// The rating as written (on the format's scale); `nil` when the field is empty.
         public let rating: Float?
+
+        /// Creates a line (e.g. one entry of a request's list, `line` its 1-based position).
+        public init(line: Int, reference: MovieReference, rating: Float?) {
+            self.line = line
+            self.reference = reference
+            self.rating = rating
+        }
     }
 
     /// The file name used in messages.
@@ -81,6 +88,13 @@ public struct PersonalRatingsFile: Sendable {
     public let format: PersonalRatingsFormat
     /// The data lines in file order.
     public let lines: [Line]
+
+    /// Ratings that did not come from a file (a request's list): `file` names the source in messages.
+    public init(file: String, format: PersonalRatingsFormat, lines: [Line]) {
+        self.file = file
+        self.format = format
+        self.lines = lines
+    }
 
     /// Reads and parses `path`.
     /// - Parameter ratingRequired: `false` accepts files without a rating column (a list of movies to exclude).
@@ -251,16 +265,7 @@ public struct PersonalRatingsFile: Sendable {
                            "\(width) fields as in the header")
             }
             var reference = MovieReference()
-            if let movie, !trimmed[movie].isEmpty {
-                let value = trimmed[movie]
-                if let number = TitleMatcher.imdbNumber(value), value.lowercased().hasPrefix("tt") {
-                    reference.imdbID = number
-                } else {
-                    reference.movieID = value
-                    reference.titles = [TitleMatcher.strippingYear(value)]
-                    reference.year = MovieRecord.year(inTitle: value)
-                }
-            }
+            if let movie, !trimmed[movie].isEmpty { reference = MovieReference(field: trimmed[movie]) }
             if let imdb { reference.imdbID = TitleMatcher.imdbNumber(trimmed[imdb]) ?? reference.imdbID }
             if let title, !trimmed[title].isEmpty {
                 reference.titles.insert(TitleMatcher.strippingYear(trimmed[title]), at: 0)
@@ -296,15 +301,7 @@ public struct PersonalRatingsFile: Sendable {
             }
             let movie = fields.joined(separator: ",").trimmingCharacters(in: .whitespaces)
             guard !movie.isEmpty else { throw fail("movie", "the movie is empty", "a movie id or title", nil) }
-            var reference = MovieReference()
-            if let number = TitleMatcher.imdbNumber(movie), movie.lowercased().hasPrefix("tt") {
-                reference.imdbID = number
-            } else {
-                reference.movieID = movie
-                reference.titles = [TitleMatcher.strippingYear(movie)]
-                reference.year = MovieRecord.year(inTitle: movie)
-            }
-            return Line(line: number, reference: reference,
+            return Line(line: number, reference: MovieReference(field: movie),
                         rating: try ratingText.map { try parseRating($0, { fail($0, $1, $2, nil) }) } ?? nil)
         }
 

@@ -56,6 +56,18 @@ public struct MovieReference: Sendable, Equatable {
         self.year = year
     }
 
+    /// The movie field of a `movie,rating` line (or a request): a `tt` IMDb id, else an external id that is also
+    /// tried as a title, with its `(year)` suffix read as the year — `Matrix, The (1999)` → title `Matrix, The`,
+    /// year 1999.
+    public init(field: String) {
+        let value = field.trimmingCharacters(in: .whitespaces)
+        if value.lowercased().hasPrefix("tt"), let number = TitleMatcher.imdbNumber(value) {
+            self.init(imdbID: number)
+        } else {
+            self.init(movieID: value, titles: [TitleMatcher.strippingYear(value)], year: MovieRecord.year(inTitle: value))
+        }
+    }
+
     /// `Title (1999)`, `tt0133093`, or the id: how to name the reference in messages.
     public var description: String {
         if let title = titles.first { return year.map { "\(title) (\($0))" } ?? title }

@@ -98,6 +98,23 @@ struct TitleMatcherTests {
         #expect(outcome("99", id: "99") == "unmatched ")
     }
 
+    @Test("a movie field: a tt IMDb id, else an id also tried as a title with its year")
+    func movieField() {
+        #expect(MovieReference(field: " tt0133093 ") == MovieReference(imdbID: 133093))
+        #expect(MovieReference(field: "Matrix, The (1999)")
+                == MovieReference(movieID: "Matrix, The (1999)", titles: ["Matrix, The"], year: 1999))
+        #expect(MovieReference(field: "42") == MovieReference(movieID: "42", titles: ["42"], year: nil))
+        // "tt" followed by something other than digits is a title.
+        #expect(MovieReference(field: "ttx").movieID == "ttx")
+        let request = PersonalRatingsFile(file: "request body", format: .movieRating, lines: [
+            .init(line: 1, reference: MovieReference(field: "The Matrix (1999)"), rating: 4),
+            .init(line: 2, reference: MovieReference(field: "Nope"), rating: 3),
+        ])
+        let resolved = try? request.resolve(with: matcher, scale: 0.5...5)
+        #expect(resolved?.ratings.map(\.movie.externalID) == ["2"])
+        #expect(resolved?.unmatched.map(\.line) == [2])
+    }
+
     @Test("IMDb ids: tt-prefixed or bare digits, written back with seven digits")
     func imdbIDs() {
         #expect(TitleMatcher.imdbNumber("tt0133093") == 133093)
