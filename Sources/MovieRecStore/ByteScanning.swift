@@ -231,6 +231,86 @@ enum ByteDecoding {
         return value
     }
 
+    /// Longest line a parser accepts (1 MiB): a longer one is reported at once instead of being decoded.
+    static let maximumLineBytes = 1 << 20
+
+    /// Why `bytes[start..<end]` cannot be an id or title kept exactly, or `nil` when it can: a NUL byte, another
+    /// C0 control character or DEL, or (unless `latin1`) a sequence that is not UTF-8. Positions are 1-based
+    /// byte offsets in the field.
+    @inline(__always)
+    static func textProblem(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int, latin1: Bool) -> String? {
+        var plain = true
+        for position in start..<end where bytes[position] < 0x20 || bytes[position] >= 0x7F {
+            plain = false
+            break
+        }
+        return plain ? nil : slowTextProblem(bytes, start, end, latin1: latin1)
+    }
+
+    private static func slowTextProblem(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int, latin1: Bool) -> String? {
+        for position in start..<end {
+            let byte = bytes[position]
+            if byte == 0 { return "contains a NUL byte (at byte \(position - start + 1))" }
+            if byte < 0x20 || byte == 0x7F {
+                return "contains the control character " + String(format: "0x%02X", byte) + " (at byte \(position - start + 1))"
+            }
+        }
+        guard !latin1 else { return nil }
+        var position = start
+        while position < end {
+            let byte = bytes[position]
+            let length: Int
+            switch byte {
+            case 0..<0x80: length = 1
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF: length = 3
+            case 0xF0...0xF4: length = 4
+            default: length = 0
+            }
+            var valid = length > 0 && position + length <= end
+            if valid && length > 1 {
+                for offset in 1..<length where bytes[position + offset] & 0xC0 != 0x80 { valid = false }
+                if valid {
+                    let second = bytes[position + 1]
+                    if (byte == 0xE0 && second < 0xA0) || (byte == 0xED && second > 0x9F)
+                        || (byte == 0xF0 && second < 0x90) || (byte == 0xF4 && second > 0x8F) { valid = false }
+                }
+            }
+            guard valid else {
+                return "is not valid UTF-8 (byte " + String(format: "0x%02X", byte) + " at byte \(position - start + 1))"
+            }
+            position += length
+        }
+        return nil
+    }
+
+    /// What a text field must be, for messages after ``textProblem(_:_:_:latin1:)``.
+    static func textExpectation(latin1: Bool, problem: String = "") -> String {
+        if latin1 { return "latin-1 text without control characters" }
+        return problem.contains("UTF-8") ? "UTF-8 text (pass --encoding latin1 for a latin-1 file)"
+            : "text without control characters"
+    }
+
+    /// Decodes bytes as UTF-8 (invalid sequences become U+FFFD) or, with `latin1`, as ISO 8859-1.
+    static func string(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int, latin1: Bool) -> String {
+        guard latin1 else { return string(bytes, start, end) }
+        var scalars = String.UnicodeScalarView()
+        for position in start..<end { scalars.append(UnicodeScalar(bytes[position])) }
+        return String(scalars)
+    }
+
+    /// The text of a field (see ``string(_:_:)``), decoded as latin-1 when `latin1`.
+    static func string(_ bytes: UnsafePointer<UInt8>, _ field: FieldSlice, latin1: Bool) -> String {
+        guard latin1 else { return string(bytes, field) }
+        let text = string(bytes, field.start, field.end, latin1: true)
+        return field.hasEscapedQuotes ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
+    }
+
+    /// At most `limit` bytes of `bytes[start..<end]`, decoded leniently, for echoing a bad line.
+    static func excerpt(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int, limit: Int = 1024) -> String {
+        string(bytes, start, min(end, start + limit))
+    }
+
     /// Decodes bytes as UTF-8 (invalid sequences become U+FFFD).
     static func string(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> String {
         String(decoding: UnsafeBufferPointer(start: bytes + start, count: end - start), as: UTF8.self)
@@ -255,13 +335,14 @@ struct ExternalIDTable {
     /// Dense index → external id as given.
     private(set) var externalIDs: [String] = []
 
-    /// The dense index of the id in `bytes[field]`, adding it when new.
+    /// The dense index of the id in `bytes[field]` (decoded as latin-1 when `latin1`, else UTF-8), adding it
+    /// when new.
     @inline(__always)
-    mutating func index(_ bytes: UnsafePointer<UInt8>, _ field: FieldSlice) -> Int32 {
+    mutating func index(_ bytes: UnsafePointer<UInt8>, _ field: FieldSlice, latin1: Bool = false) -> Int32 {
         if !field.hasEscapedQuotes, let value = ByteDecoding.canonicalInteger(bytes, field.start, field.end) {
             return index(integer: value)
         }
-        return index(text: ByteDecoding.string(bytes, field))
+        return index(text: ByteDecoding.string(bytes, field, latin1: latin1))
     }
 
     /// The dense index of the id written as `externalID`, adding it when new (merging tables of file chunks).

@@ -20,6 +20,8 @@ struct ImportBatch {
     let checksum: BackgroundTask<String>
     /// File name (without directories) for `import_log`.
     let fileName: String
+    /// The links file, if one was given.
+    var links: ParsedLinks? = nil
 
     /// The format of the ratings file.
     var format: RatingsFormat {
@@ -70,6 +72,8 @@ struct ImportBatch {
         var movies = 0
         var ratings = 0
         var ratingsVersion: Int64 = 0
+        var linksApplied = 0
+        var linksUnknownMovie = 0
     }
 
     /// Writes users, movies and ratings; records the import; bumps the ratings version when ratings changed.
@@ -82,7 +86,7 @@ struct ImportBatch {
             let update = try RawStatement(db, sql: "UPDATE movies SET title = ?, year = ?, genres = ? WHERE id = ?")
             defer { update.finalize() }
             for (offset, movie) in catalogue.movies.enumerated() {
-                sqlite3_bind_text(update.handle, 1, movie.title, -1, RawStatement.transient)
+                sqlite3_bind_text(update.handle, 1, movie.title, Int32(movie.title.utf8.count), RawStatement.transient)
                 if let year = movie.year {
                     sqlite3_bind_int64(update.handle, 2, Int64(year))
                 } else {
@@ -94,6 +98,9 @@ struct ImportBatch {
             }
         }
         var counts = Counts()
+        if let links {
+            (counts.linksApplied, counts.linksUnknownMovie) = try Self.apply(links, to: db)
+        }
         let hadRatings: Bool
         switch source {
         case .parsed(var parsed):
@@ -126,6 +133,30 @@ struct ImportBatch {
         return counts
     }
 
+    /// Stores the IMDb and TMDb ids of `links` on the movies of the store with the same external id (after this
+    /// import's movies were created); returns how many were stored and how many name a movie the store lacks.
+    static func apply(_ links: ParsedLinks, to db: Database) throws -> (applied: Int, unknown: Int) {
+        let update = try RawStatement(db, sql: "UPDATE movies SET imdb_id = ?, tmdb_id = ? WHERE external_id = ?")
+        defer { update.finalize() }
+        var applied = 0
+        for link in links.links {
+            if let imdb = link.imdbID {
+                sqlite3_bind_text(update.handle, 1, imdb, -1, RawStatement.transient)
+            } else {
+                sqlite3_bind_null(update.handle, 1)
+            }
+            if let tmdb = link.tmdbID {
+                sqlite3_bind_int64(update.handle, 2, tmdb)
+            } else {
+                sqlite3_bind_null(update.handle, 2)
+            }
+            sqlite3_bind_text(update.handle, 3, link.externalID, Int32(link.externalID.utf8.count), RawStatement.transient)
+            try update.run()
+            applied += Int(sqlite3_changes(db.sqliteConnection))
+        }
+        return (applied, links.links.count - applied)
+    }
+
     /// Database ids for external ids (duplicates allowed), inserting the missing ones. New rows get ids after the
     /// current maximum, assigned in external-id order (integers numerically first, then text), so ids do not
     /// depend on row order in the file; ids up to ``ResolvedIDs/previousMax`` predate this import.
@@ -153,7 +184,7 @@ struct ImportBatch {
             defer { if statement !== full { statement.finalize() } }
             for (offset, externalID) in rows.enumerated() {
                 sqlite3_bind_int64(statement.handle, Int32(2 * offset + 1), next)
-                sqlite3_bind_text(statement.handle, Int32(2 * offset + 2), externalID, -1, RawStatement.transient)
+                sqlite3_bind_text(statement.handle, Int32(2 * offset + 2), externalID, Int32(externalID.utf8.count), RawStatement.transient)
                 known[externalID] = next
                 next += 1
             }

@@ -122,9 +122,16 @@ public final class ModelRepository: Sendable {
     /// The store the models live in.
     public let store: RatingStore
 
-    /// Opens the repository, creating the `models` table when missing.
+    /// Opens the repository. On a store opened for writing the `models` table is created when missing; on a
+    /// read-only store (``RatingStore/isReadOnly``) nothing is written: without the table there is simply no model
+    /// yet, and ``save(_:trainedOn:trainingSeconds:)`` creates it (opening the store's writer).
     public init(store: RatingStore) throws {
         self.store = store
+        if !store.isReadOnly { try migrate() }
+    }
+
+    /// Applies the store's and the model migrations through the store's writer.
+    private func migrate() throws {
         var migrator = StoreSchema.migrator
         Self.registerMigrations(in: &migrator)
         do {
@@ -132,6 +139,11 @@ public final class ModelRepository: Sendable {
         } catch {
             throw StoreError.wrapping(error, database: store.path, while: "creating the models table")
         }
+    }
+
+    /// Whether the `models` table exists (read through the store's reader).
+    private func hasModelsTable() throws -> Bool {
+        try read("reading the saved model") { db in try db.tableExists("models") }
     }
 
     /// Appends the model migrations to `migrator` (after the store's own).
@@ -177,6 +189,7 @@ public final class ModelRepository: Sendable {
         let byteCounts = fields.map { field in
             archiveHeader.segmentLengths(field).reduce(0, +) * MemoryLayout<Float>.size
         }
+        if store.isReadOnly, try !hasModelsTable() { try migrate() }
         do {
             let parameters = String(decoding: try encoder.encode(archiveHeader.parameters), as: UTF8.self)
             let header = String(decoding: try encoder.encode(archiveHeader), as: UTF8.self)
@@ -219,6 +232,7 @@ public final class ModelRepository: Sendable {
     /// The latest model's metadata, or `nil` when no model was saved yet (reads no factor arrays).
     public func latestInfo() throws -> ModelInfo? {
         try read("reading the saved model") { db in
+            guard try db.tableExists("models") else { return nil }
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT id, created_at, ratings_version, user_count, movie_count, rating_count, id_checksum,
                        training_seconds, header
@@ -321,7 +335,7 @@ public final class ModelRepository: Sendable {
     }
 
     private func read<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
-        do { return try store.databaseWriter.read(body) } catch {
+        do { return try store.databaseReader.read(body) } catch {
             throw StoreError.wrapping(error, database: store.path, while: action)
         }
     }

@@ -96,11 +96,18 @@ public struct ParsedMovies: Sendable {
     /// Rows skipped under ``ErrorPolicy/skip``.
     public let rejects: [RejectedRow]
 
-    /// Reads a movie file: UTF-8 for CSV (latin-1 if it is not valid UTF-8), latin-1 for ml-100k/ml-1m.
-    public init(contentsOf path: String, format requested: MoviesFormat = .auto, policy: ErrorPolicy = .abort) throws {
+    /// Reads a movie file: UTF-8 for CSV and latin-1 for ml-100k/ml-1m (``TextEncoding/auto``), or the encoding
+    /// given. An id, title or genre list with a NUL byte, another control character (a line feed inside a quoted
+    /// title excepted) or a byte sequence that is not UTF-8 (when decoding UTF-8) is a bad row, so titles and ids
+    /// are kept exactly.
+    /// - Throws: ``StoreError`` for an unreadable, empty or unknown file, a line over 1 MiB, or (under
+    ///   ``ErrorPolicy/abort``) the first bad row.
+    public init(contentsOf path: String, format requested: MoviesFormat = .auto, policy: ErrorPolicy = .abort,
+                encoding: TextEncoding = .auto) throws {
         let mapped = try MappedFile(path: path)
         var bytes = Array(mapped.bytes)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        try MoviesFormat.checkLineLengths(bytes, file: path)
         let firstLineEnd = bytes.firstIndex(of: 0x0A) ?? bytes.count
         let firstLine = MoviesFormat.decode(bytes[0..<firstLineEnd], latin1: false)
             .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
@@ -111,7 +118,7 @@ public struct ParsedMovies: Sendable {
         if requested == .auto {
             guard let detected = MoviesFormat.detect(firstLine: firstLine) else {
                 throw StoreError(.unknownFormat, file: path, line: 1, value: firstLine,
-                                 reason: "the first line \"\(firstLine.prefix(60))\" matches no known movie format",
+                                 reason: "the first line \(StoreError.quoted(firstLine)) matches no known movie format",
                                  expected: "a movies.csv header (movieId,title,genres), u.item (|-separated) or "
                                      + "movies.dat (::-separated)")
             }
@@ -119,24 +126,17 @@ public struct ParsedMovies: Sendable {
         } else {
             format = requested
         }
-        let text: String
-        switch format {
-        case .movieLensCSV:
-            // Not valid UTF-8 (decoding replaced something) → latin-1.
-            let utf8 = String(decoding: bytes, as: UTF8.self)
-            text = utf8.utf8.elementsEqual(bytes) ? utf8 : MoviesFormat.decode(bytes[...], latin1: true)
-        default:
-            text = MoviesFormat.decode(bytes[...], latin1: true)
-        }
+        let latin1 = encoding.decodesLatin1(byDefault: format != .movieLensCSV)
         var records: [MovieRecord] = []
         var rejects: [RejectedRow] = []
         var rowsRead = 0
-        let rows: [(line: Int, fields: [String]?, raw: String)]
+        let rows: [MoviesFormat.Record]
         switch format {
-        case .movieLensCSV: rows = MoviesFormat.csvRows(text)
-        case .ml1m: rows = MoviesFormat.splitRows(text) { $0.components(separatedBy: "::") }
-        default: rows = MoviesFormat.splitRows(text) { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        case .movieLensCSV: rows = MoviesFormat.csvRecords(bytes, latin1: latin1)
+        case .ml1m: rows = MoviesFormat.splitRecords(bytes, separator: [0x3A, 0x3A], latin1: latin1)
+        default: rows = MoviesFormat.splitRecords(bytes, separator: [0x7C], latin1: latin1)
         }
+        let fieldNames = format == .ml100k ? ["movie", "title", "release date", "video date", "IMDb URL"] : ["movie", "title", "genres"]
         for (index, row) in rows.enumerated() {
             if index == 0 && format == .movieLensCSV && MoviesFormat.detect(firstLine: row.raw) == .movieLensCSV { continue }
             rowsRead += 1
@@ -151,20 +151,26 @@ public struct ParsedMovies: Sendable {
                 try reject("columns", "found \(fields.count) columns: expected \(expectedCount)")
                 continue
             }
-            let id = MoviesFormat.trimmingWhitespace(fields[0])
+            if let bad = fields.indices.first(where: { fields[$0].problem != nil }), let problem = fields[bad].problem {
+                let name = bad < fieldNames.count ? fieldNames[bad] : "genres"
+                try reject(name, "the \(name == "movie" ? "movie id" : name) \(problem): expected "
+                           + ByteDecoding.textExpectation(latin1: latin1, problem: problem))
+                continue
+            }
+            let id = MoviesFormat.trimmingWhitespace(fields[0].text)
             guard !id.isEmpty else { try reject("movie", "the movie id is empty: expected a non-empty id"); continue }
             let genres: [String]
             if format == .ml100k {
-                let flags = fields[5...]
+                let flags = fields[5...].map(\.text)
                 guard flags.allSatisfy({ $0 == "0" || $0 == "1" }) else {
                     try reject("genres", "genre flags must be 0 or 1: expected 19 flags")
                     continue
                 }
                 genres = zip(MoviesFormat.ml100kGenres, flags).filter { $0.1 == "1" }.map(\.0)
             } else {
-                genres = fields[2].isEmpty ? [] : fields[2].split(separator: "|").map(String.init)
+                genres = fields[2].text.isEmpty ? [] : fields[2].text.split(separator: "|").map(String.init)
             }
-            records.append(MovieRecord(externalID: id, title: fields[1], genres: genres))
+            records.append(MovieRecord(externalID: id, title: fields[1].text, genres: genres))
         }
         var lastIndex: [String: Int] = [:]
         for (index, record) in records.enumerated() { lastIndex[record.externalID] = index }
@@ -195,39 +201,115 @@ extension MoviesFormat {
         return String(scalars)
     }
 
-    /// Non-blank lines split by `separator`, with their 1-based line numbers.
-    static func splitRows(_ text: String, separator: (String) -> [String]) -> [(line: Int, fields: [String]?, raw: String)] {
-        var rows: [(line: Int, fields: [String]?, raw: String)] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : String(rawLine)
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            rows.append((index + 1, separator(line), line))
+    /// One field of a record: its decoded text, and why it cannot be kept exactly (see
+    /// ``ByteDecoding/textProblem(_:_:_:latin1:)``), if so.
+    struct Field: Equatable {
+        var text: String
+        var problem: String?
+    }
+
+    /// One record of a movie or links file: its first line, fields (`nil` when a quote is not closed) and the
+    /// record as written (decoded leniently, at most 1,024 bytes).
+    struct Record {
+        var line: Int
+        var fields: [Field]?
+        var raw: String
+    }
+
+    /// Throws when a line of `bytes` is longer than ``ByteDecoding/maximumLineBytes``, before anything is decoded.
+    static func checkLineLengths(_ bytes: [UInt8], file: String) throws {
+        var line = 1
+        var start = 0
+        try bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            while start <= buffer.count {
+                let end = memchr(base + start, 0x0A, buffer.count - start)
+                    .map { UnsafePointer(base).distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? buffer.count
+                if end - start > ByteDecoding.maximumLineBytes {
+                    throw StoreError(.invalidRow, file: file, line: line, field: "columns",
+                                     value: ByteDecoding.excerpt(base, start, end, limit: 200),
+                                     reason: "the line is \(end - start) bytes long",
+                                     expected: "at most \(ByteDecoding.maximumLineBytes) bytes (1 MiB) per line")
+                }
+                start = end + 1
+                line += 1
+            }
+        }
+    }
+
+    /// Decodes one field's bytes (latin-1 or UTF-8) and checks them; a line feed is allowed when `allowLineFeed`
+    /// (a quoted CSV field spanning lines).
+    static func field(_ bytes: ArraySlice<UInt8>, latin1: Bool, allowLineFeed: Bool = false) -> Field {
+        let text = decode(bytes, latin1: latin1)
+        let problem: String? = bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return nil }
+            if allowLineFeed, buffer.contains(0x0A) {
+                var start = 0
+                for (index, byte) in buffer.enumerated() where byte == 0x0A {
+                    if let problem = ByteDecoding.textProblem(base, start, index, latin1: latin1) { return problem }
+                    start = index + 1
+                }
+                return ByteDecoding.textProblem(base, start, buffer.count, latin1: latin1)
+            }
+            return ByteDecoding.textProblem(base, 0, buffer.count, latin1: latin1)
+        }
+        return Field(text: text, problem: problem)
+    }
+
+    /// Non-blank lines split at `separator`, with their 1-based line numbers.
+    static func splitRecords(_ bytes: [UInt8], separator: [UInt8], latin1: Bool) -> [Record] {
+        var rows: [Record] = []
+        var lineNumber = 0
+        for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = rawLine.last == 0x0D ? rawLine.dropLast() : rawLine
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            var fields: [Field] = []
+            var start = line.startIndex
+            var position = line.startIndex
+            while position + separator.count <= line.endIndex {
+                if line[position..<(position + separator.count)].elementsEqual(separator) {
+                    fields.append(field(line[start..<position], latin1: latin1))
+                    position += separator.count
+                    start = position
+                } else {
+                    position += 1
+                }
+            }
+            fields.append(field(line[start..<line.endIndex], latin1: latin1))
+            rows.append(Record(line: lineNumber, fields: fields,
+                               raw: decode(line.prefix(1024), latin1: latin1)))
         }
         return rows
     }
 
+    /// RFC 4180 records as text (``csvRecords(_:latin1:)`` of the UTF-8 bytes, fields as decoded).
+    static func csvRows(_ text: String) -> [(line: Int, fields: [String]?, raw: String)] {
+        csvRecords(Array(text.utf8), latin1: false, rawLimit: .max).map { ($0.line, $0.fields?.map(\.text), $0.raw) }
+    }
+
     /// RFC 4180 records: fields separated by commas, `"..."` quoting with `""` for a quote; quoted fields may span
     /// lines. A record whose quote never closes gets `fields == nil`. `raw` is the record as written, without the
-    /// carriage returns outside quotes. Works on the UTF-8 bytes (every separator is ASCII).
-    static func csvRows(_ text: String) -> [(line: Int, fields: [String]?, raw: String)] {
-        var rows: [(line: Int, fields: [String]?, raw: String)] = []
-        var fields: [String] = []
+    /// carriage returns outside quotes (at most `rawLimit` bytes). Works on the bytes (every separator is ASCII).
+    static func csvRecords(_ bytes: [UInt8], latin1: Bool, rawLimit: Int = 1024) -> [Record] {
+        var rows: [Record] = []
+        var fields: [Field] = []
         var field: [UInt8] = []
         var raw: [UInt8] = []
         var inQuotes = false
         var line = 1
         var startLine = 1
+        func finish(_ bytes: [UInt8]) -> Field { Self.field(bytes[...], latin1: latin1, allowLineFeed: true) }
         func finishRecord() {
-            fields.append(String(decoding: field, as: UTF8.self))
-            let blank = fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty
-            if !blank { rows.append((startLine, fields, String(decoding: raw, as: UTF8.self))) }
+            fields.append(finish(field))
+            let blank = fields.count == 1 && fields[0].text.trimmingCharacters(in: .whitespaces).isEmpty
+            if !blank { rows.append(Record(line: startLine, fields: fields, raw: decode(raw.prefix(rawLimit), latin1: latin1))) }
             fields = []
             field.removeAll(keepingCapacity: true)
             raw.removeAll(keepingCapacity: true)
         }
         let (quote, comma, cr, lf) = (UInt8(ascii: "\""), UInt8(ascii: ","), UInt8(ascii: "\r"), UInt8(ascii: "\n"))
-        var text = text
-        text.withUTF8 { bytes in
+        bytes.withUnsafeBufferPointer { bytes in
             var i = 0
             while i < bytes.count {
                 let byte = bytes[i]
@@ -254,7 +336,7 @@ extension MoviesFormat {
                     inQuotes = true
                     raw.append(byte)
                 case comma:
-                    fields.append(String(decoding: field, as: UTF8.self))
+                    fields.append(finish(field))
                     field.removeAll(keepingCapacity: true)
                     raw.append(byte)
                 case cr:
@@ -270,7 +352,7 @@ extension MoviesFormat {
             }
         }
         if inQuotes {
-            rows.append((startLine, nil, String(decoding: raw, as: UTF8.self)))
+            rows.append(Record(line: startLine, fields: nil, raw: decode(raw.prefix(rawLimit), latin1: latin1)))
         } else if !field.isEmpty || !fields.isEmpty {
             finishRecord()
         }

@@ -14,6 +14,8 @@ struct RowRules: Sendable {
     let highest: Double
     /// " between 0.5 and 5" (or empty), for messages.
     let scaleText: String
+    /// Ids are decoded as latin-1 (else they must be UTF-8).
+    var latin1 = false
 
     /// The one-byte delimiter when the layout is `user,movie,rating,timestamp` with it (the MovieLens CSV and
     /// ml-100k layouts), which ``ParsedChunk`` reads through a fast path; `nil` otherwise.
@@ -60,16 +62,22 @@ struct ParsedChunk {
         var splitter = FieldSplitter(delimiter: layout.delimiter)
         defer { lineCount = lines.lineNumber }
         while let line = lines.next() {
-            if line.start == line.end || ParsedRatings.isBlank(bytes, line.start, line.end) { continue }
+            if line.start == line.end { continue }
+            func reject(_ field: String, _ reason: String) -> Bool {
+                rejects.append(RejectedRow(file: rules.file, line: lines.lineNumber, field: field, reason: reason,
+                                           raw: ByteDecoding.excerpt(bytes, line.start, line.end)))
+                return rules.policy == .abort
+            }
+            if line.end - line.start > ByteDecoding.maximumLineBytes {
+                rowsRead += 1
+                if reject("columns", "the line is \(line.end - line.start) bytes long: expected at most "
+                          + "\(ByteDecoding.maximumLineBytes) bytes (1 MiB) per line") { return }
+                continue
+            }
+            if ParsedRatings.isBlank(bytes, line.start, line.end) { continue }
             rowsRead += 1
             if rowsRead & 0x3FFFF == 0 { progress?(line.end, rowsRead) }
             if let delimiter = fastDelimiter, appendSimpleRow(bytes, line.start, line.end, delimiter, rules) { continue }
-
-            func reject(_ field: String, _ reason: String) -> Bool {
-                rejects.append(RejectedRow(file: rules.file, line: lines.lineNumber, field: field, reason: reason,
-                                           raw: ByteDecoding.string(bytes, line.start, line.end)))
-                return rules.policy == .abort
-            }
 
             guard splitter.split(bytes, from: line.start, to: line.end) else {
                 if reject("columns", "a quoted field is not closed properly: expected \"...\" followed by a delimiter") { return }
@@ -92,23 +100,31 @@ struct ParsedChunk {
                 if reject("movie", "the movie id is empty: expected a non-empty id") { return }
                 continue
             }
+            if let problem = ByteDecoding.textProblem(bytes, userField.start, userField.end, latin1: rules.latin1) {
+                if reject("user", "the user id \(problem): expected \(ByteDecoding.textExpectation(latin1: rules.latin1, problem: problem))") { return }
+                continue
+            }
+            if let problem = ByteDecoding.textProblem(bytes, movieField.start, movieField.end, latin1: rules.latin1) {
+                if reject("movie", "the movie id \(problem): expected \(ByteDecoding.textExpectation(latin1: rules.latin1, problem: problem))") { return }
+                continue
+            }
             let value: Double
             switch ByteDecoding.decimal(bytes, ratingField.start, ratingField.end) {
             case .value(let parsed):
                 guard parsed >= rules.lowest && parsed <= rules.highest else {
-                    if reject("rating", "\(ByteDecoding.string(bytes, ratingField)) is outside the rating scale: "
+                    if reject("rating", "\(StoreError.quoted(ByteDecoding.string(bytes, ratingField))) is outside the rating scale: "
                               + "expected a number\(rules.scaleText) (set --min-rating/--max-rating for another scale)") { return }
                     continue
                 }
                 value = parsed
             case .nonFinite:
-                if reject("rating", "\"\(ByteDecoding.string(bytes, ratingField))\" is not a finite number: "
+                if reject("rating", "\(StoreError.quoted(ByteDecoding.string(bytes, ratingField))) is not a finite number: "
                           + "expected a number\(rules.scaleText)") { return }
                 continue
             case .invalid:
                 let text = ByteDecoding.string(bytes, ratingField)
                 if reject("rating", text.isEmpty ? "the rating is empty: expected a number\(rules.scaleText)"
-                          : "\"\(text)\" is not a number: expected a number\(rules.scaleText)") { return }
+                          : "\(StoreError.quoted(text)) is not a number: expected a number\(rules.scaleText)") { return }
                 continue
             }
             var seconds = ParsedRatings.missingTimestamp
@@ -120,13 +136,13 @@ struct ParsedChunk {
                     seconds = parsed
                 } else {
                     let text = ByteDecoding.string(bytes, field)
-                    if reject("timestamp", (text.isEmpty ? "the timestamp is empty" : "\"\(text)\" is not an integer")
+                    if reject("timestamp", (text.isEmpty ? "the timestamp is empty" : "\(StoreError.quoted(text)) is not an integer")
                               + ": expected a Unix timestamp in whole seconds") { return }
                     continue
                 }
             }
-            userIndex.append(users.index(bytes, userField))
-            movieIndex.append(movies.index(bytes, movieField))
+            userIndex.append(users.index(bytes, userField, latin1: rules.latin1))
+            movieIndex.append(movies.index(bytes, movieField, latin1: rules.latin1))
             rating.append(value)
             timestamp.append(seconds)
         }

@@ -57,14 +57,19 @@ public struct ParsedRatings: Sendable {
     ///     (``RatingsFormat/defaultBounds``).
     ///   - policy: stop at the first bad row (throwing a ``StoreError`` naming file, line, field and value), or
     ///     skip and record it in ``rejects``.
+    ///   - encoding: how ids are decoded: UTF-8 (``TextEncoding/auto``, ``TextEncoding/utf8``; an id with a byte
+    ///     sequence that is not UTF-8 is a bad row) or latin-1. An id with a NUL byte or another control character
+    ///     is always a bad row, so every id is stored exactly as written.
     ///   - progress: called now and then with the bytes consumed and data rows read so far.
     /// - Throws: ``StoreError`` for a missing/unreadable/empty file, an unknown format, or (with `.abort`) a bad row.
     public init(
         contentsOf path: String, format: RatingsFormat = .auto, bounds: ClosedRange<Double>? = nil,
-        policy: ErrorPolicy = .abort, progress: ((_ bytes: Int, _ rows: Int) -> Void)? = nil
+        policy: ErrorPolicy = .abort, encoding: TextEncoding = .auto,
+        progress: ((_ bytes: Int, _ rows: Int) -> Void)? = nil
     ) throws {
         let mapped = try MappedFile(path: path)
-        try self.init(mapped: mapped, format: format, bounds: bounds, policy: policy, progress: progress)
+        try self.init(mapped: mapped, format: format, bounds: bounds, policy: policy, encoding: encoding,
+                      progress: progress)
     }
 
     /// Parses a mapped file. The data lines are split at line boundaries into `chunks` parts (by default one per
@@ -72,9 +77,11 @@ public struct ParsedRatings: Sendable {
     /// file order: ids, rows, rejects, line numbers and the error thrown are the same for any number of chunks.
     init(
         mapped: MappedFile, format requested: RatingsFormat, bounds requestedBounds: ClosedRange<Double>?,
-        policy: ErrorPolicy, chunks requestedChunks: Int? = nil, progress: ((_ bytes: Int, _ rows: Int) -> Void)?
+        policy: ErrorPolicy, encoding: TextEncoding = .auto, chunks requestedChunks: Int? = nil,
+        progress: ((_ bytes: Int, _ rows: Int) -> Void)?
     ) throws {
-        let plan = try ParsePlan(mapped: mapped, format: requested, bounds: requestedBounds, policy: policy)
+        let plan = try ParsePlan(mapped: mapped, format: requested, bounds: requestedBounds, policy: policy,
+                                 encoding: encoding)
         let (path, format, effectiveBounds, rules) = (mapped.path, plan.format, plan.bounds, plan.rules)
         let (bodyStart, linesBefore) = (plan.bodyStart, plan.linesBefore)
         let buffer = mapped.bytes
@@ -185,7 +192,7 @@ struct ParsePlan {
     /// Detects the format (for ``RatingsFormat/auto``), resolves the layout and checks the bounds.
     /// - Throws: ``StoreError`` for an empty file, an unknown format or invalid options.
     init(mapped: MappedFile, format requested: RatingsFormat, bounds requestedBounds: ClosedRange<Double>?,
-         policy: ErrorPolicy) throws {
+         policy: ErrorPolicy, encoding: TextEncoding = .auto) throws {
         let path = mapped.path
         var lines = LineCursor(mapped.bytes)
         var firstLine: (start: Int, end: Int)?
@@ -196,12 +203,18 @@ struct ParsePlan {
             throw StoreError(.emptyFile, file: path, reason: "the file contains no ratings",
                              expected: "at least one line of user, movie and rating")
         }
+        if first.end - first.start > ByteDecoding.maximumLineBytes {
+            throw StoreError(.invalidRow, file: path, line: lines.lineNumber, field: "columns",
+                             value: ByteDecoding.excerpt(lines.bytes, first.start, first.end, limit: 200),
+                             reason: "the line is \(first.end - first.start) bytes long",
+                             expected: "at most \(ByteDecoding.maximumLineBytes) bytes (1 MiB) per line")
+        }
         let firstText = ByteDecoding.string(lines.bytes, first.start, first.end)
         if case .auto = requested {
             guard let detected = RatingsFormat.detect(firstLine: firstText) else {
                 throw StoreError(
                     .unknownFormat, file: path, line: lines.lineNumber, value: firstText,
-                    reason: "the first line \"\(firstText.prefix(60))\" matches no known ratings format",
+                    reason: "the first line \(StoreError.quoted(firstText)) matches no known ratings format",
                     expected: "a MovieLens ratings.csv header (userId,movieId,rating,timestamp), ml-100k u.data "
                         + "(tab-separated), ml-1m ratings.dat (::-separated), or a generic csv with "
                         + "--user-column/--movie-column/--rating-column")
@@ -220,7 +233,8 @@ struct ParsePlan {
         rules = RowRules(
             file: path, layout: layout, policy: policy, lowest: effectiveBounds?.lowerBound ?? -.infinity,
             highest: effectiveBounds?.upperBound ?? .infinity,
-            scaleText: effectiveBounds.map { " between \(ParsedRatings.format($0.lowerBound)) and \(ParsedRatings.format($0.upperBound))" } ?? "")
+            scaleText: effectiveBounds.map { " between \(ParsedRatings.format($0.lowerBound)) and \(ParsedRatings.format($0.upperBound))" } ?? "",
+            latin1: encoding.decodesLatin1(byDefault: false))
         bodyStart = layout.hasHeader ? lines.position : first.start
         linesBefore = layout.hasHeader ? lines.lineNumber : lines.lineNumber - 1
     }
@@ -288,8 +302,8 @@ struct Layout {
                     let wanted = name.trimmingASCIISpaces().lowercased()
                     guard let index = cells.firstIndex(where: { $0.trimmingASCIISpaces().lowercased() == wanted }) else {
                         throw StoreError(.invalidOption, file: file, field: role, value: name,
-                                         reason: "no column named \"\(name)\" in the header",
-                                         expected: "one of \(cells.map { "\"\($0)\"" }.joined(separator: ", "))")
+                                         reason: "no column named \(StoreError.quoted(name)) in the header",
+                                         expected: "one of \(StoreError.shortened(cells.map { "\"\($0)\"" }.joined(separator: ", ")))")
                     }
                     return index
                 }

@@ -34,6 +34,33 @@ public struct MovieInfo: Sendable, Equatable, Codable {
     }
 }
 
+/// A movie's ids in other catalogues, from a MovieLens `links.csv` (``ImportOptions/linksFile``).
+public struct MovieLinks: Sendable, Equatable, Codable {
+    /// The movie's external id in this store.
+    public let externalID: String
+    /// The IMDb id, `tt` followed by at least 7 digits (`tt0114709`), if known.
+    public let imdbID: String?
+    /// The TMDb (themoviedb.org) id, if known.
+    public let tmdbID: Int64?
+
+    /// Creates a link record.
+    public init(externalID: String, imdbID: String?, tmdbID: Int64?) {
+        self.externalID = externalID
+        self.imdbID = imdbID
+        self.tmdbID = tmdbID
+    }
+
+    /// `tt` + the digits padded to 7 (`114709` → `tt0114709`, `tt0114709` unchanged); `nil` unless the text is
+    /// 1–10 digits with an optional `tt` prefix.
+    public static func canonicalIMDbID(_ text: String) -> String? {
+        var digits = Substring(text.trimmingASCIISpaces())
+        if digits.lowercased().hasPrefix("tt") { digits = digits.dropFirst(2) }
+        guard (1...10).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let value = String(digits)
+        return "tt" + String(repeating: "0", count: max(0, 7 - value.count)) + value
+    }
+}
+
 /// Every rating of the store in dense-index form, ready for the model.
 ///
 /// Users and movies are numbered 0..<n in ascending database-id order; `movieIDs` covers *all* movies, rated or
@@ -136,29 +163,79 @@ public struct StoreStatistics: Sendable, Equatable, Codable {
 public final class RatingStore: Sendable {
     /// The database file.
     public let path: String
+    /// Whether the store was opened read-only (`createIfMissing: false`): reads never write, and the first
+    /// write (``databaseWriter``) opens a second, writable connection.
+    public let isReadOnly: Bool
     private let queue: DatabaseQueue
+    private let writerLock = NSLock()
+    nonisolated(unsafe) private var writer: DatabaseQueue?
 
-    /// Opens (and migrates) the database at `path`.
+    /// Opens the database at `path`.
     ///
-    /// - Parameter createIfMissing: when `false`, a missing file throws ``StoreError`` `.databaseNotFound`
-    ///   instead of creating an empty database.
+    /// - With `createIfMissing` (import, tests) the file is opened for writing, created when missing, and the
+    ///   schema is created or upgraded (``StoreSchema/migrator``) — only in an empty file or a movierec database.
+    /// - Without it (every read command) a missing file throws ``StoreError`` `.databaseNotFound`, and the file is
+    ///   opened **read-only**: a file that is not movierec's (``StoreSchema/identity(_:)``) or holds no tables
+    ///   throws `.notMovieRecDatabase` and is left exactly as it was. A movierec database written before
+    ///   ``StoreSchema/applicationID`` existed is read as it is and upgraded by the next write (import, train).
     public init(path: String, createIfMissing: Bool = true) throws {
         if !createIfMissing && !FileManager.default.fileExists(atPath: path) {
             throw StoreError(.databaseNotFound, file: path, reason: "no database here",
                              expected: "a database created by `movierec import` (or pass --db)")
         }
         self.path = path
-        self.queue = try Self.openQueue(path: path, bulkWriting: false)
+        self.isReadOnly = !createIfMissing
+        self.queue = createIfMissing ? try Self.openQueue(path: path, bulkWriting: false) : try Self.openReader(path: path)
     }
 
-    /// The GRDB writer, for later modules' own tables (model persistence).
-    public var databaseWriter: any DatabaseWriter { queue }
+    /// The GRDB writer, for later modules' own tables (model persistence). On a read-only store the first use
+    /// opens a writable connection (checking again that the file is movierec's, and upgrading its schema).
+    public var databaseWriter: any DatabaseWriter {
+        get throws {
+            guard isReadOnly else { return queue }
+            writerLock.lock()
+            defer { writerLock.unlock() }
+            if let writer { return writer }
+            let opened = try Self.openQueue(path: path, bulkWriting: false)
+            writer = opened
+            return opened
+        }
+    }
 
-    /// Opens a queue on `path` and applies ``StoreSchema/migrator``. `bulkWriting` disables foreign-key checks
-    /// (the importer guarantees them by construction) and enlarges the page cache.
+    /// The GRDB reader every query of the store goes through (read-only when ``isReadOnly``).
+    public var databaseReader: any DatabaseReader { queue }
+
+    /// Busy timeout of every connection, in seconds. With write-ahead logging readers never wait for an import;
+    /// the timeout only covers two writers at once.
+    static let busyTimeout: TimeInterval = 10
+
+    /// Opens `path` read-only and checks that it is a movierec database (a legacy one included).
+    static func openReader(path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let identity = try queue.read { db in try StoreSchema.identity(db) }
+            try StoreSchema.check(identity, path: path, allowEmpty: false)
+            return queue
+        } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_PERM].contains(error.resultCode) {
+            throw StoreError(.unreadableFile, file: path,
+                             reason: "cannot open the database (\(StoreError.shortened(error.message ?? "\(error.resultCode)")))",
+                             expected: "a readable SQLite file")
+        } catch {
+            throw StoreError.wrapping(error, database: path, while: "opening the database")
+        }
+    }
+
+    /// Opens a writable queue on `path`, refuses a file that is not empty and not movierec's, applies
+    /// ``StoreSchema/migrator``, stamps ``StoreSchema/applicationID`` and switches the file to write-ahead logging
+    /// (unless `prepare` chose another journal mode, as the build of a brand-new database does).
+    /// `bulkWriting` disables foreign-key checks (the importer guarantees them by construction) and enlarges the
+    /// page cache.
     static func openQueue(path: String, bulkWriting: Bool, prepare: (@Sendable (Database) throws -> Void)? = nil) throws -> DatabaseQueue {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = !bulkWriting
         configuration.prepareDatabase { db in
             if bulkWriting { try db.execute(sql: "PRAGMA cache_size = -262144") }
@@ -166,18 +243,28 @@ public final class RatingStore: Sendable {
         }
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let identity = try queue.read { db in try StoreSchema.identity(db) }
+            try StoreSchema.check(identity, path: path, allowEmpty: true)
             try StoreSchema.migrator.migrate(queue)
+            try queue.writeWithoutTransaction { db in
+                try StoreSchema.stamp(db)
+                if prepare == nil { try enableWriteAheadLog(db) }
+            }
             return queue
         } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM].contains(error.resultCode) {
             throw StoreError(.unwritableDatabase, file: path,
-                             reason: "cannot open or create the database (\(error.message ?? "\(error.resultCode)"))",
+                             reason: "cannot open or create the database (\(StoreError.shortened(error.message ?? "\(error.resultCode)")))",
                              expected: "a writable file in an existing directory")
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            throw StoreError(.database, file: path, reason: "the file is not a SQLite database",
-                             expected: "a database created by `movierec import`, or a path that does not exist yet")
         } catch {
             throw StoreError.wrapping(error, database: path, while: "opening the database")
         }
+    }
+
+    /// `PRAGMA journal_mode = WAL` when the file is in another mode: readers then keep reading the last committed
+    /// data while an import writes, and a commit never waits for them (nor they for it).
+    static func enableWriteAheadLog(_ db: Database) throws {
+        let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
+        if mode.lowercased() != "wal" { try db.execute(sql: "PRAGMA journal_mode = WAL") }
     }
 
     /// The ratings version: incremented by every import that inserted or updated a rating. A model stores the
@@ -333,6 +420,44 @@ public final class RatingStore: Sendable {
         }
     }
 
+    /// Every movie's IMDb and TMDb ids, by external movie id; only movies with at least one of the two are
+    /// present. Empty for a database without links (none imported, or written before links existed).
+    ///
+    /// ```swift
+    /// let links = try store.movieLinks()
+    /// links["1"]?.imdbID   // "tt0114709" after `movierec import ratings.csv --links links.csv`
+    /// ```
+    public func movieLinks() throws -> [String: MovieLinks] {
+        try read("reading movie links") { db in
+            guard try Self.hasLinkColumns(db) else { return [:] }
+            var result: [String: MovieLinks] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT external_id, imdb_id, tmdb_id FROM movies WHERE imdb_id IS NOT NULL OR tmdb_id IS NOT NULL
+                """) {
+                let links = MovieLinks(externalID: row[0], imdbID: row[1], tmdbID: row[2])
+                result[links.externalID] = links
+            }
+            return result
+        }
+    }
+
+    /// The movies whose IMDb id is `imdbID` (`tt0114709`, or its digits `0114709` / `114709`), as stored by a
+    /// links import; empty when none (or no links were imported).
+    public func movies(imdbID: String) throws -> [MovieInfo] {
+        guard let canonical = MovieLinks.canonicalIMDbID(imdbID) else { return [] }
+        return try read("looking up an IMDb id") { db in
+            guard try Self.hasLinkColumns(db) else { return [] }
+            return try Row.fetchAll(db, sql: "SELECT id, external_id, title, year, genres FROM movies WHERE imdb_id = ? ORDER BY id",
+                                    arguments: [canonical]).map(MovieInfo.init(row:))
+        }
+    }
+
+    /// Whether `movies` has the link columns (migration ``StoreSchema/linksMigration``; a read-only store may
+    /// predate it).
+    private static func hasLinkColumns(_ db: Database) throws -> Bool {
+        try db.columns(in: "movies").contains { $0.name == "imdb_id" }
+    }
+
     /// `movies` ordered by rating count (descending), then id, at most 50. The ratings table has no index by
     /// movie, so the counts come from one scan of it, skipped when there is at most one movie to order.
     private static func mostRatedFirst(_ db: Database, _ movies: [MovieInfo]) throws -> [MovieInfo] {
@@ -441,7 +566,13 @@ final class RawStatement {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
-        default: throw StoreError(.database, reason: "SQLite: \(String(cString: sqlite3_errmsg(connection)))")
+        case let code:
+            let message = StoreError.shortened(String(cString: sqlite3_errmsg(connection)))
+            if code & 0xFF == SQLITE_CONSTRAINT {
+                throw StoreError(.constraintViolation, reason: "the database refused a value (\(message))",
+                                 expected: "ids that differ as text; please report this with the input file")
+            }
+            throw StoreError(.database, reason: "SQLite error \(code): \(message)")
         }
     }
 

@@ -136,6 +136,26 @@ public struct ColumnSpec: Sendable, Equatable {
     var references: [ColumnReference] { [user, movie, rating] + (timestamp.map { [$0] } ?? []) }
 }
 
+/// The character encoding of an input file's ids and titles.
+public enum TextEncoding: String, Sendable, Equatable, CaseIterable {
+    /// UTF-8 for ratings files and `movies.csv`, latin-1 for ml-100k `u.item` and ml-1m `movies.dat` (as they are
+    /// distributed).
+    case auto
+    /// UTF-8: a byte sequence that is not UTF-8 makes the row bad.
+    case utf8
+    /// ISO 8859-1: every byte is the character of the same code point.
+    case latin1
+
+    /// Whether a file of the given kind is decoded as latin-1 (`latin1ByDefault`: u.item, movies.dat).
+    func decodesLatin1(byDefault latin1ByDefault: Bool) -> Bool {
+        switch self {
+        case .auto: return latin1ByDefault
+        case .utf8: return false
+        case .latin1: return true
+        }
+    }
+}
+
 /// What to do with a malformed row.
 public enum ErrorPolicy: String, Sendable, Equatable, CaseIterable {
     /// Stop at the first bad row and change nothing (the default).
@@ -154,8 +174,17 @@ public struct RejectedRow: Sendable, Equatable {
     public let field: String
     /// Why it failed, including what was expected.
     public let reason: String
-    /// The raw line (decoded leniently, shortened when very long).
+    /// The raw line (decoded leniently, at most 1,024 bytes of it; escaped and cut in messages).
     public let raw: String
+
+    /// Creates a rejected row.
+    public init(file: String, line: Int, field: String, reason: String, raw: String) {
+        self.file = file
+        self.line = line
+        self.field = field
+        self.reason = reason
+        self.raw = raw
+    }
 
     /// The same problem as an error, for ``ErrorPolicy/abort``.
     var error: StoreError { StoreError(.invalidRow, file: file, line: line, field: field, value: raw, reason: reason) }

@@ -19,17 +19,25 @@ public struct ImportOptions: Sendable {
     public var bounds: ClosedRange<Double>?
     /// What to do with malformed rows.
     public var onError: ErrorPolicy
+    /// How ids and titles are decoded (``TextEncoding/auto``: UTF-8, latin-1 for u.item and movies.dat).
+    public var encoding: TextEncoding
+    /// An optional MovieLens `links.csv` (`movieId,imdbId,tmdbId`): each listed movie of the store gets its IMDb
+    /// and TMDb ids (see ``RatingStore/movieLinks()``).
+    public var linksFile: String?
 
     /// Creates import settings.
     public init(
         format: RatingsFormat = .auto, moviesFile: String? = nil, moviesFormat: MoviesFormat = .auto,
-        bounds: ClosedRange<Double>? = nil, onError: ErrorPolicy = .abort
+        bounds: ClosedRange<Double>? = nil, onError: ErrorPolicy = .abort, encoding: TextEncoding = .auto,
+        linksFile: String? = nil
     ) {
         self.format = format
         self.moviesFile = moviesFile
         self.moviesFormat = moviesFormat
         self.bounds = bounds
         self.onError = onError
+        self.encoding = encoding
+        self.linksFile = linksFile
     }
 }
 
@@ -84,6 +92,14 @@ public struct ImportSummary: Sendable, Equatable, Codable {
     public let moviesRead: Int
     /// Malformed movie rows skipped.
     public let moviesSkipped: Int
+    /// Rows of the links file read (0 without one).
+    public var linksRead = 0
+    /// Links stored on a movie of the store.
+    public var linksApplied = 0
+    /// Links whose movie id is not in the store (neither rated nor in a movie file): not stored.
+    public var linksUnknownMovie = 0
+    /// Malformed rows of the links file skipped.
+    public var linksSkipped = 0
     /// Wall-clock seconds, parse to commit.
     public let seconds: Double
     /// `read / seconds`.
@@ -183,8 +199,8 @@ public struct RatingsImporter: Sendable {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let catalogue = batch.catalogue
-        let rejects = batch.rejects + (catalogue?.rejects ?? [])
-        return ImportSummary(
+        let rejects = batch.rejects + (catalogue?.rejects ?? []) + (batch.links?.rejects ?? [])
+        var summary = ImportSummary(
             file: ratingsFile, format: batch.format.description, database: databasePath, createdDatabase: !exists,
             read: batch.rowsRead, inserted: counts.inserted, updated: counts.updated,
             unchanged: counts.unchanged, skipped: batch.rejects.count,
@@ -193,6 +209,13 @@ public struct RatingsImporter: Sendable {
             users: counts.users, movies: counts.movies, ratings: counts.ratings, ratingsVersion: counts.ratingsVersion,
             rejectsFile: rejects.isEmpty ? nil : rejectsPath,
             firstRejects: rejects.prefix(5).map { "\($0.file):\($0.line): field \($0.field): \($0.reason)" })
+        if let links = batch.links {
+            summary.linksRead = links.rowsRead
+            summary.linksSkipped = links.rejects.count
+            summary.linksApplied = counts.linksApplied
+            summary.linksUnknownMovie = counts.linksUnknownMovie
+        }
+        return summary
     }
 
     /// Reads the ratings file (and the movie file alongside). With `streaming`, a file that ``RatingStream``
@@ -206,21 +229,29 @@ public struct RatingsImporter: Sendable {
         let fileName = (ratingsFile as NSString).lastPathComponent
         let catalogue = BackgroundTask {
             try options.moviesFile.map {
-                try ParsedMovies(contentsOf: $0, format: options.moviesFormat, policy: options.onError)
+                try ParsedMovies(contentsOf: $0, format: options.moviesFormat, policy: options.onError,
+                                 encoding: options.encoding)
             }
+        }
+        let links = BackgroundTask {
+            try options.linksFile.map { try ParsedLinks(contentsOf: $0, policy: options.onError) }
         }
         // A file the plan rejects is left to the full parse, which throws the same error in its place.
         if streaming,
-           let plan = try? ParsePlan(mapped: mapped, format: options.format, bounds: options.bounds, policy: options.onError),
+           let plan = try? ParsePlan(mapped: mapped, format: options.format, bounds: options.bounds, policy: options.onError,
+                                     encoding: options.encoding),
            let stream = RatingStream.scan(mapped, plan: plan, chunkBytes: streamChunkBytes) {
             progress?(ImportProgress(phase: .parsing, completed: mapped.bytes.count, total: mapped.bytes.count,
                                      rows: stream.lineCount))
             // A bad movie file throws only after the ratings file's errors: the serial path keeps that order.
             // (`Result`, not `try?`: with no movie file the catalogue is a successful `nil`.)
-            if case .success(let movies) = Result(catching: { try catalogue.value() }) {
+            if case .success(let movies) = Result(catching: { try catalogue.value() }),
+               case .success(let parsedLinks) = Result(catching: { try links.value() }) {
                 // Hashed during the write, on the core the parsing thread leaves idle.
-                return ImportBatch(source: .streamed(stream), catalogue: movies,
-                                   checksum: BackgroundTask { mapped.checksum() }, fileName: fileName)
+                var batch = ImportBatch(source: .streamed(stream), catalogue: movies,
+                                        checksum: BackgroundTask { mapped.checksum() }, fileName: fileName)
+                batch.links = parsedLinks
+                return batch
             }
         }
         // The checksum and the movie file are read alongside the ratings; errors keep their sequential order
@@ -229,18 +260,20 @@ public struct RatingsImporter: Sendable {
         let parsed: ParsedRatings
         do {
             parsed = try ParsedRatings(mapped: mapped, format: options.format, bounds: options.bounds,
-                                       policy: options.onError) { bytes, rows in
+                                       policy: options.onError, encoding: options.encoding) { bytes, rows in
                 progress?(ImportProgress(phase: .parsing, completed: bytes, total: mapped.bytes.count, rows: rows))
             }
         } catch {
             _ = try? catalogue.value()
+            _ = try? links.value()
             _ = try checksum.value()
             throw error
         }
         // Awaited here so that the mapping of the file is released before the sort needs the memory.
         _ = try checksum.value()
-        let batch = ImportBatch(source: .parsed(parsed), catalogue: try catalogue.value(), checksum: checksum,
+        var batch = ImportBatch(source: .parsed(parsed), catalogue: try catalogue.value(), checksum: checksum,
                                 fileName: fileName)
+        batch.links = try links.value()
         try writeRejects(of: batch)
         return batch
     }
@@ -288,6 +321,10 @@ public struct RatingsImporter: Sendable {
             let counts = try queue.write { db in try batch.apply(to: db, started: started, progress: progress) }
             if case .streamed = batch.source { try writeRejects(of: batch) }
             try queue.close()
+            // Built without a journal; from now on readers and later imports use write-ahead logging.
+            let finished = try DatabaseQueue(path: temporary)
+            try finished.writeWithoutTransaction { db in try RatingStore.enableWriteAheadLog(db) }
+            try finished.close()
             try Self.fsync(path: temporary)
             // link() never replaces an existing file, so a database created meanwhile by another process survives;
             // file systems without hard links fall back to rename().
@@ -328,7 +365,9 @@ public struct RatingsImporter: Sendable {
 
     /// Under ``ErrorPolicy/skip``, writes the rejects of the ratings and movie files (see ``writeRejects(_:)``).
     private func writeRejects(of batch: ImportBatch) throws {
-        if options.onError == .skip { try writeRejects(batch.rejects + (batch.catalogue?.rejects ?? [])) }
+        if options.onError == .skip {
+            try writeRejects(batch.rejects + (batch.catalogue?.rejects ?? []) + (batch.links?.rejects ?? []))
+        }
     }
 
     /// Writes `line,field,reason,raw` rows (RFC 4180 quoted) to ``rejectsPath``; removes a stale file when empty.
@@ -340,7 +379,7 @@ public struct RatingsImporter: Sendable {
         func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         var text = "file,line,field,reason,raw\n"
         for row in rejects {
-            text += [quoted(row.file), String(row.line), row.field, quoted(row.reason), quoted(row.raw)].joined(separator: ",") + "\n"
+            text += [quoted(row.file), String(row.line), row.field, quoted(row.reason), quoted(StoreError.escaped(row.raw))].joined(separator: ",") + "\n"
         }
         do {
             try text.write(toFile: rejectsPath, atomically: true, encoding: .utf8)

@@ -19,6 +19,8 @@ struct ImportCommand: ParsableCommand {
             Examples:
               movierec import ratings.csv --movies movies.csv --db movies.sqlite
               movierec import u.data --movies u.item --json
+              movierec import ratings.csv --movies movies.csv --links links.csv
+              movierec import latin1.csv --encoding latin1
               movierec import my.tsv --delimiter '\\t' --user-column who \\
                   --movie-column film --rating-column stars \\
                   --min-rating 1 --max-rating 10 --on-error skip
@@ -30,6 +32,12 @@ struct ImportCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("A movie file to import with the ratings (movies.csv, u.item or movies.dat).", valueName: "file"))
     var movies: String?
+
+    @Option(help: ArgumentHelp("A MovieLens links.csv (movieId,imdbId,tmdbId): store each movie's IMDb and TMDb ids.", valueName: "file"))
+    var links: String?
+
+    @Option(help: ArgumentHelp("auto (UTF-8; latin-1 for u.item and movies.dat), utf8 or latin1.", valueName: "encoding"))
+    var encoding: TextEncoding = .auto
 
     @Option(help: ArgumentHelp("auto, movielens-csv, ml-100k, ml-1m or csv.", valueName: "format"))
     var inputFormat = "auto"
@@ -79,7 +87,7 @@ struct ImportCommand: ParsableCommand {
             throw error
         }
         if !summary.firstRejects.isEmpty {
-            let total = summary.skipped + summary.moviesSkipped
+            let total = summary.skipped + summary.moviesSkipped + summary.linksSkipped
             printError("Skipped \(groupedDigits(total)) bad row\(total == 1 ? "" : "s")\(total > 5 ? "; the first 5" : ""):")
             summary.firstRejects.forEach { printError("  " + $0) }
             if let rejects = summary.rejectsFile { printError("All rejected rows: \(rejects)") }
@@ -94,6 +102,11 @@ struct ImportCommand: ParsableCommand {
               + "\(groupedDigits(summary.skipped)) skipped")
         if movies != nil {
             print("  movies: \(groupedDigits(summary.moviesRead)) rows read, \(groupedDigits(summary.moviesSkipped)) skipped")
+        }
+        if links != nil {
+            print("  links: \(groupedDigits(summary.linksRead)) rows read, \(groupedDigits(summary.linksApplied)) stored, "
+                  + "\(groupedDigits(summary.linksUnknownMovie)) for movies not in the store, "
+                  + "\(groupedDigits(summary.linksSkipped)) skipped")
         }
         print(String(format: "  %.2f s, %@ rows/s", summary.seconds, groupedDigits(Int(summary.rowsPerSecond.rounded()))))
         print("  store now: \(groupedDigits(summary.users)) users, \(groupedDigits(summary.movies)) movies, "
@@ -129,7 +142,8 @@ struct ImportCommand: ParsableCommand {
             }
             bounds = low...high
         }
-        return ImportOptions(format: format, moviesFile: movies, moviesFormat: catalogueFormat, bounds: bounds, onError: policy)
+        return ImportOptions(format: format, moviesFile: movies, moviesFormat: catalogueFormat, bounds: bounds, onError: policy,
+                             encoding: encoding, linksFile: links)
     }
 
     private func columnSpec() throws -> ColumnSpec {
@@ -144,3 +158,5 @@ struct ImportCommand: ParsableCommand {
                           delimiter: separator, hasHeader: noHeader ? false : nil)
     }
 }
+
+extension TextEncoding: ExpressibleByArgument {}
