@@ -41,7 +41,8 @@ public struct TruncatedSVDResult: Sendable {
 /// With one block (`krylovBlocks = 1`, or when two blocks would not fit in the smaller dimension) it is the
 /// classic algorithm: `Q = orth(A·z_q)`, `Bᵀ = Aᵀ·Q` (one more product) and the Rayleigh–Ritz step on `Q`.
 ///
-/// When `min(rows, columns) ≤ rank + oversampling` the exact ``denseSVD(_:)`` path is used instead. Each singular pair's
+/// When `min(rows, columns) ≤ rank + oversampling` an exact path is used instead: ``denseSVD(_:)`` up to
+/// ``jacobiLimit``, else the eigen-decomposition of the smaller side's Gram matrix (`gramSVD`). Each singular pair's
 /// sign is fixed so the largest-|·| entry of the `V` column is positive; with a fixed seed the result is
 /// reproducible and does not depend on the thread count.
 ///
@@ -74,6 +75,11 @@ public struct TruncatedSVD: Sendable {
         self.options = options
     }
 
+    /// Largest smaller dimension for which a rank reaching it is computed by one-sided Jacobi (``denseSVD(_:)``,
+    /// exact, but `O(m·n·min(m, n))` per sweep); above it the Gram-matrix path (``gramSVD(_:rank:leftVectors:)``)
+    /// takes over, so a rank up to the smaller dimension costs about what the rank just below it does.
+    static let jacobiLimit = 64
+
     /// Computes the rank-``rank`` truncated SVD of `a`.
     ///
     /// Products with `Aᵀ` use ``CSRMatrix/transposeMultiplied(by:options:plan:)`` (no transposed copy).
@@ -105,6 +111,9 @@ public struct TruncatedSVD: Sendable {
         // cost nothing there: use them as extra oversampling (a better subspace for free).
         let requested = rank + oversampling
         let width = paddedWidth(requested) < smaller ? paddedWidth(requested) : requested
+        if smaller <= requested && smaller > Self.jacobiLimit {
+            return gramSVD(a, rank: rank, leftVectors: leftVectors)
+        }
         if smaller <= requested {
             let exact = truncate(denseSVD(a.toDense()), to: rank)
             return leftVectors ? exact : TruncatedSVDResult(u: DenseMatrix(rows: 0, columns: rank),

@@ -361,7 +361,7 @@ struct ExternalIDTable {
     mutating func index(integer value: Int) -> Int32 {
         if value < Self.flatLimit {
             if value >= flat.count {
-                flat.append(contentsOf: repeatElement(-1, count: min(max(value + 1, flat.count * 2, 1024), Self.flatLimit) - flat.count))
+                flat.append(contentsOf: [Int32](repeating: -1, count: min(max(value + 1, flat.count * 2, 1024), Self.flatLimit) - flat.count))
             }
             let existing = flat[value]
             if existing >= 0 { return existing }

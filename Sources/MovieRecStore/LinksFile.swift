@@ -25,7 +25,7 @@ public struct ParsedLinks: Sendable {
     ///   first bad row with its line and field.
     public init(contentsOf path: String, policy: ErrorPolicy = .abort) throws {
         let mapped = try MappedFile(path: path)
-        var bytes = Array(mapped.bytes)
+        var bytes = withExtendedLifetime(mapped) { Array(mapped.bytes) }
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         try MoviesFormat.checkLineLengths(bytes, file: path)
         var records: [MovieLinks] = []
@@ -58,7 +58,7 @@ public struct ParsedLinks: Sendable {
             }
             let id = fields[0].text.trimmingASCIISpaces()
             guard !id.isEmpty else { try reject("movieId", "the movie id is empty: expected a non-empty id"); continue }
-            if let problem = fields[0].problem {
+            if let problem = fields[0].problem ?? (id.contains("\n") ? "contains a line break" : nil) {
                 try reject("movieId", "the movie id \(problem): expected \(ByteDecoding.textExpectation(latin1: false, problem: problem))")
                 continue
             }

@@ -16,6 +16,7 @@ final class MappedFile: @unchecked Sendable {
     /// Maps `path`, throwing ``StoreError`` `.fileNotFound` / `.unreadableFile` with the system's reason.
     init(path: String) throws {
         self.path = path
+        ownsCopy = false
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
             let code = errno
@@ -44,8 +45,26 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size)
     }
 
+    /// Whether ``bytes`` is a copy in allocated memory (``init(path:copying:)``) rather than a mapping.
+    private let ownsCopy: Bool
+
+    /// A file held in memory under the name `path` (tests and fuzzing: no file system round trip).
+    init(path: String, copying contents: [UInt8]) {
+        self.path = path
+        ownsCopy = true
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(contents.count, 1))
+        storage.initialize(from: contents, count: contents.count)
+        bytes = UnsafeBufferPointer(start: contents.isEmpty ? nil : storage, count: contents.count)
+        if contents.isEmpty { storage.deallocate() }
+    }
+
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        guard let base = bytes.baseAddress else { return }
+        if ownsCopy {
+            UnsafeMutablePointer(mutating: base).deallocate()
+        } else {
+            munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+        }
     }
 
     /// A 64-bit FNV-1a checksum of the file, taken over little-endian 64-bit words (then the tail bytes),

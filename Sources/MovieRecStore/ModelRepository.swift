@@ -143,7 +143,7 @@ public final class ModelRepository: Sendable {
 
     /// Whether the `models` table exists (read through the store's reader).
     private func hasModelsTable() throws -> Bool {
-        try read("reading the saved model") { db in try db.tableExists("models") }
+        try read("reading the saved model") { db in try RatingStore.tableExists(db, "models") }
     }
 
     /// Appends the model migrations to `migrator` (after the store's own).
@@ -232,7 +232,7 @@ public final class ModelRepository: Sendable {
     /// The latest model's metadata, or `nil` when no model was saved yet (reads no factor arrays).
     public func latestInfo() throws -> ModelInfo? {
         try read("reading the saved model") { db in
-            guard try db.tableExists("models") else { return nil }
+            guard try RatingStore.tableExists(db, "models") else { return nil }
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT id, created_at, ratings_version, user_count, movie_count, rating_count, id_checksum,
                        training_seconds, header

@@ -105,7 +105,14 @@ public struct ParsedMovies: Sendable {
     public init(contentsOf path: String, format requested: MoviesFormat = .auto, policy: ErrorPolicy = .abort,
                 encoding: TextEncoding = .auto) throws {
         let mapped = try MappedFile(path: path)
-        var bytes = Array(mapped.bytes)
+        let contents = withExtendedLifetime(mapped) { Array(mapped.bytes) }
+        try self.init(bytes: contents, path: path, format: requested, policy: policy, encoding: encoding)
+    }
+
+    /// Parses the contents of a movie file held in memory (`path` names it in messages).
+    init(bytes contents: [UInt8], path: String, format requested: MoviesFormat = .auto, policy: ErrorPolicy = .abort,
+         encoding: TextEncoding = .auto) throws {
+        var bytes = contents
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         try MoviesFormat.checkLineLengths(bytes, file: path)
         let firstLineEnd = bytes.firstIndex(of: 0x0A) ?? bytes.count
@@ -145,11 +152,16 @@ public struct ParsedMovies: Sendable {
                 if policy == .abort { throw rejected.error }
                 rejects.append(rejected)
             }
-            guard let fields = row.fields else { try reject("columns", "a quoted field is not closed"); continue }
+            guard let parsedFields = row.fields else { try reject("columns", "a quoted field is not closed"); continue }
             let expectedCount = format == .ml100k ? 24 : 3
-            guard fields.count == expectedCount else {
-                try reject("columns", "found \(fields.count) columns: expected \(expectedCount)")
+            guard parsedFields.count == expectedCount else {
+                try reject("columns", "found \(parsedFields.count) columns: expected \(expectedCount)")
                 continue
+            }
+            // Only a title may span lines (a quoted CSV field); a line break in any other field is a control character.
+            var fields = parsedFields
+            for index in fields.indices where index != 1 && fields[index].problem == nil && fields[index].text.contains("\n") {
+                fields[index].problem = "contains a line break"
             }
             if let bad = fields.indices.first(where: { fields[$0].problem != nil }), let problem = fields[bad].problem {
                 let name = bad < fieldNames.count ? fieldNames[bad] : "genres"
@@ -290,7 +302,8 @@ extension MoviesFormat {
 
     /// RFC 4180 records: fields separated by commas, `"..."` quoting with `""` for a quote; quoted fields may span
     /// lines. A record whose quote never closes gets `fields == nil`. `raw` is the record as written, without the
-    /// carriage returns outside quotes (at most `rawLimit` bytes). Works on the bytes (every separator is ASCII).
+    /// carriage returns outside quotes that end a line (at most `rawLimit` bytes); a carriage return before a line
+    /// feed (or at the end) is part of the line break, any other one stays in its field. Works on the bytes (every separator is ASCII).
     static func csvRecords(_ bytes: [UInt8], latin1: Bool, rawLimit: Int = 1024) -> [Record] {
         var rows: [Record] = []
         var fields: [Field] = []
@@ -326,7 +339,7 @@ extension MoviesFormat {
                         inQuotes = false
                     } else {
                         if byte == lf { line += 1 }
-                        if byte != cr || !field.isEmpty { field.append(byte) }
+                        if byte != cr || !(i == bytes.count || bytes[i] == lf) { field.append(byte) }
                     }
                     raw.append(byte)
                     continue
@@ -339,8 +352,8 @@ extension MoviesFormat {
                     fields.append(finish(field))
                     field.removeAll(keepingCapacity: true)
                     raw.append(byte)
-                case cr:
-                    continue
+                case cr where i == bytes.count || bytes[i] == lf:
+                    continue   // a line break; any other carriage return stays in the field (a control character)
                 case lf:
                     finishRecord()
                     line += 1

@@ -123,6 +123,9 @@ public struct StoreStatistics: Sendable, Equatable, Codable {
     }
 
     /// A movie with its rating count and mean rating.
+    ///
+    /// In JSON a movie has the shape every command uses: `{"movie": "<external id>", "title": …, "year": …,
+    /// "genres": […], "ratings": n, "meanRating": x}` (`title`/`year` absent when unknown).
     public struct RatedMovie: Sendable, Equatable, Codable {
         /// The movie.
         public let movie: MovieInfo
@@ -130,6 +133,65 @@ public struct StoreStatistics: Sendable, Equatable, Codable {
         public let ratings: Int
         /// Mean of its ratings.
         public let meanRating: Double
+
+        private enum CodingKeys: String, CodingKey { case movie, internalID, title, year, genres, ratings, meanRating }
+
+        /// Creates an entry.
+        public init(movie: MovieInfo, ratings: Int, meanRating: Double) {
+            self.movie = movie
+            self.ratings = ratings
+            self.meanRating = meanRating
+        }
+
+        /// Reads the JSON shape written by ``encode(to:)``.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            movie = MovieInfo(id: try container.decodeIfPresent(Int64.self, forKey: .internalID) ?? 0,
+                              externalID: try container.decode(String.self, forKey: .movie),
+                              title: try container.decodeIfPresent(String.self, forKey: .title),
+                              year: try container.decodeIfPresent(Int.self, forKey: .year),
+                              genres: try container.decodeIfPresent([String].self, forKey: .genres) ?? [])
+            ratings = try container.decode(Int.self, forKey: .ratings)
+            meanRating = try container.decode(Double.self, forKey: .meanRating)
+        }
+
+        /// Writes the movie as its external id plus title, year and genres; the mean to 6 significant digits.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(movie.externalID, forKey: .movie)
+            try container.encodeIfPresent(movie.title, forKey: .title)
+            try container.encodeIfPresent(movie.year, forKey: .year)
+            try container.encode(movie.genres, forKey: .genres)
+            try container.encode(ratings, forKey: .ratings)
+            try container.encode(StoreStatistics.rounded(meanRating), forKey: .meanRating)
+        }
+    }
+
+    /// `value` to 6 significant digits, for JSON (`0.043169650000000004` → `0.0431697`).
+    public static func rounded(_ value: Double) -> Double {
+        guard value.isFinite, value != 0 else { return value }
+        return Double(String(format: "%.6g", value)) ?? value
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case users, movies, ratedMovies, ratings, density, meanRating, distribution, mostRated, ratingsVersion, imports
+    }
+
+    /// Writes every field, the floating-point ones to 6 significant digits.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(users, forKey: .users)
+        try container.encode(movies, forKey: .movies)
+        try container.encode(ratedMovies, forKey: .ratedMovies)
+        try container.encode(ratings, forKey: .ratings)
+        try container.encode(Self.rounded(density), forKey: .density)
+        try container.encode(Self.rounded(meanRating), forKey: .meanRating)
+        try container.encode(distribution.map {
+            RatingBucket(from: Self.rounded($0.from), to: Self.rounded($0.to), count: $0.count)
+        }, forKey: .distribution)
+        try container.encode(mostRated, forKey: .mostRated)
+        try container.encode(ratingsVersion, forKey: .ratingsVersion)
+        try container.encode(imports, forKey: .imports)
     }
 
     /// Number of users.
@@ -455,7 +517,14 @@ public final class RatingStore: Sendable {
     /// Whether `movies` has the link columns (migration ``StoreSchema/linksMigration``; a read-only store may
     /// predate it).
     private static func hasLinkColumns(_ db: Database) throws -> Bool {
-        try db.columns(in: "movies").contains { $0.name == "imdb_id" }
+        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM pragma_table_info('movies') WHERE name = 'imdb_id')") ?? false
+    }
+
+    /// Whether `table` exists, asked of SQLite itself (GRDB's schema cache of a read-only connection does not see
+    /// tables another connection created since).
+    static func tableExists(_ db: Database, _ table: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?)",
+                          arguments: [table]) ?? false
     }
 
     /// `movies` ordered by rating count (descending), then id, at most 50. The ratings table has no index by

@@ -116,6 +116,40 @@ public struct ImportSummary: Sendable, Equatable, Codable {
     public let rejectsFile: String?
     /// The first skipped rows (at most 5), for display.
     public let firstRejects: [String]
+
+    private enum CodingKeys: String, CodingKey {
+        case file, format, database, createdDatabase, read, inserted, updated, unchanged, skipped, moviesRead,
+             moviesSkipped, linksRead, linksApplied, linksUnknownMovie, linksSkipped, seconds, rowsPerSecond, users,
+             movies, ratings, ratingsVersion, rejectsFile, firstRejects
+    }
+
+    /// Writes every field; `seconds` and `rowsPerSecond` to 6 significant digits.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(file, forKey: .file)
+        try container.encode(format, forKey: .format)
+        try container.encode(database, forKey: .database)
+        try container.encode(createdDatabase, forKey: .createdDatabase)
+        try container.encode(read, forKey: .read)
+        try container.encode(inserted, forKey: .inserted)
+        try container.encode(updated, forKey: .updated)
+        try container.encode(unchanged, forKey: .unchanged)
+        try container.encode(skipped, forKey: .skipped)
+        try container.encode(moviesRead, forKey: .moviesRead)
+        try container.encode(moviesSkipped, forKey: .moviesSkipped)
+        try container.encode(linksRead, forKey: .linksRead)
+        try container.encode(linksApplied, forKey: .linksApplied)
+        try container.encode(linksUnknownMovie, forKey: .linksUnknownMovie)
+        try container.encode(linksSkipped, forKey: .linksSkipped)
+        try container.encode(StoreStatistics.rounded(seconds), forKey: .seconds)
+        try container.encode(StoreStatistics.rounded(rowsPerSecond), forKey: .rowsPerSecond)
+        try container.encode(users, forKey: .users)
+        try container.encode(movies, forKey: .movies)
+        try container.encode(ratings, forKey: .ratings)
+        try container.encode(ratingsVersion, forKey: .ratingsVersion)
+        try container.encodeIfPresent(rejectsFile, forKey: .rejectsFile)
+        try container.encode(firstRejects, forKey: .firstRejects)
+    }
 }
 
 /// Imports a ratings file (and optionally a movie catalogue) into a ``RatingStore`` database.

@@ -102,7 +102,7 @@ struct ImportTests {
         } catch let error as StoreError {
             #expect(error.line == 4)
             #expect(error.field == "rating")
-            #expect(error.description.contains("bad.csv:4: field rating: 7 is outside the rating scale"))
+            #expect(error.description.contains("bad.csv:4: field rating: \"7\" is outside the rating scale"))
         }
         #expect(try contentDump(ofDatabaseAt: db) == before)
         #expect(!FileManager.default.fileExists(atPath: importer.rejectsPath))

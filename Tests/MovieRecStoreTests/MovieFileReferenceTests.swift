@@ -15,8 +15,15 @@ struct MovieFileReferenceTests {
         var inQuotes = false
         var line = 1
         var startLine = 1
-        var iterator = text.unicodeScalars.makeIterator()
+        let scalars = Array(text.unicodeScalars)
+        var index = 0
+        var iterator = AnyIterator<UnicodeScalar> {
+            defer { index += 1 }
+            return index < scalars.count ? scalars[index] : nil
+        }
         var pending: UnicodeScalar? = nil
+        // A carriage return is a line-break character only before a line feed or at the end of the text.
+        func lineBreakCR() -> Bool { pending == nil && (index >= scalars.count || scalars[index] == "\n") }
         func finishRecord() {
             fields.append(field)
             let blank = fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty
@@ -37,7 +44,7 @@ struct MovieFileReferenceTests {
                     raw.unicodeScalars.append(scalar)
                 } else {
                     if scalar == "\n" { line += 1 }
-                    if scalar != "\r" || !field.isEmpty { field.unicodeScalars.append(scalar) }
+                    if scalar != "\r" || !lineBreakCR() { field.unicodeScalars.append(scalar) }
                     raw.unicodeScalars.append(scalar)
                 }
                 continue
@@ -50,7 +57,7 @@ struct MovieFileReferenceTests {
                 fields.append(field)
                 field = ""
                 raw.unicodeScalars.append(scalar)
-            case "\r":
+            case "\r" where lineBreakCR():
                 continue
             case "\n":
                 finishRecord()
