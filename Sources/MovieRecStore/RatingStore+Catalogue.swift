@@ -42,6 +42,6 @@ extension RatingStore {
     }
 
     private func catalogueRead<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
-        do { return try databaseWriter.read(body) } catch { throw StoreError.wrapping(error, database: path, while: action) }
+        do { return try databaseReader.read(body) } catch { throw StoreError.wrapping(error, database: path, while: action) }
     }
 }

@@ -127,7 +127,7 @@ extension RatingStore {
     /// Database id and external id of every movie.
     func catalogueIDs() throws -> [(id: Int64, externalID: String)] {
         do {
-            return try databaseWriter.read { db in
+            return try databaseReader.read { db in
                 try Row.fetchAll(db, sql: "SELECT id, external_id FROM movies").map { ($0[0], $0[1]) }
             }
         } catch {
