@@ -129,7 +129,7 @@ struct TrainCommand: ParsableCommand {
                       singularValues: model.factors.singularValues,
                       blend: [model.parameters.svdWeight, model.parameters.userAttentionWeight,
                               model.parameters.movieAttentionWeight],
-                      seconds: session.info.trainingSeconds,
+                      seconds: StoreStatistics.rounded(session.info.trainingSeconds),
                       users: fingerprint.users, movies: fingerprint.movies, ratings: fingerprint.ratings,
                       ratingsVersion: fingerprint.ratingsVersion, database: session.store.path)
     }
