@@ -83,6 +83,32 @@ struct PersonalRatingsCLITests {
         #expect(Set(try recommended(dir, ["--ratings", example("letterboxd-ratings.csv")])) == ["1", "3"])
     }
 
+    @Test("an IMDb export folds in through the links of import --links: tt ids match films whose titles differ")
+    func imdbThroughLinks() throws {
+        let dir = try ScratchDirectory()
+        // IMDb ids of the worked example's five films (movieId,imdbId,tmdbId as in MovieLens links.csv).
+        try dir.write("links.csv", "movieId,imdbId,tmdbId\n1,0076759,11\n2,0133093,603\n3,0371746,1726\n4,0128853,9489\n5,0120338,597\n")
+        let imported = try dir.run(["import", example("ratings.csv"), "--movies", example("movies.csv"), "--links", "links.csv", "--quiet"])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        #expect(try dir.run(["train", "--baseline", "none", "--rank", "2", "--quiet"]).status == 0)
+        // P9 as an IMDb export: The Matrix 8/10 and Iron Man 10/10, under titles the catalogue does not use.
+        try dir.write("imdb.csv", """
+            Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,Num Votes,Release Date,Directors
+            tt0133093,8,2024-01-02,Matrix,https://www.imdb.com/title/tt0133093/,Movie,8.0,136,1999,Sci-Fi,1000,1999-03-31,Someone
+            tt0371746,10,2024-01-03,Iron Man (Director's Cut),https://www.imdb.com/title/tt0371746/,Movie,8.0,126,2008,Action,1000,2008-05-02,Someone
+
+            """)
+        let match = try json(try dir.run(["match", "imdb.csv", "--json"]).stdout)
+        let matched = try #require(match["matched"] as? [[String: Any]])
+        #expect(matched.map { $0["movie"] as? String } == ["2", "3"])
+        #expect(matched.map { $0["method"] as? String } == ["imdb-id", "imdb-id"])
+        // 1–10 onto the data's 1–5: r ↦ 1 + (r − 1)·4/9.
+        for (row, stars) in zip(matched, [8.0, 10.0]) {
+            #expect(abs((row["rating"] as? Double ?? 0) - (1 + (stars - 1) * 4 / 9)) < 1e-5)
+        }
+        #expect(Set(try recommended(dir, ["--ratings", "imdb.csv"])) == ["1", "4", "5"])
+    }
+
     @Test("filters apply before the top-N cut: --genre, --year, --exclude ids or a file, --include-rated")
     func filters() throws {
         let dir = try trained()
