@@ -114,7 +114,7 @@ extension PersonalRatingsFile {
                 } else {
                     guard scale.contains(given) else {
                         throw StoreError(.invalidRow, file: file, line: line.line, field: "rating", value: "\(given)",
-                                         reason: "rating \(given.formatted) of \(text) is outside the rating scale of the data",
+                                         reason: "rating \(given.formatted) of \(StoreError.shortened(text)) is outside the rating scale of the data",
                                          expected: "a rating from \(scale.lowerBound.formatted) to \(scale.upperBound.formatted)")
                     }
                     rating = given

@@ -41,7 +41,7 @@ public struct RecommendationFilter: Sendable, Equatable {
             let knownKeys = Set(known.map { $0.lowercased() })
             if let unknown = genres.first(where: { !knownKeys.contains($0.lowercased()) }) {
                 throw StoreError(.invalidOption, file: store.path, field: "genre", value: unknown,
-                                 reason: "no movie has the genre \"\(unknown)\"",
+                                 reason: "no movie has the genre \(StoreError.quoted(unknown))",
                                  expected: known.isEmpty ? "a movie file with genres (import --movies FILE)"
                                      : "one of " + known.sorted().joined(separator: ", "))
             }
@@ -69,7 +69,7 @@ public struct RecommendationFilter: Sendable, Equatable {
     public static func years(_ text: String) throws -> ClosedRange<Int> {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         func fail() -> StoreError {
-            StoreError(.invalidOption, field: "year", value: trimmed, reason: "\"\(trimmed)\" is not a year range",
+            StoreError(.invalidOption, field: "year", value: trimmed, reason: "\(StoreError.quoted(trimmed)) is not a year range",
                        expected: "FROM..TO such as 1990..1999, one year such as 1995, or an open end (1990.. or ..1999)")
         }
         func year(_ part: Substring, default value: Int) throws -> Int {
@@ -92,7 +92,7 @@ public struct RecommendationFilter: Sendable, Equatable {
         }
         let (from, to) = (try year(parts[0], default: 0), try year(parts[1], default: 9999))
         guard from <= to else {
-            throw StoreError(.invalidOption, field: "year", value: trimmed, reason: "the range \(trimmed) ends before it starts",
+            throw StoreError(.invalidOption, field: "year", value: trimmed, reason: "the range \(StoreError.shortened(trimmed)) ends before it starts",
                              expected: "FROM..TO with FROM ≤ TO")
         }
         return from...to
@@ -114,7 +114,7 @@ public struct RecommendationFilter: Sendable, Equatable {
         for id in argument.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !id.isEmpty {
             guard matcher.entry(externalID: id) != nil else {
                 throw StoreError(.invalidOption, field: "exclude", value: id,
-                                 reason: "\"\(id)\" is neither a movie id nor a file",
+                                 reason: "\(StoreError.quoted(id)) is neither a movie id nor a file",
                                  expected: "movie ids separated by commas (such as 1,2,3) or the path of a file of movies")
             }
             movies.insert(id)

@@ -45,6 +45,48 @@ struct ModelRepositoryTests {
         return (store, try ModelRepository(store: store), try store.ratingsSnapshot())
     }
 
+    @Test("saving from a read-only store upgrades a movierec database from before application_id (as train does)")
+    func saveUpgradesLegacyDatabase() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("old.sqlite")
+        // The old schema: migration v1 only, rollback journal, no application id; then the ratings above.
+        let queue = try DatabaseQueue(path: path)
+        try StoreSchema.migrator.migrate(queue, upTo: StoreSchema.initialMigration)
+        try queue.close()
+        _ = try RatingsImporter(databasePath: scratch.path("new.sqlite")).run(ratingsFile: scratch.write("r.csv", ratingsCSV()))
+        let source = try DatabaseQueue(path: scratch.path("new.sqlite"))
+        let rows = try source.read { try Row.fetchAll($0, sql: "SELECT user_id, movie_id, rating, timestamp FROM ratings") }
+        let users = try source.read { try Row.fetchAll($0, sql: "SELECT id, external_id FROM users") }
+        let movies = try source.read { try Row.fetchAll($0, sql: "SELECT id, external_id FROM movies") }
+        try source.close()
+        let old = try DatabaseQueue(path: path)
+        try old.write { db in
+            for row in users { try db.execute(sql: "INSERT INTO users(id, external_id) VALUES (?, ?)", arguments: [row[0], row[1]]) }
+            for row in movies { try db.execute(sql: "INSERT INTO movies(id, external_id) VALUES (?, ?)", arguments: [row[0], row[1]]) }
+            for row in rows {
+                try db.execute(sql: "INSERT INTO ratings VALUES (?, ?, ?, ?)", arguments: [row[0], row[1], row[2], row[3]])
+            }
+            try db.execute(sql: "UPDATE store_state SET ratings_version = 1")
+        }
+        #expect(try old.read { try Int32.fetchOne($0, sql: "PRAGMA application_id") } == 0)
+        try old.close()
+
+        let store = try RatingStore(path: path, createIfMissing: false)
+        let repository = try ModelRepository(store: store)
+        #expect(try repository.latestInfo() == nil)
+        let snapshot = try store.ratingsSnapshot()
+        let model = try Model.train(data: snapshot.table.ratingData, parameters: parameters())
+        let saved = try repository.save(model, trainedOn: snapshot.fingerprint, trainingSeconds: 0.1)
+        #expect(try repository.latestInfo() == saved)
+        let probe = try DatabaseQueue(path: path)
+        #expect(try probe.read { try Int32.fetchOne($0, sql: "PRAGMA application_id") } == StoreSchema.applicationID)
+        #expect(try probe.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try probe.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM pragma_table_info('movies') WHERE name = 'imdb_id')")
+        } == true)
+        try probe.close()
+    }
+
     // MARK: - Round trip
 
     @Test("save → load gives identical predictions, recommendations and similar users")
