@@ -5,6 +5,7 @@ import PackageDescription
 //   CMovieRecKernels  <-  MovieRecNumerics
 //   MovieRecNumerics  <-  MovieRecModel  <-  MovieRecStore       <-  movierec (CLI)
 //                         MovieRecModel  <-  MovieRecEvaluation  <-  movierec
+//   MovieRecStore, MovieRecEvaluation  <-  MovieRecService  <-  MovieRecServer  <-  movierec
 //   MovieRecNumerics  <-  MovieRecSynthetic (data generator)  <-  movierec
 let package = Package(
     name: "movierec",
@@ -16,10 +17,13 @@ let package = Package(
         .library(name: "MovieRecStore", targets: ["MovieRecStore"]),
         .library(name: "MovieRecSynthetic", targets: ["MovieRecSynthetic"]),
         .library(name: "MovieRecEvaluation", targets: ["MovieRecEvaluation"]),
+        .library(name: "MovieRecService", targets: ["MovieRecService"]),
+        .library(name: "MovieRecServer", targets: ["MovieRecServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // The innermost numeric loops in C: one source compiled for AVX-512, AVX2 and the baseline
@@ -43,6 +47,22 @@ let package = Package(
         .target(name: "MovieRecEvaluation", dependencies: ["MovieRecModel", "MovieRecNumerics"]),
         // Deterministic MovieLens-shaped synthetic data sets (demo data, benchmarks).
         .target(name: "MovieRecSynthetic", dependencies: ["MovieRecNumerics"]),
+        // What a front end asks for: the database, the model's lifecycle, the catalogue, recommendations,
+        // similar users and films, comparisons and new users, in external ids, as Codable results.
+        .target(
+            name: "MovieRecService",
+            dependencies: ["MovieRecStore", "MovieRecModel", "MovieRecNumerics", "MovieRecEvaluation"]
+        ),
+        // The HTTP JSON API and the web page on Hummingbird 2 (`buildApplication`, `buildRouter`).
+        .target(
+            name: "MovieRecServer",
+            dependencies: [
+                "MovieRecService",
+                "MovieRecModel",
+                "MovieRecStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // The thin command-line front end.
         .executableTarget(
             name: "movierec",
@@ -52,6 +72,9 @@ let package = Package(
                 "MovieRecNumerics",
                 "MovieRecSynthetic",
                 "MovieRecEvaluation",
+                "MovieRecService",
+                "MovieRecServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +86,18 @@ let package = Package(
         ),
         .testTarget(name: "MovieRecEvaluationTests", dependencies: ["MovieRecEvaluation", "MovieRecModel"]),
         .testTarget(name: "MovieRecSyntheticTests", dependencies: ["MovieRecSynthetic", "MovieRecNumerics"]),
+        .testTarget(
+            name: "MovieRecServiceTests",
+            dependencies: ["MovieRecService", "MovieRecStore", "MovieRecModel"]
+        ),
+        .testTarget(
+            name: "MovieRecServerTests",
+            dependencies: [
+                "MovieRecServer", "MovieRecService", "MovieRecStore", "MovieRecModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "MovieRecCLITests", dependencies: ["movierec", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]

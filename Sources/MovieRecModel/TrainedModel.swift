@@ -95,8 +95,9 @@ public enum Model {
     /// `data` is consumed: once the sparse matrices are built its arrays are released unless the caller
     /// still holds them (pass `consume data` to keep the peak memory down on large sets).
     ///
-    /// - Throws: ``ModelError`` for empty or malformed data, invalid parameters, or a rank larger than
-    ///   `min(users, films)`.
+    /// A rank above `min(users, films)` is lowered to it; ``TrainedModel/parameters`` holds the rank used.
+    ///
+    /// - Throws: ``ModelError`` for empty or malformed data or invalid parameters.
     public static func train(data: consuming RatingData, parameters: ModelParameters = ModelParameters(),
                              progress: (TrainingStage) -> Void = { _ in }) throws -> TrainedModel {
         try parameters.validate()
@@ -109,6 +110,9 @@ public enum Model {
         }
         progress(.indexing)
         let ratings = try RatingMatrix(data)   // the last use of `data`: its arrays go to (or die with) the matrices
+        // The rank's one owner: a rank above min(users, films) is lowered to it (as the watch rank is below), and
+        // the returned model's parameters hold the rank used.
+        parameters.rank = max(1, min(parameters.rank, ratings.userCount, ratings.movieCount))
         progress(.baseline)
         let estimator = BaselineEstimator(movieRegularization: parameters.movieRegularization,
                                           userRegularization: parameters.userRegularization,

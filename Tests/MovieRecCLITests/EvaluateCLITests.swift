@@ -196,7 +196,7 @@ struct EvaluateCLITests {
         let dir = try Directory()
         let cases: [([String], String)] = [
             (["evaluate", "--train", "train.csv"], "--train and --test go together"),
-            (["evaluate", "--split", "weekly"], "--split must be user-holdout or time"),
+            (["evaluate", "--split", "weekly"], "Please provide one of 'user-holdout' and 'time'"),
             (["evaluate", "--folds", "3", "--train", "train.csv", "--test", "test.csv"], "exactly one of"),
             (["evaluate", "--train", "train.csv", "--test", "test.csv", "--sweep", "rnak=1,2"], "expected one of rank, power-iterations"),
             (["evaluate", "--folds", "3", "--db", "missing.sqlite"], "No database at missing.sqlite"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MovieRecModel
+import MovieRecService
 import MovieRecStore
 
 /// `movierec demo`: builds a database from the bundled demo data, trains, and shows what the commands do.
@@ -53,8 +54,7 @@ struct DemoCommand: ParsableCommand {
             parameters.baselineMode = .none
         }
         let line = StageLine(enabled: stderrIsTerminal)
-        let session = try TrainCommand.train(databasePath: path, parameters: parameters, capRank: false,
-                                                 progress: line.show)
+        let session = try ModelSession.train(databasePath: path, parameters: parameters, progress: line.show)
         line.finish()
         let trained = TrainCommand.render(TrainCommand.report(session)).split(separator: "\n").map(String.init)
         print("2. " + trained[0])
@@ -87,8 +87,8 @@ struct DemoCommand: ParsableCommand {
 
     /// The worked example: P8 and P9 share no film, yet their folded-in latent vectors are nearly parallel.
     private func showWorkedExample(_ session: ModelSession, data: URL) throws {
-        let p8 = try session.newUser(ratingsFile: data.appendingPathComponent("new-user-P8.csv").path)
-        let p9 = try session.newUser(ratingsFile: data.appendingPathComponent("new-user-P9.csv").path)
+        let p8 = try session.newUser(ratingsFile: data.appendingPathComponent("new-user-P8.csv").path, warn: printError)
+        let p9 = try session.newUser(ratingsFile: data.appendingPathComponent("new-user-P9.csv").path, warn: printError)
         print("\n3. P8 rated only Star Wars 5; P9 rated The Matrix 4 and Iron Man 5. Comparing them:")
         print(CompareCommand.render(try CompareCommand.report(session, p8, p9, count: 3)))
         print("\n4. Users most similar to P8 (folded in):")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MovieRecEvaluation
 import MovieRecModel
+import MovieRecService
 import MovieRecStore
 
 /// `movierec evaluate`: rating and top-N accuracy on a train/test pair of files or on splits of the database,
@@ -43,13 +44,13 @@ struct EvaluateCommand: ParsableCommand {
     var test: [String] = []
 
     @Option(help: ArgumentHelp("Format of --train/--test: auto, movielens-csv, ml-100k or ml-1m.", valueName: "format"))
-    var inputFormat = "auto"
+    var inputFormat = RatingsFormatChoice.auto
 
     @Option(help: ArgumentHelp("Random K-fold cross-validation on the database.", valueName: "K"))
     var folds: Int?
 
     @Option(help: ArgumentHelp("One split of the database: user-holdout or time.", valueName: "kind"))
-    var split: String?
+    var split: SplitChoice?
 
     @Option(help: ArgumentHelp("Seed of the folds, the holdout and the sweep's validation split.", valueName: "S"))
     var seed: UInt64 = 42
@@ -67,7 +68,7 @@ struct EvaluateCommand: ParsableCommand {
     var sweep: String?
 
     @Option(help: ArgumentHelp("Metric the sweep is chosen by: rmse, mae, ndcg, map, precision or recall (default: rmse for rating parameters, ndcg for ranking ones).", valueName: "metric"))
-    var select: String?
+    var select: SelectionMetric?
 
     @Option(help: ArgumentHelp("Draw the sweep as an SVG chart in this file.", valueName: "file.svg"))
     var plot: String?
@@ -91,9 +92,6 @@ struct EvaluateCommand: ParsableCommand {
         }
         if train.count != test.count {
             throw ValidationError("--train and --test go together: give as many --test files as --train files.")
-        }
-        if let split, split != "user-holdout", split != "time" {
-            throw ValidationError("--split must be user-holdout or time, not '\(split)'.")
         }
         if compare && sweep != nil {
             throw ValidationError("--compare and --sweep cannot be combined.")
@@ -124,13 +122,7 @@ struct EvaluateCommand: ParsableCommand {
         let report = EvaluationReport(description: source.description, k: cutoff, relevance: relevance, seed: seed)
         if let sweep {
             let (parameter, values) = try Self.parseSweep(sweep)
-            let metric = try select.map { name -> SelectionMetric in
-                guard let metric = SelectionMetric(rawValue: name) else {
-                    throw ValidationError("--select must be one of \(SelectionMetric.allCases.map(\.rawValue).joined(separator: ", ")), not '\(name)'.")
-                }
-                return metric
-            }
-            let result = try ParameterSweep(parameter: parameter, values: values, metric: metric, validationSeed: seed)
+            let result = try ParameterSweep(parameter: parameter, values: values, metric: select, validationSeed: seed)
                 .run(folds: folds) { progress.show($0) }
             progress.finish()
             if let plot {
@@ -219,7 +211,7 @@ struct EvaluateCommand: ParsableCommand {
             return EvaluationSource(datasets: Array(repeating: dataset, count: splits.count), splits: splits,
                                     description: "\(path): \(folds)-fold cross-validation (seed \(seed)), \(groupedDigits(rowCount)) ratings")
         }
-        if split == "time" {
+        if split == .time {
             return EvaluationSource(datasets: [dataset], splits: [RowSplit.timeSplit(of: dataset.rows)],
                                     description: "\(path): time split (each user's latest 20 % as test), \(groupedDigits(rowCount)) ratings")
         }
@@ -229,62 +221,16 @@ struct EvaluateCommand: ParsableCommand {
 
     private func ratingsFormat() throws -> RatingsFormat {
         switch inputFormat {
-        case "auto": return .auto
-        case "movielens-csv": return .movieLensCSV
-        case "ml-100k": return .ml100k
-        case "ml-1m": return .ml1m
-        default: throw ValidationError("--input-format must be auto, movielens-csv, ml-100k or ml-1m, not '\(inputFormat)'.")
+        case .auto: return .auto
+        case .movieLensCSV: return .movieLensCSV
+        case .ml100k: return .ml100k
+        case .ml1m: return .ml1m
+        case .csv: throw ValidationError("--input-format csv is for import; evaluate reads auto, movielens-csv, ml-100k or ml-1m.")
         }
     }
 
     private static func seconds(since start: UInt64) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-}
-
-/// The splits an evaluation runs on, each with its dataset, and a description for the report.
-struct EvaluationSource {
-    /// The dataset of each split (one per train/test file pair; the database's for all its splits).
-    let datasets: [EvaluationDataset]
-    /// The splits, parallel to `datasets`.
-    let splits: [RowSplit]
-    let description: String
-
-    init(datasets: [EvaluationDataset], splits: [RowSplit], description: String) {
-        self.datasets = datasets
-        self.splits = splits
-        self.description = description
-    }
-
-    /// A train file and a test file in one index space: train users and films first (in the train table's
-    /// canonical order), then those only in the test file. The split is "the train rows" / "the test rows".
-    init(train: RatingTable, test: RatingTable) throws {
-        var users: [String: Int32] = [:]
-        var items: [String: Int32] = [:]
-        for id in train.userExternalIDs + test.userExternalIDs where users[id] == nil { users[id] = Int32(users.count) }
-        for id in train.movieExternalIDs + test.movieExternalIDs where items[id] == nil { items[id] = Int32(items.count) }
-        var rows: [RatingRow] = []
-        rows.reserveCapacity(train.count + test.count)
-        for table in [train, test] {
-            for t in 0..<table.count {
-                rows.append(RatingRow(user: users[table.userExternalIDs[Int(table.userIndex[t])]]!,
-                                      item: items[table.movieExternalIDs[Int(table.movieIndex[t])]]!,
-                                      rating: table.rating[t], timestamp: table.timestamp[t]))
-            }
-        }
-        datasets = [try EvaluationDataset(rows: rows, userCount: users.count, itemCount: items.count)]
-        splits = [RowSplit(train: Array(0..<train.count), test: Array(train.count..<rows.count))]
-        description = ""
-    }
-
-    /// The rows of a database table (its dense indices follow database ids, i.e. import order of ids).
-    static func dataset(_ table: RatingTable) throws -> EvaluationDataset {
-        try EvaluationDataset(
-            rows: (0..<table.count).map { t in
-                RatingRow(user: table.userIndex[t], item: table.movieIndex[t], rating: table.rating[t],
-                          timestamp: table.timestamp[t])
-            },
-            userCount: table.userIDs.count, itemCount: table.movieIDs.count)
     }
 }
 

@@ -40,10 +40,10 @@ struct ImportCommand: ParsableCommand {
     var encoding: TextEncoding = .auto
 
     @Option(help: ArgumentHelp("auto, movielens-csv, ml-100k, ml-1m or csv.", valueName: "format"))
-    var inputFormat = "auto"
+    var inputFormat = RatingsFormatChoice.auto
 
     @Option(help: ArgumentHelp("auto, movielens-csv, ml-100k or ml-1m.", valueName: "format"))
-    var moviesFormat = "auto"
+    var moviesFormat = MoviesFormat.auto
 
     @Option(help: ArgumentHelp("Generic csv: user id column (header name or 1-based number).", valueName: "column"))
     var userColumn: String?
@@ -70,7 +70,7 @@ struct ImportCommand: ParsableCommand {
     var maxRating: Double?
 
     @Option(help: ArgumentHelp("abort (default): stop at the first bad row, change nothing; skip: skip bad rows.", valueName: "policy"))
-    var onError = "abort"
+    var onError = ErrorPolicy.abort
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
@@ -115,22 +115,16 @@ struct ImportCommand: ParsableCommand {
 
     /// Turns the command-line flags into ``ImportOptions``.
     func importOptions() throws -> ImportOptions {
-        guard let policy = ErrorPolicy(rawValue: onError) else {
-            throw ValidationError("--on-error must be abort or skip, not '\(onError)'.")
-        }
-        guard let catalogueFormat = MoviesFormat(rawValue: moviesFormat) else {
-            throw ValidationError("--movies-format must be auto, movielens-csv, ml-100k or ml-1m, not '\(moviesFormat)'.")
-        }
+        let policy = onError
+        let catalogueFormat = moviesFormat
         let columnsGiven = [userColumn, movieColumn, ratingColumn, timestampColumn].contains { $0 != nil }
         let format: RatingsFormat
         switch inputFormat {
-        case "auto" where !columnsGiven: format = .auto
-        case "auto", "csv": format = .csv(try columnSpec())
-        case "movielens-csv": format = .movieLensCSV
-        case "ml-100k": format = .ml100k
-        case "ml-1m": format = .ml1m
-        default:
-            throw ValidationError("--input-format must be auto, movielens-csv, ml-100k, ml-1m or csv, not '\(inputFormat)'.")
+        case .auto where !columnsGiven: format = .auto
+        case .auto, .csv: format = .csv(try columnSpec())
+        case .movieLensCSV: format = .movieLensCSV
+        case .ml100k: format = .ml100k
+        case .ml1m: format = .ml1m
         }
         var bounds: ClosedRange<Double>?
         if minRating != nil || maxRating != nil {

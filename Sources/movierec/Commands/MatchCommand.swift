@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MovieRecService
 import MovieRecStore
 
 /// `movierec match FILE`: how each line of a person's ratings file matches the films of the database.
@@ -61,7 +62,7 @@ struct MatchCommand: ParsableCommand {
     func run() throws {
         let store = try RatingStore(path: database.resolvedPath, createIfMissing: false)
         guard let scale = try store.ratingScale() else {
-            throw CommandError(.invalidRatingsFile, "\(store.path) has no ratings yet: import some first (`movierec import`)")
+            throw ServiceError(.invalidRatings, "\(store.path) has no ratings yet: import some first (`movierec import`)")
         }
         let parsed = try PersonalRatingsFile(contentsOf: file)
         let resolved = try parsed.resolve(with: TitleMatcher(entries: try store.catalogueEntries()), scale: scale)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MovieRecModel
+import MovieRecService
 import MovieRecStore
 
 /// `movierec recommend`: the top-N films for a user of the database or a new user's ratings file.
@@ -64,52 +65,8 @@ struct RecommendCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
-    /// One reason behind a recommendation: a neighbour with a large attention weight.
-    struct Reason: Encodable {
-        /// `user` (a similar user who rated the film) or `movie` (a similar film the user rated).
-        let kind: String
-        /// The neighbour user's id (kind `user`).
-        let user: String?
-        /// The neighbour film's id (kind `movie`).
-        let movie: String?
-        /// The neighbour film's title (kind `movie`).
-        let title: String?
-        /// Its attention weight.
-        let weight: Float
-        /// Its latent cosine to the query.
-        let cosine: Float
-        /// The rating involved: the neighbour's rating of the film, or the user's rating of the neighbour film.
-        let rating: Float
-        /// The reason in words.
-        let text: String
-    }
-
-    /// One recommended film.
-    struct Item: Encodable {
-        /// The film's external id.
-        let movie: String
-        /// Its title.
-        let title: String
-        /// The ranking score (comparable within one list only).
-        let score: Float
-        /// The predicted rating.
-        let predictedRating: Float
-        /// Why (with `--explain`).
-        let because: [Reason]?
-    }
-
-    /// What `recommend --json` prints.
-    struct Report: Encodable {
-        /// The user id, or the ratings file of a new user.
-        let user: String
-        /// Whether the user was folded in from a file.
-        let newUser: Bool
-        /// Best first.
-        let recommendations: [Item]
-        /// Lines of the ratings file or of `--exclude` files that were skipped (absent for a user of the database
-        /// without exclusion files).
-        let unmatched: [UnmatchedLine]?
-    }
+    /// What `recommend --json` prints (the service's result, which the server sends too).
+    typealias Report = RecommendationList
 
     func validate() throws {
         if all {
@@ -141,8 +98,8 @@ struct RecommendCommand: ParsableCommand {
             }
             return
         }
-        let resolved = try ratings.map { try session.newUser(ratingsFile: $0, strict: strict) }
-            ?? session.resolveUser(user ?? "", strict: strict)
+        let resolved = try ratings.map { try session.newUser(ratingsFile: $0, strict: strict, warn: printError) }
+            ?? session.resolveUser(user ?? "", strict: strict, warn: printError)
         var filter = RecommendationFilter(genres: genres, years: try year.map(RecommendationFilter.years),
                                           includeRated: includeRated)
         var unmatched = resolved.unmatchedLines
@@ -223,39 +180,7 @@ struct RecommendCommand: ParsableCommand {
     /// The top `count` films for `user` among `candidates`, with reasons when `explain`.
     static func report(_ session: ModelSession, user: ResolvedUser, count: Int, explain: Bool,
                        candidates: CandidateFilter = .unrated, unmatched: [UnmatchedLine]? = nil) throws -> Report {
-        let list = try Recommender(model: session.model).topN(user.reference, count: min(count, session.model.movieCount),
-                                                             explain: explain, candidates: candidates)
-        var filmIndices = list.map(\.movie)
-        for recommendation in list {
-            filmIndices += (recommendation.explanation?.neighbours ?? []).filter { $0.kind == .movie }.map(\.index)
-        }
-        let titles = try session.titles(filmIndices)
-        let items = list.map { recommendation in
-            Item(movie: session.movieID(recommendation.movie), title: titles[recommendation.movie] ?? "",
-                 score: recommendation.score, predictedRating: recommendation.predictedRating,
-                 because: recommendation.explanation.map { explanation in
-                     explanation.neighbours.map { reason(for: $0, session: session, titles: titles) }
-                 })
-        }
-        return Report(user: user.label, newUser: user.trainedIndex == nil, recommendations: items, unmatched: unmatched)
-    }
-
-    /// A neighbour as a ``Reason``, e.g. "users like you: 414 (weight 0.41, rated 5.0)".
-    private static func reason(for neighbour: Neighbour, session: ModelSession, titles: [Int: String]) -> Reason {
-        let weight = fixed(neighbour.weight, 2)
-        let rating = fixed(neighbour.rating, 1)
-        switch neighbour.kind {
-        case .user:
-            let id = session.userID(neighbour.index)
-            return Reason(kind: "user", user: id, movie: nil, title: nil, weight: neighbour.weight,
-                          cosine: neighbour.cosine, rating: neighbour.rating,
-                          text: "users like you: \(id) (weight \(weight), rated \(rating))")
-        case .movie:
-            let title = titles[neighbour.index] ?? session.movieID(neighbour.index)
-            return Reason(kind: "movie", user: nil, movie: session.movieID(neighbour.index), title: title,
-                          weight: neighbour.weight, cosine: neighbour.cosine, rating: neighbour.rating,
-                          text: "you rated \(title) \(rating) (weight \(weight))")
-        }
+        try session.recommendations(for: user, count: count, explain: explain, candidates: candidates, unmatched: unmatched)
     }
 
     /// The report as a table; reasons as indented "because" lines under each film.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MovieRecModel
+import MovieRecService
 import MovieRecStore
 
 /// `movierec similar`: the users most similar to a user, by latent cosine.
@@ -27,23 +28,8 @@ struct SimilarCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
-    /// One similar user.
-    struct Match: Encodable {
-        /// The user's id.
-        let user: String
-        /// Latent cosine to the query user.
-        let cosine: Float
-        /// Films both rated.
-        let commonMovies: Int
-    }
-
     /// What `similar --json` prints.
-    struct Report: Encodable {
-        /// The query user (id or ratings file).
-        let user: String
-        /// Most similar first; never the user itself.
-        let similar: [Match]
-    }
+    typealias Report = SimilarUsers
 
     func validate() throws {
         try validateCount(count)
@@ -51,7 +37,7 @@ struct SimilarCommand: ParsableCommand {
 
     func run() throws {
         let session = try ModelSession.open(database, model, output)
-        let resolved = try session.resolveUser(user)
+        let resolved = try session.resolveUser(user, warn: printError)
         let report = try Self.report(session, user: resolved, count: count)
         if output.json {
             try printJSON(report)
@@ -63,10 +49,7 @@ struct SimilarCommand: ParsableCommand {
 
     /// The `count` users most similar to `user`.
     static func report(_ session: ModelSession, user: ResolvedUser, count: Int) throws -> Report {
-        let similar = try session.model.mostSimilarUsers(to: user.reference, count: min(count, session.model.userCount))
-        return Report(user: user.label, similar: similar.map {
-            Match(user: session.userID($0.user), cosine: $0.cosine, commonMovies: $0.commonMovies)
-        })
+        try session.similarUsers(to: user, count: count)
     }
 
     /// The report as a table.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MovieRecEvaluation
 import MovieRecModel
+import MovieRecService
 import MovieRecStore
 
 /// `movierec train`: fits the model on every rating of the database and saves it there.
@@ -26,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     var rank: Int?
 
     @Option(help: ArgumentHelp("bias: regularised μ + b_u + b_i; none: plain SVD of the raw ratings.", valueName: "mode"))
-    var baseline = ModelParameters().baselineMode.rawValue
+    var baseline = ModelParameters().baselineMode
 
     @Option(help: ArgumentHelp("Seed of the randomized SVD.", valueName: "S"))
     var seed = ModelParameters().seed
@@ -41,44 +42,20 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     /// What `train --json` prints.
-    struct Report: Encodable {
-        /// K.
-        let rank: Int
-        /// k_w.
-        let watchRank: Int
-        /// `bias` or `none`.
-        let baseline: String
-        /// The SVD seed.
-        let seed: UInt64
-        /// σ₁ ≥ … ≥ σ_K of the residual matrix.
-        let singularValues: [Float]
-        /// α_svd, α_user, α_film: the blend of the SVD term and the two attention terms.
-        let blend: [Float]
-        /// Training time (load excluded).
-        let seconds: Double
-        /// Users, films and ratings trained on.
-        let users: Int, movies: Int, ratings: Int
-        /// The store's ratings version the model was trained on.
-        let ratingsVersion: Int64
-        /// The database file the model was saved in.
-        let database: String
-    }
+    typealias Report = TrainReport
 
     func run() throws {
-        guard let mode = BaselineMode(rawValue: baseline) else {
-            throw ValidationError("--baseline must be \(BaselineMode.allCases.map(\.rawValue).joined(separator: " or ")), not '\(baseline)'.")
-        }
         var parameters = ModelParameters()
         parameters.rank = rank ?? parameters.rank
-        parameters.baselineMode = mode
+        parameters.baselineMode = baseline
         parameters.seed = seed
         parameters.fitsBlend = fitBlend
         Self.returnLargeFreedBlocksToTheSystem()
         let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
         defer { line.finish() }
         line.show("loading ratings")
-        let session = try Self.train(databasePath: database.resolvedPath, parameters: parameters,
-                                     capRank: rank == nil, progress: line.show)
+        let session = try ModelSession.train(databasePath: database.resolvedPath, parameters: parameters,
+                                             progress: line.show)
         line.finish()
         let report = Self.report(session)
         if let plot {
@@ -109,30 +86,8 @@ struct TrainCommand: ParsableCommand {
         #endif
     }
 
-    /// Loads the ratings of the database at `path`, trains with `parameters` and saves the model.
-    /// With `capRank` (no rank given) the rank is lowered to `min(users, films)` for very small data.
-    static func train(databasePath path: String, parameters: ModelParameters, capRank: Bool,
-                      progress: (String) -> Void) throws -> ModelSession {
-        let store = try RatingStore(path: path, createIfMissing: false)
-        let repository = try ModelRepository(store: store)
-        let snapshot = try store.ratingsSnapshot()
-        return try ModelSession.train(store: store, repository: repository, snapshot: consume snapshot,
-                                      parameters: parameters, capRank: capRank, progress: progress)
-    }
-
     /// The report of a freshly trained session.
-    static func report(_ session: ModelSession) -> Report {
-        let model = session.model
-        let fingerprint = session.info.fingerprint
-        return Report(rank: model.factors.rank, watchRank: model.watchFactors.rank,
-                      baseline: model.parameters.baselineMode.rawValue, seed: model.parameters.seed,
-                      singularValues: model.factors.singularValues,
-                      blend: [model.parameters.svdWeight, model.parameters.userAttentionWeight,
-                              model.parameters.movieAttentionWeight],
-                      seconds: StoreStatistics.rounded(session.info.trainingSeconds),
-                      users: fingerprint.users, movies: fingerprint.movies, ratings: fingerprint.ratings,
-                      ratingsVersion: fingerprint.ratingsVersion, database: session.store.path)
-    }
+    static func report(_ session: ModelSession) -> Report { session.trainReport }
 
     /// The text form of `report`.
     static func render(_ report: Report) -> String {

@@ -1,23 +1,11 @@
 import Foundation
 
-/// The one error type of the `movierec` executable: a failure of a command's own logic (an unknown user or film,
-/// no or a stale model, a bad new-user ratings file, missing demo data), with what was not found or wrong and
-/// the command that fixes it. Library errors (``StoreError``, ``ModelError``) pass through unchanged.
+/// The one error type of the `movierec` executable: a failure of a command's own logic (missing demo data, an
+/// unwritable output file), with what was wrong and how to fix it. Library errors (``ServiceError``,
+/// ``StoreError``, ``ModelError``) pass through unchanged.
 struct CommandError: Error, CustomStringConvertible, LocalizedError {
     /// What went wrong.
     enum Kind: String {
-        /// A user id that is neither in the database nor the path of a ratings file.
-        case unknownUser
-        /// A film id or title that matches no film.
-        case unknownMovie
-        /// A film title that matches several films.
-        case ambiguousMovie
-        /// The database has no saved model.
-        case noModel
-        /// The saved model does not match the current ratings.
-        case staleModel
-        /// A new user's ratings file is malformed.
-        case invalidRatingsFile
         /// The demo's data directory was not found, or its database path is taken.
         case demoSetup
         /// An output file could not be written.

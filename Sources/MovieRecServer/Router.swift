@@ -1,0 +1,238 @@
+import Foundation
+import Hummingbird
+import MovieRecModel
+import MovieRecService
+import MovieRecStore
+
+/// One rating in a request body: the movie by external id (a JSON string or number) and the rating.
+struct RatingEntry: Decodable {
+    let movie: String
+    let rating: Float
+
+    enum CodingKeys: String, CodingKey { case movie, rating }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let text = try? container.decode(String.self, forKey: .movie) {
+            movie = text
+        } else if let number = try? container.decode(Int64.self, forKey: .movie) {
+            movie = String(number)
+        } else {
+            throw DecodingError.typeMismatch(String.self, .init(codingPath: container.codingPath + [CodingKeys.movie],
+                                                                debugDescription: "expected a movie id (a string or a whole number)"))
+        }
+        rating = try container.decode(Float.self, forKey: .rating)
+    }
+}
+
+/// `POST /api/v1/recommendations` and `POST /api/v1/similar`: an anonymous user's ratings.
+struct NewUserRequest: Decodable {
+    let ratings: [RatingEntry]
+    let count: Int?
+    let explain: Bool?
+}
+
+/// `PUT /api/v1/users/{id}/ratings/{movie}`.
+struct RatingBody: Decodable {
+    let rating: Float
+}
+
+/// `GET /api/v1/users/{id}/ratings`: the user's stored ratings.
+public struct UserRatings: Codable, Sendable, Equatable {
+    /// One stored rating.
+    public struct Entry: Codable, Sendable, Equatable {
+        /// The film's id.
+        public let movie: String
+        /// Its title.
+        public let title: String
+        /// The rating.
+        public let rating: Float
+    }
+    /// The user's id.
+    public let user: String
+    /// Every stored rating, in movie id order.
+    public let ratings: [Entry]
+}
+
+/// `GET /api/v1/movies/{id}`: a film and its nearest films.
+public struct MovieDetail: Codable, Sendable, Equatable {
+    /// The film.
+    public let movie: MovieSummary
+}
+
+/// Builds the router of the JSON API and the page (`GET /`), answering from `host`.
+///
+/// Every route's errors become `{"error", "message"}` with the status of ``APIError/from(_:)``; write routes
+/// (ratings PUT/DELETE, model/train) follow ``ServerConfiguration/refusesWrite(authorization:)``.
+public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+    let router = Router()
+    router.add(middleware: ErrorAndLogMiddleware(logs: configuration.logsRequests))
+    let api = API(host: host, configuration: configuration)
+
+    router.get("/") { _, _ in
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: WebPage.html)))
+    }
+    router.get("/api/v1/health") { _, _ in JSONResponse.make(host.health()) }
+    router.get("/api/v1/stats") { request, _ in
+        let top = try API.integer(request, "top", default: 10, range: 0...1000)
+        return JSONResponse.make(try host.store.statistics(topMovies: top))
+    }
+    router.get("/api/v1/users/:id/recommendations") { request, context in
+        let session = try host.session()
+        let user = try host.user(try context.parameters.require("id"), in: session)
+        let count = try API.integer(request, "count", default: 10, range: 1...1000)
+        let explain = try API.boolean(request, "explain", default: true)
+        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: explain))
+    }
+    router.get("/api/v1/users/:id/similar") { request, context in
+        let session = try host.session()
+        let user = try host.user(try context.parameters.require("id"), in: session)
+        let count = try API.integer(request, "count", default: 10, range: 1...1000)
+        return JSONResponse.make(try session.similarUsers(to: user, count: count))
+    }
+    router.get("/api/v1/users/:id/ratings") { _, context in
+        JSONResponse.make(try api.userRatings(try context.parameters.require("id")))
+    }
+    router.get("/api/v1/compare") { request, _ in
+        let session = try host.session()
+        guard let a = request.uri.queryParameters.get("a"), let b = request.uri.queryParameters.get("b") else {
+            throw ServiceError(.invalidRequest, "compare needs two users: /api/v1/compare?a=ID&b=ID")
+        }
+        let count = try API.integer(request, "count", default: 5, range: 0...1000)
+        return JSONResponse.make(try session.compare(try host.user(a, in: session), try host.user(b, in: session), count: count))
+    }
+    router.get("/api/v1/movies") { request, _ in
+        let session = try host.session()
+        let query = request.uri.queryParameters.get("search") ?? ""
+        guard !query.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ServiceError(.invalidRequest, "give a title to search for: /api/v1/movies?search=matrix")
+        }
+        let limit = try API.integer(request, "limit", default: 20, range: 1...200)
+        guard let catalogue = session.catalogue else { throw ServiceError(.modelLoading, "the catalogue is loading") }
+        return JSONResponse.make(MovieSearchResult(search: query,
+                                                   movies: catalogue.search(query, limit: limit).map(catalogue.summary)))
+    }
+    router.get("/api/v1/movies/:id") { _, context in
+        let session = try host.session()
+        let index = try host.movieIndex(try context.parameters.require("id"), in: session)
+        guard let catalogue = session.catalogue else { throw ServiceError(.modelLoading, "the catalogue is loading") }
+        return JSONResponse.make(catalogue.summary(index))
+    }
+    router.get("/api/v1/movies/:id/similar") { request, context in
+        let session = try host.session()
+        let index = try host.movieIndex(try context.parameters.require("id"), in: session)
+        let count = try API.integer(request, "count", default: 10, range: 1...1000)
+        return JSONResponse.make(try session.similarMovies(to: index, count: count))
+    }
+    router.post("/api/v1/recommendations") { request, context in
+        let body = try await API.decode(NewUserRequest.self, request, context)
+        let session = try host.session()
+        let user = try api.anonymousUser(body, in: session)
+        let count = body.count ?? 10
+        guard (1...1000).contains(count) else {
+            throw ServiceError(.invalidRequest, "count \(count) is out of range: expected 1…1000")
+        }
+        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: body.explain ?? true))
+    }
+    router.post("/api/v1/similar") { request, context in
+        let body = try await API.decode(NewUserRequest.self, request, context)
+        let session = try host.session()
+        let user = try api.anonymousUser(body, in: session)
+        let count = body.count ?? 10
+        guard (1...1000).contains(count) else {
+            throw ServiceError(.invalidRequest, "count \(count) is out of range: expected 1…1000")
+        }
+        return JSONResponse.make(try session.similarUsers(to: user, count: count))
+    }
+    router.put("/api/v1/users/:id/ratings/:movie") { request, context in
+        try api.authorize(request)
+        let body = try await API.decode(RatingBody.self, request, context)
+        let edit = try host.setRating(user: try context.parameters.require("id"),
+                                      movie: try context.parameters.require("movie"), rating: body.rating)
+        return JSONResponse.make(edit)
+    }
+    router.delete("/api/v1/users/:id/ratings/:movie") { request, context in
+        try api.authorize(request)
+        let edit = try host.deleteRating(user: try context.parameters.require("id"),
+                                         movie: try context.parameters.require("movie"))
+        return JSONResponse.make(edit)
+    }
+    router.post("/api/v1/model/train") { request, _ in
+        try api.authorize(request)
+        let started = try host.startTraining { result in
+            switch result {
+            case .success(let report):
+                RequestLog.write("movierec serve: retrained (rank \(report.rank), ratings version \(report.ratingsVersion), "
+                                 + String(format: "%.2f s", report.seconds) + "): the new model answers now")
+            case .failure(let error):
+                RequestLog.write("movierec serve: retraining failed: \(error)")
+            }
+        }
+        return JSONResponse.make(started, status: .accepted)
+    }
+    return router
+}
+
+/// Request helpers shared by the routes.
+struct API: Sendable {
+    let host: ModelHost
+    let configuration: ServerConfiguration
+
+    /// Throws 401/403 unless the request may write (``ServerConfiguration/refusesWrite(authorization:)``).
+    func authorize(_ request: Request) throws {
+        if let refusal = configuration.refusesWrite(authorization: request.headers[.authorization]) {
+            throw APIError(refusal.status, refusal.status == 401 ? "unauthorized" : "forbidden", refusal.message)
+        }
+    }
+
+    /// The anonymous user of a request body, folded into `session`.
+    func anonymousUser(_ body: NewUserRequest, in session: ModelSession) throws -> ResolvedUser {
+        let rows = body.ratings.enumerated().map { NewUserRatings.Row(movie: $1.movie, rating: $1.rating, line: $0 + 1) }
+        return try session.newUser(try NewUserRatings(source: "request body ratings", rows: rows), label: "me")
+    }
+
+    /// The stored ratings of user `id`, with titles.
+    func userRatings(_ id: String) throws -> UserRatings {
+        let session = try host.session()
+        guard let ratings = try host.store.ratings(ofUser: id) else {
+            throw ServiceError(.unknownUser, "unknown user \"\(id)\": no user with this id in the database")
+        }
+        let entries = ratings.map { entry -> UserRatings.Entry in
+            let index = session.movieIndex(externalID: entry.movie)
+            let title = index.flatMap { session.catalogue?.entries[$0].title } ?? "movie \(entry.movie)"
+            return UserRatings.Entry(movie: entry.movie, title: title, rating: entry.rating)
+        }
+        return UserRatings(user: id, ratings: entries)
+    }
+
+    /// The body decoded as JSON (at most ``maximumBodyBytes``; 413 beyond).
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+        var request = request
+        let buffer = try await request.collectBody(upTo: maximumBodyBytes)
+        guard buffer.readableBytes > 0 else {
+            throw APIError(400, "badJSON", "the request body is empty: expected JSON")
+        }
+        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+
+    /// Query parameter `name` as a whole number in `range` (`fallback` when absent).
+    static func integer(_ request: Request, _ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = request.uri.queryParameters.get(name) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw ServiceError(.invalidRequest, "\(name) \"\(text)\" is not a whole number in \(range.lowerBound)…\(range.upperBound)")
+        }
+        return value
+    }
+
+    /// Query parameter `name` as a boolean (`true`/`false`/`1`/`0`; `fallback` when absent).
+    static func boolean(_ request: Request, _ name: String, default fallback: Bool) throws -> Bool {
+        guard let text = request.uri.queryParameters.get(name) else { return fallback }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ServiceError(.invalidRequest, "\(name) \"\(text)\" is not true or false")
+        }
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import MovieRecModel
+import MovieRecStore
+
+/// What `GET /api/v1/health` answers.
+public struct HealthReport: Codable, Sendable, Equatable {
+    /// `ok` (a model answers), `loading` (the first model is loading or training), `noModel` or `staleModel`
+    /// (POST /api/v1/model/train or `movierec train` fixes it), or `failed`.
+    public let status: String
+    /// Ratings the answering model was trained on (0 without a model).
+    public let ratings: Int
+    /// The ratings version the answering model was trained on (nil without a model).
+    public let modelRatingsVersion: Int64?
+    /// Whether a retraining is running in the background.
+    public let training: Bool
+    /// Users whose ratings changed since the model was trained and who are folded in again on the fly.
+    public let editedUsers: Int
+    /// Why there is no model, when there is none.
+    public let message: String?
+}
+
+/// What a rating edit (`PUT`/`DELETE /api/v1/users/{id}/ratings/{movie}`) answers.
+public struct RatingEdit: Codable, Sendable, Equatable {
+    /// The user's id.
+    public let user: String
+    /// The film's id.
+    public let movie: String
+    /// The stored rating (nil after a delete).
+    public let rating: Float?
+    /// Whether the database changed (false for the same rating again, or deleting a rating that was not there).
+    public let changed: Bool
+    /// How many ratings the user has now.
+    public let userRatings: Int
+    /// The store's ratings version after the edit.
+    public let ratingsVersion: Int64
+}
+
+/// What `POST /api/v1/model/train` answers.
+public struct TrainingStarted: Codable, Sendable, Equatable {
+    /// `training`.
+    public let status: String
+    /// The ratings version the running training started from (read when its snapshot is taken).
+    public let ratingsVersion: Int64
+}
+
+/// The model a long-running front end (the server) answers from, and its lifecycle: the first load in the
+/// background, live rating edits folded in per user, and retraining in the background with an atomic swap.
+///
+/// Thread-safe: the current ``ModelSession`` and the per-user fold-ins are replaced under one lock, and every
+/// request works on the session it read, so requests keep being answered from the old model until the swap.
+public final class ModelHost: @unchecked Sendable {
+    /// The database file.
+    public let path: String
+    /// The store (for edits and statistics).
+    public let store: RatingStore
+
+    /// A user whose stored ratings changed after training: their ratings, folded into the current model.
+    private struct EditedUser {
+        let ratings: [(movie: String, rating: Float)]
+        let ratingsVersion: Int64
+        let resolved: ResolvedUser
+    }
+
+    private let lock = NSLock()
+    private var current: ModelSession?
+    private var unavailable: ServiceError? = ServiceError(.modelLoading, "the model is loading: try again in a moment")
+    private var training = false
+    private var lastTrainingError: String?
+    private var edited: [String: EditedUser] = [:]
+
+    /// Opens the database at `path` (no model yet: call ``load(policy:progress:)``).
+    ///
+    /// - Throws: ``StoreError`` `.databaseNotFound` when there is no database there.
+    public init(path: String) throws {
+        self.path = path
+        store = try RatingStore(path: path, createIfMissing: false)
+    }
+
+    /// Loads the model with `policy` (see ``ModelSession/open(path:policy:progress:warn:)``) and the catalogue.
+    /// Until it returns, model requests throw `.modelLoading`; when it fails they throw the error (`.noModel`,
+    /// `.staleModel`, or the store's error as `.noModel` with its text).
+    public func load(policy: ModelPolicy, progress: (String) -> Void = { _ in }, warn: (String) -> Void = { _ in }) {
+        do {
+            let session = try ModelSession.open(path: path, policy: policy, progress: progress, warn: warn).withCatalogue()
+            install(session)
+        } catch {
+            let reason = error as? ServiceError
+                ?? ServiceError(.noModel, "the saved model cannot be used (\(error)): run `movierec train --db \(path)` "
+                                + "or POST /api/v1/model/train")
+            lock.withLock { unavailable = reason }
+        }
+    }
+
+    /// Installs `session` as the answering model and folds the edited users in again, dropping those whose
+    /// edits the model was trained on.
+    private func install(_ session: ModelSession) {
+        let trainedVersion = session.info.fingerprint.ratingsVersion
+        lock.withLock {
+            current = session
+            unavailable = nil
+            var kept: [String: EditedUser] = [:]
+            for (user, entry) in edited where entry.ratingsVersion > trainedVersion {
+                if let resolved = try? Self.fold(entry.ratings, user: user, into: session) {
+                    kept[user] = EditedUser(ratings: entry.ratings, ratingsVersion: entry.ratingsVersion, resolved: resolved)
+                }
+            }
+            edited = kept
+        }
+    }
+
+    /// The answering session.
+    ///
+    /// - Throws: ``ServiceError`` `.modelLoading` while the first model loads; `.noModel` / `.staleModel` when
+    ///   there is none to answer with.
+    public func session() throws -> ModelSession {
+        try lock.withLock {
+            if let current { return current }
+            throw unavailable ?? ServiceError(.noModel, "no model: run `movierec train --db \(path)` or POST /api/v1/model/train")
+        }
+    }
+
+    /// The user with external id `id` in `session`: folded in again from their stored ratings when they were
+    /// edited since training, else the model's own row.
+    ///
+    /// - Throws: ``ServiceError`` `.unknownUser` naming the id.
+    public func user(_ id: String, in session: ModelSession) throws -> ResolvedUser {
+        if let entry = lock.withLock({ edited[id] }) { return entry.resolved }
+        if let user = session.trainedUser(id) { return user }
+        throw ServiceError(.unknownUser, "unknown user \"\(id)\": no user with this id in the database")
+    }
+
+    /// The dense index of the film with external id `id`, known to the model.
+    ///
+    /// - Throws: ``ServiceError`` `.unknownMovie` naming the id.
+    public func movieIndex(_ id: String, in session: ModelSession) throws -> Int {
+        guard let index = session.movieIndex(externalID: id), index < session.model.movieCount else {
+            throw ServiceError(.unknownMovie, "unknown movie \"\(id)\": no film with this id in the model "
+                               + "(search titles with GET /api/v1/movies?search=…)")
+        }
+        return index
+    }
+
+    /// The health of the service (never throws).
+    public func health() -> HealthReport {
+        lock.withLock {
+            if let current {
+                return HealthReport(status: "ok", ratings: current.info.fingerprint.ratings,
+                                    modelRatingsVersion: current.info.fingerprint.ratingsVersion, training: training,
+                                    editedUsers: edited.count, message: lastTrainingError)
+            }
+            let reason = unavailable
+            let status = reason?.kind == .modelLoading ? "loading" : reason?.kind == .staleModel ? "staleModel" : "noModel"
+            return HealthReport(status: training && reason?.kind != .modelLoading ? "loading" : status, ratings: 0,
+                                modelRatingsVersion: nil, training: training, editedUsers: edited.count,
+                                message: lastTrainingError ?? reason?.message)
+        }
+    }
+
+    // MARK: - Edits
+
+    /// Stores user `user`'s rating of movie `movie` (a new user is added), then folds the user's stored ratings
+    /// into the answering model, so their next recommendations reflect it at once (no retraining).
+    ///
+    /// - Throws: ``ServiceError`` `.unknownMovie` for a film the model does not know, `.invalidRatings` for a
+    ///   rating off the model's scale; `.modelLoading`/`.noModel` without a model. Nothing is written then.
+    public func setRating(user: String, movie: String, rating: Float) throws -> RatingEdit {
+        let session = try session()
+        _ = try movieIndex(movie, in: session)
+        let scale = session.model.ratingRange
+        guard rating.isFinite, scale.contains(rating) else {
+            throw ServiceError(.invalidRatings, file: "request body",
+                               "rating \(rating) of movie \(movie) is outside the rating scale of the data "
+                               + "(\(scale.lowerBound)–\(scale.upperBound))")
+        }
+        let after = try store.setRating(user: user, movie: movie, rating: rating,
+                                        timestamp: Int64(Date().timeIntervalSince1970))
+        try refold(user: user, after: after, trainedOn: session)
+        return RatingEdit(user: user, movie: movie, rating: rating, changed: after.changed,
+                          userRatings: after.ratings.count, ratingsVersion: after.ratingsVersion)
+    }
+
+    /// Deletes user `user`'s rating of movie `movie` and folds the user's remaining ratings in again.
+    ///
+    /// - Throws: ``ServiceError`` `.unknownUser` for a user the database does not have, `.unknownMovie` for a film
+    ///   the model does not know.
+    public func deleteRating(user: String, movie: String) throws -> RatingEdit {
+        let session = try session()
+        _ = try movieIndex(movie, in: session)
+        guard let after = try store.deleteRating(user: user, movie: movie) else {
+            throw ServiceError(.unknownUser, "unknown user \"\(user)\": no user with this id in the database")
+        }
+        try refold(user: user, after: after, trainedOn: session)
+        return RatingEdit(user: user, movie: movie, rating: nil, changed: after.changed,
+                          userRatings: after.ratings.count, ratingsVersion: after.ratingsVersion)
+    }
+
+    /// Records the user's ratings as read in the edit's transaction, folded into the answering model; an older
+    /// read (a concurrent edit that committed earlier but got here later) never replaces a newer one.
+    private func refold(user: String, after: UserRatingsAfterEdit, trainedOn session: ModelSession) throws {
+        guard after.changed || lock.withLock({ edited[user] == nil && session.trainedUser(user) == nil }) else { return }
+        lock.withLock {
+            // Fold into the model that answers now (a swap may have happened since `session` was read).
+            guard let answering = current else { return }
+            if let existing = edited[user], existing.ratingsVersion > after.ratingsVersion { return }
+            if let resolved = try? Self.fold(after.ratings, user: user, into: answering) {
+                edited[user] = EditedUser(ratings: after.ratings, ratingsVersion: after.ratingsVersion, resolved: resolved)
+            }
+        }
+    }
+
+    /// `ratings` (by movie external id) folded into `session` as user `user`; films the model does not know
+    /// are left out.
+    private static func fold(_ ratings: [(movie: String, rating: Float)], user: String,
+                             into session: ModelSession) throws -> ResolvedUser {
+        let list = ratings.compactMap { entry -> (movie: Int, rating: Float)? in
+            guard let index = session.movieIndex(externalID: entry.movie), index < session.model.movieCount else { return nil }
+            return (index, entry.rating)
+        }
+        return try session.foldIn(list, label: user, trainedIndex: session.userIndex(externalID: user))
+    }
+
+    // MARK: - Retraining
+
+    /// Starts retraining on the database's current ratings in the background (with the answering model's
+    /// parameters, else the defaults) and swaps the new model in atomically when done; requests keep being
+    /// answered from the old model until then.
+    ///
+    /// - Throws: ``ServiceError`` `.trainingInProgress` when a retraining is running.
+    public func startTraining(completion: (@Sendable (Result<TrainReport, Error>) -> Void)? = nil) throws -> TrainingStarted {
+        let parameters: ModelParameters = try lock.withLock {
+            guard !training else {
+                throw ServiceError(.trainingInProgress, "a retraining is already running: wait for it "
+                                   + "(GET /api/v1/health shows \"training\": true until the swap)")
+            }
+            if unavailable?.kind == .modelLoading {
+                throw ServiceError(.modelLoading, "the model is loading: try again in a moment")
+            }
+            training = true
+            lastTrainingError = nil
+            return current?.model.parameters ?? ModelParameters()
+        }
+        let version: Int64
+        let snapshot: RatingsSnapshot
+        let repository: ModelRepository
+        do {
+            repository = try ModelRepository(store: store)
+            snapshot = try store.ratingsSnapshot()
+            version = snapshot.fingerprint.ratingsVersion
+        } catch {
+            lock.withLock { training = false }
+            throw error
+        }
+        nonisolated(unsafe) var pending: RatingsSnapshot? = snapshot
+        let thread = Thread { [self] in
+            let result: Result<TrainReport, Error>
+            do {
+                let taken = pending!
+                pending = nil
+                let session = try ModelSession.train(store: store, repository: repository, snapshot: taken,
+                                                     parameters: parameters, progress: { _ in }).withCatalogue()
+                install(session)
+                result = .success(session.trainReport)
+            } catch {
+                lock.withLock { lastTrainingError = "the last retraining failed: \(error)" }
+                result = .failure(error)
+            }
+            lock.withLock { training = false }
+            completion?(result)
+        }
+        thread.start()
+        return TrainingStarted(status: "training", ratingsVersion: version)
+    }
+
+    /// Whether a retraining is running.
+    public var isTraining: Bool { lock.withLock { training } }
+}

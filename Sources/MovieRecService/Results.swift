@@ -1,0 +1,279 @@
+import Foundation
+import MovieRecModel
+import MovieRecNumerics
+import MovieRecStore
+
+/// One reason behind a recommendation: a neighbour with a large attention weight.
+public struct RecommendationReason: Codable, Sendable, Equatable {
+    /// `user` (a similar user who rated the film) or `movie` (a similar film the user rated).
+    public let kind: String
+    /// The neighbour user's id (kind `user`).
+    public let user: String?
+    /// The neighbour film's id (kind `movie`).
+    public let movie: String?
+    /// The neighbour film's title (kind `movie`).
+    public let title: String?
+    /// Its attention weight.
+    public let weight: Float
+    /// Its latent cosine to the query.
+    public let cosine: Float
+    /// The rating involved: the neighbour's rating of the film, or the user's rating of the neighbour film.
+    public let rating: Float
+    /// The reason in words.
+    public let text: String
+}
+
+/// One recommended film.
+public struct RecommendedMovie: Codable, Sendable, Equatable {
+    /// The film's external id.
+    public let movie: String
+    /// Its title.
+    public let title: String
+    /// The ranking score (comparable within one list only).
+    public let score: Float
+    /// The predicted rating.
+    public let predictedRating: Float
+    /// Why (when explanations were asked for).
+    public let because: [RecommendationReason]?
+}
+
+/// What `recommend --json` prints and `GET /api/v1/users/{id}/recommendations` answers.
+public struct RecommendationList: Codable, Sendable, Equatable {
+    /// The user id, or the ratings file (or label) of a new user.
+    public let user: String
+    /// Whether the user was folded in from ratings outside the model.
+    public let newUser: Bool
+    /// Best first.
+    public let recommendations: [RecommendedMovie]
+    /// Lines of the ratings file or of exclusion files that were skipped (absent for a user of the database
+    /// without exclusion files).
+    public let unmatched: [UnmatchedLine]?
+}
+
+/// One similar user.
+public struct SimilarUserMatch: Codable, Sendable, Equatable {
+    /// The user's id.
+    public let user: String
+    /// Latent cosine to the query user.
+    public let cosine: Float
+    /// Films both rated.
+    public let commonMovies: Int
+}
+
+/// What `similar --json` prints and `GET /api/v1/users/{id}/similar` answers.
+public struct SimilarUsers: Codable, Sendable, Equatable {
+    /// The query user (id or ratings file).
+    public let user: String
+    /// Most similar first; never the user itself.
+    public let similar: [SimilarUserMatch]
+}
+
+/// A film both users of a comparison rated.
+public struct CommonFilm: Codable, Sendable, Equatable {
+    /// The film's id.
+    public let movie: String
+    /// Its title.
+    public let title: String
+    /// A's rating.
+    public let ratingA: Float
+    /// B's rating.
+    public let ratingB: Float
+}
+
+/// What `compare --json` prints and `GET /api/v1/compare` answers.
+public struct UserComparisonReport: Codable, Sendable, Equatable {
+    /// A (id or ratings file).
+    public let a: String
+    /// B (id or ratings file).
+    public let b: String
+    /// Cosine of the users' latent vectors `p = r·V_k` (the space `similar` ranks in).
+    public let latentCosine: Float
+    /// Cosine of the fold-in coordinates `u = p·S_k⁻¹` (every taste weighted alike).
+    public let foldInCosine: Float
+    /// The raw co-rating cosine over the common films, shrunk by `n / (n + λ_s)`; 0 below the minimum support.
+    public let rawCosine: Float
+    /// Number of films both rated.
+    public let commonMovies: Int
+    /// Whether `commonMovies` reached the minimum support for a raw cosine.
+    public let enoughOverlap: Bool
+    /// Films both rated at least ``lovedRating``, highest combined rating first.
+    public let bothLoved: [CommonFilm]
+    /// Films with the largest rating difference, largest first.
+    public let biggestDisagreements: [CommonFilm]
+    /// The "loved" threshold: 80 % of the top of the rating scale.
+    public let lovedRating: Float
+    /// Skipped lines of A's and B's ratings files (absent when both are users of the database).
+    public let unmatched: [UnmatchedLine]?
+}
+
+/// One film near another.
+public struct NearFilm: Codable, Sendable, Equatable {
+    /// The film's id.
+    public let movie: String
+    /// Its title.
+    public let title: String
+    /// Latent cosine to the query film.
+    public let cosine: Float
+}
+
+/// What `similar-movies --json` prints and `GET /api/v1/movies/{id}/similar` answers.
+public struct SimilarMovies: Codable, Sendable, Equatable {
+    /// The query film's id.
+    public let movie: String
+    /// Its title.
+    public let title: String
+    /// Nearest first; never the film itself.
+    public let similar: [NearFilm]
+}
+
+/// What `train --json` prints and `POST /api/v1/model/train` reports once done.
+public struct TrainReport: Codable, Sendable, Equatable {
+    /// K (the rank the model used: at most min(users, films)).
+    public let rank: Int
+    /// k_w.
+    public let watchRank: Int
+    /// `bias` or `none`.
+    public let baseline: String
+    /// The SVD seed.
+    public let seed: UInt64
+    /// σ₁ ≥ … ≥ σ_K of the residual matrix.
+    public let singularValues: [Float]
+    /// α_svd, α_user, α_film: the blend of the SVD term and the two attention terms.
+    public let blend: [Float]
+    /// Training time (load excluded).
+    public let seconds: Double
+    /// Users, films and ratings trained on.
+    public let users: Int, movies: Int, ratings: Int
+    /// The store's ratings version the model was trained on.
+    public let ratingsVersion: Int64
+    /// The database file the model was saved in.
+    public let database: String
+}
+
+extension ModelSession {
+    /// The top `count` films for `user` among `candidates` (by default the films they did not rate), with
+    /// reasons when `explain`; `unmatched` is passed through to the result (skipped lines of the user's files).
+    public func recommendations(for user: ResolvedUser, count: Int, explain: Bool, candidates: CandidateFilter = .unrated,
+                                unmatched: [UnmatchedLine]? = nil) throws -> RecommendationList {
+        let list = try Recommender(model: model).topN(user.reference, count: min(max(count, 0), model.movieCount),
+                                                      explain: explain, candidates: candidates)
+        var filmIndices = list.map(\.movie)
+        for recommendation in list {
+            filmIndices += (recommendation.explanation?.neighbours ?? []).filter { $0.kind == .movie }.map(\.index)
+        }
+        let titles = try titles(filmIndices)
+        let items = list.map { recommendation in
+            RecommendedMovie(movie: movieID(recommendation.movie), title: titles[recommendation.movie] ?? "",
+                             score: recommendation.score, predictedRating: recommendation.predictedRating,
+                             because: recommendation.explanation.map { explanation in
+                                 explanation.neighbours.map { reason(for: $0, titles: titles) }
+                             })
+        }
+        return RecommendationList(user: user.label, newUser: user.trainedIndex == nil, recommendations: items,
+                                  unmatched: unmatched)
+    }
+
+    /// A neighbour as a ``RecommendationReason``, e.g. "users like you: 414 (weight 0.41, rated 5.0)".
+    private func reason(for neighbour: Neighbour, titles: [Int: String]) -> RecommendationReason {
+        let weight = fixedDigits(neighbour.weight, 2)
+        let rating = fixedDigits(neighbour.rating, 1)
+        switch neighbour.kind {
+        case .user:
+            let id = userID(neighbour.index)
+            return RecommendationReason(kind: "user", user: id, movie: nil, title: nil, weight: neighbour.weight,
+                                        cosine: neighbour.cosine, rating: neighbour.rating,
+                                        text: "users like you: \(id) (weight \(weight), rated \(rating))")
+        case .movie:
+            let title = titles[neighbour.index] ?? movieID(neighbour.index)
+            return RecommendationReason(kind: "movie", user: nil, movie: movieID(neighbour.index), title: title,
+                                        weight: neighbour.weight, cosine: neighbour.cosine, rating: neighbour.rating,
+                                        text: "you rated \(title) \(rating) (weight \(weight))")
+        }
+    }
+
+    /// The `count` users most similar to `user` (never the user itself, also when their stored ratings were
+    /// folded in again after an edit).
+    public func similarUsers(to user: ResolvedUser, count: Int) throws -> SimilarUsers {
+        let wanted = min(max(count, 0), model.userCount)
+        // A database user folded in again (after an edit) is not excluded by the model: ask for one more.
+        var extra = 0
+        if case .folded = user.reference, user.trainedIndex != nil { extra = 1 }
+        let similar = try model.mostSimilarUsers(to: user.reference, count: min(wanted + extra, model.userCount))
+            .filter { $0.user != user.trainedIndex }.prefix(wanted)
+        return SimilarUsers(user: user.label, similar: similar.map {
+            SimilarUserMatch(user: userID($0.user), cosine: $0.cosine, commonMovies: $0.commonMovies)
+        })
+    }
+
+    /// Compares `a` and `b`, listing up to `count` films both loved and `count` disagreements.
+    public func compare(_ a: ResolvedUser, _ b: ResolvedUser, count: Int) throws -> UserComparisonReport {
+        let comparison = try model.compare(a.reference, b.reference)
+        let loved = 0.8 * model.ratingRange.upperBound
+        let bothLoved = comparison.common.filter { $0.first >= loved && $0.second >= loved }
+            .sorted { ($0.first + $0.second, -$0.movie) > ($1.first + $1.second, -$1.movie) }
+            .prefix(max(count, 0))
+        // A disagreement is a gap of at least a quarter of the rating scale (≥ 1.5 stars on 0.5–5).
+        let range = model.ratingRange
+        let gap = 0.25 * (range.upperBound - range.lowerBound)
+        let disagreements = comparison.common.filter { abs($0.first - $0.second) >= gap }
+            .sorted { (abs($0.first - $0.second), -$0.movie) > (abs($1.first - $1.second), -$1.movie) }
+            .prefix(max(count, 0))
+        let titles = try titles(bothLoved.map(\.movie) + disagreements.map(\.movie))
+        func film(_ entry: CommonRating) -> CommonFilm {
+            CommonFilm(movie: movieID(entry.movie), title: titles[entry.movie] ?? "", ratingA: entry.first,
+                       ratingB: entry.second)
+        }
+        return UserComparisonReport(
+            a: a.label, b: b.label, latentCosine: comparison.latentCosine,
+            foldInCosine: Self.cosine(foldInCoordinates(a), foldInCoordinates(b)),
+            rawCosine: comparison.rawCosine.value, commonMovies: comparison.rawCosine.commonMovies,
+            enoughOverlap: comparison.rawCosine.hasEnoughOverlap, bothLoved: bothLoved.map(film),
+            biggestDisagreements: disagreements.map(film), lovedRating: loved,
+            unmatched: a.personal == nil && b.personal == nil ? nil : (a.unmatchedLines ?? []) + (b.unmatchedLines ?? []))
+    }
+
+    /// `u = p·S_k⁻¹`: a folded user's ``FoldedUser/latentCoordinates``, or a trained user's `p_u` divided by σ
+    /// per dimension (0 where σ = 0).
+    private func foldInCoordinates(_ user: ResolvedUser) -> [Float] {
+        switch user.reference {
+        case .folded(let folded):
+            return folded.latentCoordinates
+        case .trained(let index):
+            return zip(model.factors.userVectors.row(index), model.factors.singularValues).map { $1 > 0 ? $0 / $1 : 0 }
+        }
+    }
+
+    /// `a·b / (‖a‖‖b‖)`, 0 when either vector is zero.
+    private static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+        let norms = (dot(a, a) * dot(b, b)).squareRoot()
+        return norms > 0 ? dot(a, b) / norms : 0
+    }
+
+    /// The `count` films nearest to film `movie` (a dense index).
+    public func similarMovies(to movie: Int, count: Int) throws -> SimilarMovies {
+        let similar = try model.mostSimilarMovies(to: movie, count: min(max(count, 0), model.movieCount))
+        let titles = try titles([movie] + similar.map(\.movie))
+        return SimilarMovies(movie: movieID(movie), title: titles[movie] ?? "",
+                             similar: similar.map { NearFilm(movie: movieID($0.movie), title: titles[$0.movie] ?? "",
+                                                             cosine: $0.cosine) })
+    }
+
+    /// The report of this session's model (what `train --json` prints).
+    public var trainReport: TrainReport {
+        let fingerprint = info.fingerprint
+        return TrainReport(rank: model.factors.rank, watchRank: model.watchFactors.rank,
+                           baseline: model.parameters.baselineMode.rawValue, seed: model.parameters.seed,
+                           singularValues: model.factors.singularValues,
+                           blend: [model.parameters.svdWeight, model.parameters.userAttentionWeight,
+                                   model.parameters.movieAttentionWeight],
+                           seconds: StoreStatistics.rounded(info.trainingSeconds),
+                           users: fingerprint.users, movies: fingerprint.movies, ratings: fingerprint.ratings,
+                           ratingsVersion: fingerprint.ratingsVersion, database: store.path)
+    }
+}
+
+/// `value` with `digits` decimals, without a minus sign on a value that rounds to zero.
+func fixedDigits(_ value: Float, _ digits: Int) -> String {
+    let text = String(format: "%.\(digits)f", Double(value))
+    return text.hasPrefix("-") && text.allSatisfy({ "-0.".contains($0) }) ? String(text.dropFirst()) : text
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import MovieRecServer
+import MovieRecService
+
+/// `movierec serve`: the JSON API and the web page over HTTP.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the JSON API and a web page to rate films and get recommendations live.",
+        discussion: """
+            Binds 127.0.0.1 unless --host says otherwise and logs one line per request on stderr; Ctrl-C (SIGINT) or \
+            SIGTERM stops it cleanly. Endpoints under /api/v1: health, stats, users/{id}/recommendations, \
+            users/{id}/similar, users/{id}/ratings, compare?a=&b=, movies?search=, movies/{id}, movies/{id}/similar, \
+            POST recommendations (a new user's ratings, nothing stored), PUT/DELETE users/{id}/ratings/{movie}, \
+            POST model/train. Write endpoints need `Authorization: Bearer T` when --token (or MOVIEREC_TOKEN) is \
+            set, and are refused on a non-loopback address without a token.
+
+            Examples:
+              movierec serve --db demo.sqlite
+              movierec serve --db movies.sqlite --port 9000 --token s3cret
+            """
+    )
+
+    @Option(help: ArgumentHelp("Address to listen on (loopback by default).", valueName: "host"))
+    var host = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("TCP port (0: any free port, printed at start).", valueName: "port"))
+    var port = 8080
+
+    @Option(help: ArgumentHelp("Bearer token the write endpoints require (default: $MOVIEREC_TOKEN).", valueName: "T"))
+    var token: String?
+
+    @Flag(help: "Do not log one line per request.")
+    var noRequestLog = false
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0…65535.") }
+    }
+
+    func run() async throws {
+        let token = self.token ?? ProcessInfo.processInfo.environment["MOVIEREC_TOKEN"]
+        let configuration = ServerConfiguration(host: host, port: port, token: token, logsRequests: !noRequestLog)
+        let modelHost = try ModelHost(path: database.resolvedPath)
+        if !configuration.isLoopback && configuration.token == nil {
+            printError("warning: listening on \(host) without a token: write endpoints are refused")
+        }
+        let app = buildApplication(host: modelHost, configuration: configuration, policy: model.policy)
+        try await app.runService()
+        printError("movierec serve: stopped")
+    }
+}
