@@ -57,7 +57,7 @@ SAMPLER_PID=$!
 
 # Random known users and the 1,000 most-rated films (ids as Lua string lists).
 sqlite3 "$DB" "SELECT external_id FROM users WHERE external_id NOT LIKE 'lt%' ORDER BY random() LIMIT 5000" > "$WORK/users.txt"
-curl -s "$URL/api/v1/stats?top=1000" | python3 -c 'import json,sys; print("\n".join(m["movie"]["externalID"] for m in json.load(sys.stdin)["mostRated"]))' > "$WORK/movies.txt"
+curl -s "$URL/api/v1/stats?top=1000" | python3 -c 'import json,sys; print("\n".join(m["movie"] if isinstance(m["movie"], str) else m["movie"]["externalID"] for m in json.load(sys.stdin)["mostRated"]))' > "$WORK/movies.txt"
 lua_list() { python3 -c 'import json,sys; print("{" + ",".join(json.dumps(l.strip()) for l in open(sys.argv[1]) if l.strip()) + "}")' "$1"; }
 cat > "$WORK/common.lua" <<LUA
 users = $(lua_list "$WORK/users.txt")
