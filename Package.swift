@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "MovieRecService",
                 "MovieRecModel",
+                "MovieRecNumerics",
                 "MovieRecStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]

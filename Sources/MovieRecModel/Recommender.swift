@@ -54,9 +54,11 @@ public struct Recommender: Sendable {
     /// - Parameter candidates: which films may be listed (``CandidateFilter``: all films the user has not rated by
     ///   default). The filter applies before the top-`count` cut: `count` films that pass it are returned
     ///   whenever that many exist.
+    /// - Parameter options: workers of the per-film predictions and explanations (a server answering many
+    ///   requests at once passes ``ParallelOptions/serial``); the result does not depend on them.
     /// - Throws: ``ModelError`` `.unknownUser`, or `.invalidData` for a filter mask that is not one flag per film.
     public func topN(_ user: UserReference, count: Int, explain: Bool = false,
-                     candidates: CandidateFilter = .unrated) throws -> [Recommendation] {
+                     candidates: CandidateFilter = .unrated, options: ParallelOptions = .default) throws -> [Recommendation] {
         let context = try model.context(user)
         if let allowed = candidates.allowed, allowed.count != model.movieCount {
             throw ModelError(.invalidData, field: "candidates.allowed", value: "\(allowed.count) flags",
@@ -72,7 +74,7 @@ public struct Recommender: Sendable {
         var results = [Recommendation?](repeating: nil, count: chosen.count)
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = SendablePointer(buffer.baseAddress!)
-            ParallelOptions.default.forEachTask(chosen.count) { n in
+            options.forEachTask(chosen.count) { n in
                 let entry = chosen[n]
                 let explanation = model.explanation(for: context, movie: entry.movie, limit: explain ? 5 : 0)
                 slots.base[n] = Recommendation(movie: entry.movie, score: entry.score,

@@ -62,10 +62,13 @@ extension TrainedModel {
 
     /// The `count` users most similar to `user` by latent cosine, most similar first (never the user
     /// itself; ties: lower index first). One pass of SIMD dot products over the unit user vectors and a
-    /// partial top-K selection.
-    public func mostSimilarUsers(to user: UserReference, count: Int) throws -> [SimilarUser] {
+    /// partial top-K selection. `options`: workers of the scan (a server answering many requests at once
+    /// passes ``ParallelOptions/serial``); the result does not depend on them.
+    public func mostSimilarUsers(to user: UserReference, count: Int,
+                                 options: ParallelOptions = .default) throws -> [SimilarUser] {
         let context = try self.context(user)
-        let best = factors.unitUserPanels.best(count, for: context.unitLatent, excluding: context.trainedIndex)
+        let best = factors.unitUserPanels.best(count, for: context.unitLatent, excluding: context.trainedIndex,
+                                               options: options)
         return best.map { entry in
             let range = ratings.userRange(entry.index)
             return SimilarUser(user: entry.index, cosine: entry.score,
@@ -81,9 +84,10 @@ extension TrainedModel {
     }
 
     /// The `count` films nearest to `movie` by latent cosine (rows of `V_k·S_k^e`), never the film itself.
-    public func mostSimilarMovies(to movie: Int, count: Int) throws -> [SimilarMovie] {
+    /// `options`: workers of the scan (the result does not depend on them).
+    public func mostSimilarMovies(to movie: Int, count: Int, options: ParallelOptions = .default) throws -> [SimilarMovie] {
         try checkMovie(movie)
-        let cosines = factors.unitMoviePanels.multiplied(by: Array(factors.unitMovieVectors.row(movie)))
+        let cosines = factors.unitMoviePanels.multiplied(by: Array(factors.unitMovieVectors.row(movie)), options: options)
         var selection = TopSelection(capacity: count)
         for (j, cosine) in cosines.enumerated() where j != movie { selection.offer(score: cosine, index: j) }
         return selection.sorted().map { SimilarMovie(movie: $0.index, cosine: $0.score) }

@@ -104,7 +104,20 @@ enum RequestLog {
 
 /// JSON responses.
 enum JSONResponse {
+    /// A hot result written by hand (``FastJSONEncodable``); a recommendation list with skipped file lines, which
+    /// the routes never produce, goes through the generic encoder.
+    static func make<T: Encodable & FastJSONEncodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        if let list = value as? RecommendationList, list.unmatched != nil { return make(generic: value, status: status) }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.fastJSON)))
+    }
+
     static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        make(generic: value, status: status)
+    }
+
+    static func make<T: Encodable>(generic value: T, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(value)) ?? Data(#"{"error":"internalError","message":"encoding failed"}"#.utf8)

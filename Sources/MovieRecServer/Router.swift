@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MovieRecModel
+import MovieRecNumerics
 import MovieRecService
 import MovieRecStore
 
@@ -84,13 +85,13 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         let user = try host.user(try context.parameters.require("id"), in: session)
         let count = try API.integer(request, "count", default: 10, range: 1...1000)
         let explain = try API.boolean(request, "explain", default: true)
-        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: explain))
+        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: explain, options: .serial))
     }
     router.get("/api/v1/users/:id/similar") { request, context in
         let session = try host.session()
         let user = try host.user(try context.parameters.require("id"), in: session)
         let count = try API.integer(request, "count", default: 10, range: 1...1000)
-        return JSONResponse.make(try session.similarUsers(to: user, count: count))
+        return JSONResponse.make(try session.similarUsers(to: user, count: count, options: .serial))
     }
     router.get("/api/v1/users/:id/ratings") { _, context in
         JSONResponse.make(try api.userRatings(try context.parameters.require("id")))
@@ -124,7 +125,7 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         let session = try host.session()
         let index = try host.movieIndex(try context.parameters.require("id"), in: session)
         let count = try API.integer(request, "count", default: 10, range: 1...1000)
-        return JSONResponse.make(try session.similarMovies(to: index, count: count))
+        return JSONResponse.make(try session.similarMovies(to: index, count: count, options: .serial))
     }
     router.post("/api/v1/recommendations") { request, context in
         let body = try await API.decode(NewUserRequest.self, request, context)
@@ -134,7 +135,7 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         guard (1...1000).contains(count) else {
             throw ServiceError(.invalidRequest, "count \(count) is out of range: expected 1…1000")
         }
-        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: body.explain ?? true))
+        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: body.explain ?? true, options: .serial))
     }
     router.post("/api/v1/similar") { request, context in
         let body = try await API.decode(NewUserRequest.self, request, context)
@@ -144,7 +145,7 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         guard (1...1000).contains(count) else {
             throw ServiceError(.invalidRequest, "count \(count) is out of range: expected 1…1000")
         }
-        return JSONResponse.make(try session.similarUsers(to: user, count: count))
+        return JSONResponse.make(try session.similarUsers(to: user, count: count, options: .serial))
     }
     router.put("/api/v1/users/:id/ratings/:movie") { request, context in
         try api.authorize(request)

@@ -48,6 +48,13 @@ public struct RecommendationList: Codable, Sendable, Equatable {
     /// Lines of the ratings file or of exclusion files that were skipped (absent for a user of the database
     /// without exclusion files).
     public let unmatched: [UnmatchedLine]?
+    /// A list as given.
+    public init(user: String, newUser: Bool, recommendations: [RecommendedMovie], unmatched: [UnmatchedLine]?) {
+        self.user = user
+        self.newUser = newUser
+        self.recommendations = recommendations
+        self.unmatched = unmatched
+    }
 }
 
 /// One similar user.
@@ -153,10 +160,13 @@ public struct TrainReport: Codable, Sendable, Equatable {
 extension ModelSession {
     /// The top `count` films for `user` among `candidates` (by default the films they did not rate), with
     /// reasons when `explain`; `unmatched` is passed through to the result (skipped lines of the user's files).
+    ///
+    /// `options`: workers of one request (the server, answering many at once, passes ``ParallelOptions/serial``).
     public func recommendations(for user: ResolvedUser, count: Int, explain: Bool, candidates: CandidateFilter = .unrated,
-                                unmatched: [UnmatchedLine]? = nil) throws -> RecommendationList {
+                                unmatched: [UnmatchedLine]? = nil,
+                                options: ParallelOptions = .default) throws -> RecommendationList {
         let list = try Recommender(model: model).topN(user.reference, count: min(max(count, 0), model.movieCount),
-                                                      explain: explain, candidates: candidates)
+                                                      explain: explain, candidates: candidates, options: options)
         var filmIndices = list.map(\.movie)
         for recommendation in list {
             filmIndices += (recommendation.explanation?.neighbours ?? []).filter { $0.kind == .movie }.map(\.index)
@@ -193,12 +203,13 @@ extension ModelSession {
 
     /// The `count` users most similar to `user` (never the user itself, also when their stored ratings were
     /// folded in again after an edit).
-    public func similarUsers(to user: ResolvedUser, count: Int) throws -> SimilarUsers {
+    public func similarUsers(to user: ResolvedUser, count: Int, options: ParallelOptions = .default) throws -> SimilarUsers {
         let wanted = min(max(count, 0), model.userCount)
         // A database user folded in again (after an edit) is not excluded by the model: ask for one more.
         var extra = 0
         if case .folded = user.reference, user.trainedIndex != nil { extra = 1 }
-        let similar = try model.mostSimilarUsers(to: user.reference, count: min(wanted + extra, model.userCount))
+        let similar = try model.mostSimilarUsers(to: user.reference, count: min(wanted + extra, model.userCount),
+                                                 options: options)
             .filter { $0.user != user.trainedIndex }.prefix(wanted)
         return SimilarUsers(user: user.label, similar: similar.map {
             SimilarUserMatch(user: userID($0.user), cosine: $0.cosine, commonMovies: $0.commonMovies)
@@ -250,8 +261,8 @@ extension ModelSession {
     }
 
     /// The `count` films nearest to film `movie` (a dense index).
-    public func similarMovies(to movie: Int, count: Int) throws -> SimilarMovies {
-        let similar = try model.mostSimilarMovies(to: movie, count: min(max(count, 0), model.movieCount))
+    public func similarMovies(to movie: Int, count: Int, options: ParallelOptions = .default) throws -> SimilarMovies {
+        let similar = try model.mostSimilarMovies(to: movie, count: min(max(count, 0), model.movieCount), options: options)
         let titles = try titles([movie] + similar.map(\.movie))
         return SimilarMovies(movie: movieID(movie), title: titles[movie] ?? "",
                              similar: similar.map { NearFilm(movie: movieID($0.movie), title: titles[$0.movie] ?? "",
@@ -272,8 +283,21 @@ extension ModelSession {
     }
 }
 
-/// `value` with `digits` decimals, without a minus sign on a value that rounds to zero.
-func fixedDigits(_ value: Float, _ digits: Int) -> String {
-    let text = String(format: "%.\(digits)f", Double(value))
-    return text.hasPrefix("-") && text.allSatisfy({ "-0.".contains($0) }) ? String(text.dropFirst()) : text
+/// `value` with `digits` (0–6) decimals, rounded half to even, without a minus sign on a value that rounds to
+/// zero — what `String(format: "%.*f")` prints for the float's exact value, written without `printf` (the
+/// reasons of one recommendation list need about a hundred of these, and the server builds them per request).
+public func fixedDigits(_ value: Float, _ digits: Int) -> String {
+    guard value.isFinite, (0...6).contains(digits) else { return String(format: "%.\(digits)f", Double(value)) }
+    var scale: Int64 = 1
+    for _ in 0..<digits { scale *= 10 }
+    let exact = Double(value) * Double(scale)          // exact in Double for a Float times a power of ten ≤ 10⁶
+    guard abs(exact) < 1e15 else { return String(format: "%.\(digits)f", Double(value)) }
+    let units = Int64(exact.rounded(.toNearestOrEven))
+    let magnitude = units.magnitude
+    var text = String(magnitude / UInt64(scale))
+    if digits > 0 {
+        let fraction = String(magnitude % UInt64(scale))
+        text += "." + String(repeating: "0", count: digits - fraction.count) + fraction
+    }
+    return units < 0 ? "-" + text : text
 }

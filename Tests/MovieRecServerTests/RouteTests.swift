@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import MovieRecModel
-import MovieRecServer
+@testable import MovieRecServer
 import MovieRecService
 import MovieRecStore
 import Testing
@@ -352,5 +352,30 @@ struct RouteTests {
             }
         }
         #expect(try host.store.ratingsVersion() == 2)   // only the authorised PUT was written
+    }
+
+    @Test("the hand-written JSON of recommendations, similar users and films is JSONEncoder's (sorted keys)")
+    func fastJSONMatchesEncoder() throws {
+        let database = try WorkedExampleDatabase()
+        let host = try database.loadedHost()
+        let session = try host.session()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let user = try host.user("P6", in: session)
+        var tricky = try session.recommendations(for: user, count: 5, explain: true)
+        tricky = RecommendationList(user: "quote\" back\\ tab\t é/\u{01}", newUser: true,
+                                    recommendations: tricky.recommendations, unmatched: nil)
+        let cases: [(String, [UInt8], Data)] = [
+            ("recommendations", tricky.fastJSON, try encoder.encode(tricky)),
+            ("no explanations", try session.recommendations(for: user, count: 5, explain: false).fastJSON,
+             try encoder.encode(try session.recommendations(for: user, count: 5, explain: false))),
+            ("similar users", try session.similarUsers(to: user, count: 6).fastJSON,
+             try encoder.encode(try session.similarUsers(to: user, count: 6))),
+            ("similar films", try session.similarMovies(to: 0, count: 4).fastJSON,
+             try encoder.encode(try session.similarMovies(to: 0, count: 4))),
+        ]
+        for (name, fast, reference) in cases {
+            #expect(String(decoding: fast, as: UTF8.self) == String(decoding: reference, as: UTF8.self), "\(name)")
+        }
     }
 }

@@ -113,4 +113,22 @@ struct ServiceTests {
         #expect(ids("zzz").isEmpty)
         #expect(Catalogue.plainTitle("Matrix, The (1999)") == "matrix")
     }
+
+    @Test("fixedDigits prints what printf's %.*f prints, for halves, negatives, zero and a million seeded values")
+    func fixedDigitsMatchesPrintf() {
+        var state: UInt64 = 42
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 11 }
+        var values: [Float] = [0, -0, 0.125, 0.375, -0.125, 2.5, 0.005, -0.004, 4.25, 1e-7, 123456.5, -0.0049]
+        for _ in 0..<1_000_000 { values.append(Float(Double(next() % 2_000_000) / 1000 - 1000)) }
+        for digits in [0, 1, 2, 4] {
+            for value in values {
+                var expected = String(format: "%.\(digits)f", Double(value))
+                if expected.hasPrefix("-") && expected.allSatisfy({ "-0.".contains($0) }) { expected.removeFirst() }
+                if fixedDigits(value, digits) != expected {
+                    Issue.record("fixedDigits(\(value), \(digits)) = \(fixedDigits(value, digits)), printf: \(expected)")
+                    return
+                }
+            }
+        }
+    }
 }
