@@ -120,8 +120,10 @@ results="[]"
 run() {   # name script seconds
   local name=$1 script=$2 seconds=$3
   local before=$(awk '/VmRSS/ {print $2}' /proc/$SERVER_PID/status)
+  local cpu0=$(awk '{print $14 + $15}' /proc/$SERVER_PID/stat) load0=$(cut -d' ' -f1 /proc/loadavg)
   ACKED_FILE="$WORK/acked-$name.csv" wrk -t2 -c32 -d"${seconds}s" --timeout 5s -s "$WORK/$script" "$URL" > "$WORK/wrk-$name.txt"
   local after=$(awk '/VmRSS/ {print $2}' /proc/$SERVER_PID/status)
+  local cpu1=$(awk '{print $14 + $15}' /proc/$SERVER_PID/stat) load1=$(cut -d' ' -f1 /proc/loadavg)
   read -r rps p50 p99 max sockerr statuserr bad < <(grep '^RESULT' "$WORK/wrk-$name.txt" | cut -d' ' -f2-)
   local acked=0 lost=0
   if [ -s "$WORK/acked-$name.csv" ]; then
@@ -139,15 +141,21 @@ print(lost)
 PY
 )
   fi
-  printf '%-22s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  errors %d  RSS %d→%d MiB' \
-    "$name" "$rps" "$p50" "$p99" "$max" $((sockerr + statuserr)) $((before / 1024)) $((after / 1024))
+  # The server's CPU time per request (user + system, from /proc): what a request costs, whatever else runs.
+  local cpums=$(python3 -c 'import os,sys; t=os.sysconf("SC_CLK_TCK"); print("%.3f" % ((int(sys.argv[2]) - int(sys.argv[1])) / t * 1000 / max(1, float(sys.argv[3]) * float(sys.argv[4]))))' \
+    "$cpu0" "$cpu1" "$rps" "$seconds")
+  printf '%-22s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  errors %d  RSS %d→%d MiB  server CPU %.3f ms/req  load %s→%s' \
+    "$name" "$rps" "$p50" "$p99" "$max" $((sockerr + statuserr)) $((before / 1024)) $((after / 1024)) "$cpums" "$load0" "$load1"
   [ "$acked" -gt 0 ] && printf '  PUTs acknowledged %d, lost %d' "$acked" "$lost"
   printf '\n'
   results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append(dict(zip(
-    ["run","seconds","requestsPerSecond","p50Ms","p99Ms","maxMs","errors","rssBeforeMiB","rssAfterMiB","putsAcknowledged","putsLost"],
+    ["run","seconds","requestsPerSecond","p50Ms","p99Ms","maxMs","errors","rssBeforeMiB","rssAfterMiB","putsAcknowledged","putsLost",
+     "serverCPUMsPerRequest","loadAverageBefore","loadAverageAfter"],
     [sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), float(sys.argv[7]),
-     int(sys.argv[8]), int(sys.argv[9]) // 1024, int(sys.argv[10]) // 1024, int(sys.argv[11]), int(sys.argv[12])]))); print(json.dumps(r))' \
-    "$results" "$name" "$seconds" "$rps" "$p50" "$p99" "$max" $((sockerr + statuserr)) "$before" "$after" "$acked" "$lost")
+     int(sys.argv[8]), int(sys.argv[9]) // 1024, int(sys.argv[10]) // 1024, int(sys.argv[11]), int(sys.argv[12]),
+     float(sys.argv[13]), float(sys.argv[14]), float(sys.argv[15])]))); print(json.dumps(r))' \
+    "$results" "$name" "$seconds" "$rps" "$p50" "$p99" "$max" $((sockerr + statuserr)) "$before" "$after" "$acked" "$lost" \
+    "$cpums" "$load0" "$load1")
 }
 
 echo "wrk -t2 -c32, ${DURATION} s per run, $(nproc) cores shared by wrk and the server:"

@@ -91,7 +91,7 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         let session = try host.session()
         let user = try host.user(try context.parameters.require("id"), in: session)
         let count = try API.integer(request, "count", default: 10, range: 1...1000)
-        return JSONResponse.make(try session.similarUsers(to: user, count: count, options: .serial))
+        return JSONResponse.make(try host.similarUsers(to: user, count: count, in: session))
     }
     router.get("/api/v1/users/:id/ratings") { _, context in
         JSONResponse.make(try api.userRatings(try context.parameters.require("id")))

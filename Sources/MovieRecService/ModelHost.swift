@@ -58,7 +58,10 @@ public final class ModelHost: @unchecked Sendable {
     private struct EditedUser {
         let ratings: [(movie: String, rating: Float)]
         let ratingsVersion: Int64
+        /// The user folded into the model of ``modelID``.
         let resolved: ResolvedUser
+        /// The saved model the user was folded into (``ModelInfo/id``).
+        let modelID: Int64
     }
 
     private let lock = NSLock()
@@ -67,6 +70,14 @@ public final class ModelHost: @unchecked Sendable {
     private var training = false
     private var lastTrainingError: String?
     private var edited: [String: EditedUser] = [:]
+    /// The 50 users most similar to a database user, by user index, for the model of ``similarCacheModel``.
+    private var similarCache: [Int: SimilarUsers] = [:]
+    private var similarCacheModel: Int64 = -1
+
+    /// How many users' similar-user lists are kept (about 0.6 KB each); beyond it the cache starts again.
+    public static let similarCacheCapacity = 20_000
+    /// The longest list kept in the cache (shorter requests are its prefix).
+    static let similarCacheDepth = 50
 
     /// Opens the database at `path` (no model yet: call ``load(policy:progress:)``).
     ///
@@ -101,7 +112,8 @@ public final class ModelHost: @unchecked Sendable {
             var kept: [String: EditedUser] = [:]
             for (user, entry) in edited where entry.ratingsVersion > trainedVersion {
                 if let resolved = try? Self.fold(entry.ratings, user: user, into: session) {
-                    kept[user] = EditedUser(ratings: entry.ratings, ratingsVersion: entry.ratingsVersion, resolved: resolved)
+                    kept[user] = EditedUser(ratings: entry.ratings, ratingsVersion: entry.ratingsVersion, resolved: resolved,
+                                            modelID: session.info.id)
                 }
             }
             edited = kept
@@ -124,7 +136,10 @@ public final class ModelHost: @unchecked Sendable {
     ///
     /// - Throws: ``ServiceError`` `.unknownUser` naming the id.
     public func user(_ id: String, in session: ModelSession) throws -> ResolvedUser {
-        if let entry = lock.withLock({ edited[id] }) { return entry.resolved }
+        if let entry = lock.withLock({ edited[id] }) {
+            // Folded into another model when a swap happened after `session` was read: fold again into this one.
+            return entry.modelID == session.info.id ? entry.resolved : try Self.fold(entry.ratings, user: id, into: session)
+        }
         if let user = session.trainedUser(id) { return user }
         throw ServiceError(.unknownUser, "unknown user \"\(id)\": no user with this id in the database")
     }
@@ -154,6 +169,31 @@ public final class ModelHost: @unchecked Sendable {
                                 modelRatingsVersion: nil, training: training, editedUsers: edited.count,
                                 message: lastTrainingError ?? reason?.message)
         }
+    }
+
+    /// The `count` users most similar to `user` in `session` (never the user), as
+    /// ``ModelSession/similarUsers(to:count:options:)`` answers, on one thread.
+    ///
+    /// For a database user whose ratings were not edited the top ``similarCacheDepth`` are computed once per
+    /// model and kept (a full scan of every user's latent vector is the cost of this call: at 25 M ratings,
+    /// 162,500 vectors); an edited or new user is always computed.
+    public func similarUsers(to user: ResolvedUser, count: Int, in session: ModelSession) throws -> SimilarUsers {
+        guard case .trained(let index) = user.reference, count <= Self.similarCacheDepth else {
+            return try session.similarUsers(to: user, count: count, options: .serial)
+        }
+        let model = session.info.id
+        let cached: SimilarUsers? = lock.withLock { similarCacheModel == model ? similarCache[index] : nil }
+        let full = try cached ?? session.similarUsers(to: user, count: Self.similarCacheDepth, options: .serial)
+        if cached == nil {
+            lock.withLock {
+                if similarCacheModel != model || similarCache.count >= Self.similarCacheCapacity {
+                    similarCache = [:]
+                    similarCacheModel = model
+                }
+                similarCache[index] = full
+            }
+        }
+        return SimilarUsers(user: full.user, similar: Array(full.similar.prefix(count)))
     }
 
     // MARK: - Edits
@@ -203,7 +243,8 @@ public final class ModelHost: @unchecked Sendable {
             guard let answering = current else { return }
             if let existing = edited[user], existing.ratingsVersion > after.ratingsVersion { return }
             if let resolved = try? Self.fold(after.ratings, user: user, into: answering) {
-                edited[user] = EditedUser(ratings: after.ratings, ratingsVersion: after.ratingsVersion, resolved: resolved)
+                edited[user] = EditedUser(ratings: after.ratings, ratingsVersion: after.ratingsVersion, resolved: resolved,
+                                          modelID: answering.info.id)
             }
         }
     }

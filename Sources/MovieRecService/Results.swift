@@ -73,6 +73,12 @@ public struct SimilarUsers: Codable, Sendable, Equatable {
     public let user: String
     /// Most similar first; never the user itself.
     public let similar: [SimilarUserMatch]
+
+    /// A list as given.
+    public init(user: String, similar: [SimilarUserMatch]) {
+        self.user = user
+        self.similar = similar
+    }
 }
 
 /// A film both users of a comparison rated.

@@ -378,4 +378,28 @@ struct RouteTests {
             #expect(String(decoding: fast, as: UTF8.self) == String(decoding: reference, as: UTF8.self), "\(name)")
         }
     }
+
+    @Test("similar users of a database user are kept per model: the same answer as computing them, before and after a swap")
+    func similarCache() async throws {
+        let database = try WorkedExampleDatabase()
+        let host = try database.loadedHost()
+        let session = try host.session()
+        for id in ["P1", "P5", "P7"] {
+            let user = try host.user(id, in: session)
+            let computed = try session.similarUsers(to: user, count: 3)
+            #expect(try host.similarUsers(to: user, count: 3, in: session) == computed)   // fills the cache
+            #expect(try host.similarUsers(to: user, count: 3, in: session) == computed)   // from the cache
+            #expect(try host.similarUsers(to: user, count: 6, in: session) == session.similarUsers(to: user, count: 6))
+        }
+        // P7 rates Star Wars 5 and the model is retrained: the cached list of the old model is not reused.
+        _ = try host.setRating(user: "P7", movie: "1", rating: 5)
+        _ = try host.startTraining()
+        while host.isTraining { try await Task.sleep(for: .milliseconds(20)) }
+        let retrained = try host.session()
+        #expect(retrained.info.id != session.info.id)
+        let p7 = try host.user("P7", in: retrained)
+        #expect(try host.similarUsers(to: p7, count: 6, in: retrained) == retrained.similarUsers(to: p7, count: 6))
+        #expect(try host.similarUsers(to: p7, count: 6, in: retrained).similar.first?.commonMovies
+                == retrained.similarUsers(to: p7, count: 1).similar.first?.commonMovies)
+    }
 }
