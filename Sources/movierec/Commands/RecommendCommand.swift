@@ -28,7 +28,8 @@ struct RecommendCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A user id of the database (or a new user's ratings file).", valueName: "user"))
     var user: String?
 
-    @Option(help: ArgumentHelp("A new user's ratings file (movie,rating per line) instead of USER.", valueName: "file"))
+    @Option(help: ArgumentHelp("A new user's ratings file instead of USER: movie,rating lines (ids or titles), an IMDb "
+                               + "export or a Letterboxd ratings.csv.", valueName: "file"))
     var ratings: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("How many films to recommend (at least 1).", valueName: "N"))
