@@ -5,7 +5,8 @@ import MovieRecNumerics
 import MovieRecService
 import MovieRecStore
 
-/// One rating in a request body: the movie by external id (a JSON string or number) and the rating.
+/// One rating in a request body: the movie by external id (a JSON string or number), `tt` IMDb id or title (with or
+/// without "(1999)"; matched like a line of a `movie,rating` file), and the rating.
 struct RatingEntry: Decodable {
     let movie: String
     let rating: Float
@@ -26,11 +27,23 @@ struct RatingEntry: Decodable {
     }
 }
 
-/// `POST /api/v1/recommendations` and `POST /api/v1/similar`: an anonymous user's ratings.
+/// `POST /api/v1/recommendations` and `POST /api/v1/similar`: an anonymous user's ratings, and for recommendations
+/// the filters (`genre`, `year`, `exclude` ids, `includeRated`). Films that match nothing or several are skipped
+/// and listed in the answer's `unmatched` (`strict`: an error instead).
 struct NewUserRequest: Decodable {
     let ratings: [RatingEntry]
     let count: Int?
     let explain: Bool?
+    let strict: Bool?
+    let genre: [String]?
+    let year: String?
+    let exclude: [String]?
+    let includeRated: Bool?
+
+    /// The filters of the request.
+    var filter: FilterRequest {
+        FilterRequest(genres: genre ?? [], years: year, exclude: exclude ?? [], includeRated: includeRated ?? false)
+    }
 }
 
 /// `PUT /api/v1/users/{id}/ratings/{movie}`.
@@ -85,7 +98,11 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         let user = try host.user(try context.parameters.require("id"), in: session)
         let count = try API.integer(request, "count", default: 10, range: 1...1000)
         let explain = try API.boolean(request, "explain", default: true)
-        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: explain, options: .serial))
+        let filter = try session.candidates(for: try API.filter(request))
+        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: explain,
+                                                             candidates: filter.candidates,
+                                                             unmatched: filter.unmatched.isEmpty ? nil : filter.unmatched,
+                                                             options: .serial))
     }
     router.get("/api/v1/users/:id/similar") { request, context in
         let session = try host.session()
@@ -128,14 +145,28 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         return JSONResponse.make(try session.similarMovies(to: index, count: count, options: .serial))
     }
     router.post("/api/v1/recommendations") { request, context in
-        let body = try await API.decode(NewUserRequest.self, request, context)
         let session = try host.session()
+        // A CSV body (`Content-Type: text/csv`) is a ratings file: movie,rating, an IMDb or a Letterboxd export;
+        // its options come as query parameters.
+        if API.isCSV(request) {
+            let user = try api.anonymousUser(csv: try await API.body(request), strict: try API.boolean(request, "strict", default: false),
+                                             in: session)
+            let count = try API.integer(request, "count", default: 10, range: 1...1000)
+            let filter = try session.candidates(for: try API.filter(request))
+            return JSONResponse.make(try session.recommendations(
+                for: user, count: count, explain: try API.boolean(request, "explain", default: true),
+                candidates: filter.candidates, unmatched: API.unmatched(user, filter.unmatched), options: .serial))
+        }
+        let body = try await API.decode(NewUserRequest.self, request, context)
         let user = try api.anonymousUser(body, in: session)
         let count = body.count ?? 10
         guard (1...1000).contains(count) else {
             throw ServiceError(.invalidRequest, "count \(count) is out of range: expected 1…1000")
         }
-        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: body.explain ?? true, options: .serial))
+        let filter = try session.candidates(for: body.filter)
+        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: body.explain ?? true,
+                                                             candidates: filter.candidates,
+                                                             unmatched: API.unmatched(user, filter.unmatched), options: .serial))
     }
     router.post("/api/v1/similar") { request, context in
         let body = try await API.decode(NewUserRequest.self, request, context)
@@ -188,10 +219,67 @@ struct API: Sendable {
         }
     }
 
-    /// The anonymous user of a request body, folded into `session`.
+    /// The anonymous user of a request body, folded into `session`: each entry's movie matched like a line of a
+    /// `movie,rating` file (id, `tt` IMDb id or title); entries that match nothing or several are skipped and listed.
     func anonymousUser(_ body: NewUserRequest, in session: ModelSession) throws -> ResolvedUser {
-        let rows = body.ratings.enumerated().map { NewUserRatings.Row(movie: $1.movie, rating: $1.rating, line: $0 + 1) }
-        return try session.newUser(try NewUserRatings(source: "request body ratings", rows: rows), label: "me")
+        guard !body.ratings.isEmpty else {
+            throw ServiceError(.invalidRatings, file: "request body ratings",
+                               "no ratings: expected at least one {\"movie\": id or title, \"rating\": r}")
+        }
+        if let empty = body.ratings.firstIndex(where: { $0.movie.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ServiceError(.invalidRatings, file: "request body ratings", line: empty + 1, "the movie is empty")
+        }
+        let lines = body.ratings.enumerated().map {
+            PersonalRatingsFile.Line(line: $0 + 1, reference: MovieReference(field: $1.movie), rating: $1.rating)
+        }
+        return try Self.asRequestError {
+            try session.newUser(personal: PersonalRatingsFile(file: "request body ratings", format: .movieRating, lines: lines),
+                                label: "me", strict: body.strict ?? false)
+        }
+    }
+
+    /// The anonymous user of a CSV body (a ratings file), folded into `session`.
+    func anonymousUser(csv bytes: [UInt8], strict: Bool, in session: ModelSession) throws -> ResolvedUser {
+        try Self.asRequestError {
+            try session.newUser(personal: PersonalRatingsFile(bytes: bytes, file: "request body"), label: "me", strict: strict)
+        }
+    }
+
+    /// Runs `body`, turning the store's complaints about the ratings (a malformed line, a rating off the scale,
+    /// a skipped line under `strict`) into ``ServiceError`` `.invalidRatings` (400) instead of a server error.
+    static func asRequestError<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoreError where [.invalidRow, .emptyFile, .invalidOption].contains(error.kind) {
+            throw ServiceError(.invalidRatings, error.description)
+        }
+    }
+
+    /// The skipped entries of a new user's ratings and of the filters; `nil` when there are none.
+    static func unmatched(_ user: ResolvedUser, _ filter: [UnmatchedLine]) -> [UnmatchedLine]? {
+        let all = (user.unmatchedLines ?? []) + filter
+        return all.isEmpty ? nil : all
+    }
+
+    /// Whether the request body is CSV (`text/csv`, or `text/plain`).
+    static func isCSV(_ request: Request) -> Bool {
+        guard let type = request.headers[.contentType]?.lowercased() else { return false }
+        return type.hasPrefix("text/csv") || type.hasPrefix("text/plain")
+    }
+
+    /// The raw body (at most ``maximumBodyBytes``; 413 beyond).
+    static func body(_ request: Request) async throws -> [UInt8] {
+        var request = request
+        let buffer = try await request.collectBody(upTo: maximumBodyBytes)
+        return Array(buffer.readableBytesView)
+    }
+
+    /// The filters of a request's query: `genre` (repeatable), `year`, `exclude` (comma-separated ids, repeatable),
+    /// `include_rated`.
+    static func filter(_ request: Request) throws -> FilterRequest {
+        let query = request.uri.queryParameters
+        return FilterRequest(genres: query.getAll("genre"), years: query.get("year"), exclude: query.getAll("exclude"),
+                             includeRated: try boolean(request, "include_rated", default: false))
     }
 
     /// The stored ratings of user `id`, with titles.

@@ -27,7 +27,7 @@ public struct ResolvedUser: Sendable {
 
     /// The skipped lines of a new user's file, for `--json` (`nil` for a user of the database).
     public var unmatchedLines: [UnmatchedLine]? {
-        personal.map { UnmatchedLine.list($0.unmatched, file: label) }
+        personal.map { UnmatchedLine.list($0.unmatched, file: $0.file) }
     }
 
     /// `user 1` or `new user ratings.csv`, with the number of ratings.
@@ -119,7 +119,23 @@ extension ModelSession {
     ///   first skipped line; ``ServiceError`` `.invalidRatings` when no line matched a film.
     public func newUser(ratingsFile path: String, strict: Bool = false,
                         warn: (String) -> Void = { _ in }) throws -> ResolvedUser {
-        let file = try PersonalRatingsFile(contentsOf: path)
+        try newUser(personal: try PersonalRatingsFile(contentsOf: path), label: path, strict: strict, warn: warn,
+                    hint: "`movierec match \(path)` shows why each line did not match")
+    }
+
+    /// Folds in a new user from personal ratings already parsed (a file, or a request's list or CSV body): each
+    /// line matched to the catalogue (``TitleMatcher``), put on the model's rating scale, skipped and listed
+    /// (``ResolvedUser/personal``, and one `warn` line each) when it matches no film or several.
+    ///
+    /// - Parameters:
+    ///   - label: how to name the user (the file path, or `me`).
+    ///   - strict: make every skipped line an error.
+    ///   - hint: appended to the error when no line matched.
+    /// - Throws: ``StoreError`` for a rating of a `movie,rating` list outside the scale and, with `strict`, for the
+    ///   first skipped line; ``ServiceError`` `.unknownMovie` when no line names a film of the database (each
+    ///   matches none), `.invalidRatings` when none is usable for another reason.
+    public func newUser(personal file: PersonalRatingsFile, label: String, strict: Bool = false,
+                        warn: (String) -> Void = { _ in }, hint: String? = nil) throws -> ResolvedUser {
         let resolved = try file.resolve(with: try titleMatcher(), scale: model.ratingRange)
         if strict { try resolved.requireAllMatched() }
         var ratings: [(movie: Int, rating: Float)] = []
@@ -128,15 +144,17 @@ extension ModelSession {
             ratings.append((movie, rating.rating))
         }
         guard !ratings.isEmpty else {
-            throw ServiceError(.invalidRatings, file: path,
-                               "no line matched a film of the database (\(resolved.unmatched.count) skipped; "
-                               + "`movierec match \(path)` shows why each line did not match)")
+            let noneKnown = resolved.unmatched.allSatisfy { $0.reason == .noMatch }
+            let first = resolved.unmatched.first.map { ": line \($0.line): \($0.message)" } ?? ""
+            throw ServiceError(noneKnown ? .unknownMovie : .invalidRatings, file: file.file,
+                               "no line matched a film of the database (\(resolved.unmatched.count) skipped\(first))"
+                               + (hint.map { "; \($0)" } ?? ""))
         }
         for line in resolved.unmatched {
-            warn("warning: \(path):\(line.line): skipped: \(line.message)")
+            warn("warning: \(file.file):\(line.line): skipped: \(line.message)")
         }
         let folded = try model.foldIn(ratings: ratings.map { (movie: Int32($0.movie), rating: $0.rating) })
-        return ResolvedUser(label: path, reference: .folded(folded), trainedIndex: nil,
+        return ResolvedUser(label: label, reference: .folded(folded), trainedIndex: nil,
                             ratings: ratings.sorted { $0.movie < $1.movie }, personal: resolved)
     }
 

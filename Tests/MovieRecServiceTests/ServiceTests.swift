@@ -74,11 +74,15 @@ struct ServiceTests {
                 == "body:2: movie 1 is rated again (first on line 1): rate each film once")
         #expect(failure([.init(movie: "1", rating: 5.5, line: 1)])?.kind == .invalidRatings)
         #expect { try NewUserRatings(source: "body", rows: []) } throws: { ($0 as? ServiceError)?.kind == .invalidRatings }
-        // A ratings file whose lines match no film: .invalidRatings naming the file and `movierec match`.
+        // A ratings file whose lines match no film: .unknownMovie naming the file, the line and `movierec match`.
         let unmatched = try scratch.write("none.csv", "movie,rating\nCasablanca,5\n")
         #expect { try session.newUser(ratingsFile: unmatched) } throws: {
-            ($0 as? ServiceError)?.kind == .invalidRatings && "\($0)".contains("movierec match")
+            ($0 as? ServiceError)?.kind == .unknownMovie && "\($0)".contains("line 2: \"Casablanca\" matches no movie")
+                && "\($0)".contains("movierec match")
         }
+        // Lines that are all skipped for another reason (here: no rating): .invalidRatings.
+        let unrated = try scratch.write("unrated.csv", "Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Titanic,1997,x,\n")
+        #expect { try session.newUser(ratingsFile: unrated) } throws: { ($0 as? ServiceError)?.kind == .invalidRatings }
     }
 
     @Test("store edits: one transaction each, version bumped only on change, ratings read back in movie order")

@@ -101,21 +101,12 @@ struct RecommendCommand: ParsableCommand {
         }
         let resolved = try ratings.map { try session.newUser(ratingsFile: $0, strict: strict, warn: printError) }
             ?? session.resolveUser(user ?? "", strict: strict, warn: printError)
-        var filter = RecommendationFilter(genres: genres, years: try year.map(RecommendationFilter.years),
-                                          includeRated: includeRated)
-        var unmatched = resolved.unmatchedLines
-        if !exclude.isEmpty {
-            let matcher = try session.titleMatcher()
-            for argument in exclude {
-                let excluded = try RecommendationFilter.excludedMovies(argument, matcher: matcher)
-                filter.excludedMovies.formUnion(excluded.movies)
-                for line in excluded.unmatched {
-                    printError("warning: \(argument):\(line.line): not excluded: \(line.message)")
-                }
-                if !excluded.unmatched.isEmpty { unmatched = (unmatched ?? []) + UnmatchedLine.list(excluded.unmatched, file: argument) }
-            }
-        }
-        let candidates = try filter.candidates(store: session.store, movieIDs: session.snapshot.table.movieIDs)
+        let filter = try session.candidates(for: FilterRequest(genres: genres, years: year, exclude: exclude,
+                                                               includeRated: includeRated, allowsFiles: true),
+                                            warn: printError)
+        let candidates = filter.candidates
+        let unmatched = resolved.personal == nil && filter.unmatched.isEmpty ? nil
+            : (resolved.unmatchedLines ?? []) + filter.unmatched
         let report = try Self.report(session, user: resolved, count: count, explain: explain, candidates: candidates,
                                      unmatched: unmatched)
         if output.json {
