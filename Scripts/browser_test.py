@@ -32,7 +32,7 @@ options.binary_location = "/usr/bin/chromium"
 for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
     options.add_argument(flag)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 15)
+wait = WebDriverWait(driver, 60)
 
 
 def updates():
@@ -49,7 +49,11 @@ def search(text):
     box.clear()
     box.send_keys(text)
     box.send_keys(Keys.ENTER)
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results > li .title"))
+    # The list says which query it shows once that query's results are rendered.
+    wait.until(lambda d: d.find_element(By.ID, "search-results").get_attribute("data-query") == text
+               and d.find_elements(By.CSS_SELECTOR, "#search-results > li .title"))
+    time.sleep(0.3)   # the debounced search of the typing (150 ms) may render the same results once more
+    wait.until(lambda d: d.find_element(By.ID, "search-results").get_attribute("data-query") == text)
     return driver.find_elements(By.CSS_SELECTOR, "#search-results > li")
 
 

@@ -189,8 +189,12 @@ async function search() {
   if (!q) { $("search-results").innerHTML = ""; setStatus("search-status", ""); return; }
   try {
     const data = await api("GET", "/api/v1/movies?limit=12&search=" + encodeURIComponent(q));
+    if ($("search").value.trim() !== q) return;   // a later search is under way
+    const list = $("search-results"), ids = data.movies.map((m) => m.movie).join(",");
+    if (list.dataset.query === q && list.dataset.ids === ids) return;   // the same answer is shown already
     lastResults = data.movies;
     renderSearch();
+    list.dataset.query = q; list.dataset.ids = ids;
     setStatus("search-status", data.movies.length ? data.movies.length + " film" + (data.movies.length > 1 ? "s" : "") : "no film matches “" + q + "”");
   } catch (e) { setStatus("search-status", e.message, true); }
 }
