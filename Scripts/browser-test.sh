@@ -26,7 +26,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 -m venv "$WORK/venv"
+if ! python3 -m venv "$WORK/venv" >/dev/null 2>&1; then
+  rm -rf "$WORK/venv"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq python3-venv >/dev/null
+  python3 -m venv "$WORK/venv"
+fi
 "$WORK/venv/bin/pip" install -q selenium
 
 DB="$WORK/demo.sqlite"

@@ -23,9 +23,9 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$DB" ] && [ -f "$DB" ] || { echo "give --db DB (an existing database)" >&2; exit 2; }
 BIN="${BIN:-$(swift build -c release --show-bin-path)/movierec}"
-if ! command -v wrk >/dev/null 2>&1 || ! command -v sqlite3 >/dev/null 2>&1; then
+if ! command -v wrk >/dev/null 2>&1 || ! command -v sqlite3 >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq wrk sqlite3 >/dev/null
+  apt-get update -qq && apt-get install -y -qq wrk sqlite3 curl >/dev/null
 fi
 
 WORK=$(mktemp -d)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `movierec` command: import ratings, train, recommend, compare users.
 @main
@@ -12,4 +13,20 @@ struct MovieRec: AsyncParsableCommand {
             MatchCommand.self, GenerateCommand.self, BenchmarkCommand.self, ServeCommand.self,
         ]
     )
+
+    /// Runs the command; a failure prints ArgumentParser's `Error: …` message and exits with ``CLIExitCode``.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard let code = CLIExitCode.code(for: error) else { exit(withError: error) }
+            printError(fullMessage(for: error))
+            Foundation.exit(code)
+        }
+    }
 }
