@@ -6,6 +6,7 @@ import PackageDescription
 //   MovieRecNumerics  <-  MovieRecModel  <-  MovieRecStore       <-  movierec (CLI)
 //                         MovieRecModel  <-  MovieRecEvaluation  <-  movierec
 //   MovieRecStore, MovieRecEvaluation  <-  MovieRecService  <-  MovieRecServer  <-  movierec
+//   MovieRecService, MovieRecStore  <-  MovieRecPostgres  <-  movierec
 //   MovieRecNumerics  <-  MovieRecSynthetic (data generator)  <-  movierec
 let package = Package(
     name: "movierec",
@@ -19,11 +20,14 @@ let package = Package(
         .library(name: "MovieRecEvaluation", targets: ["MovieRecEvaluation"]),
         .library(name: "MovieRecService", targets: ["MovieRecService"]),
         .library(name: "MovieRecServer", targets: ["MovieRecServer"]),
+        .library(name: "MovieRecPostgres", targets: ["MovieRecPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The innermost numeric loops in C: one source compiled for AVX-512, AVX2 and the baseline
@@ -64,6 +68,19 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // PostgreSQL as the shared source of ratings (COPY import, shared writes and fold-in reads,
+        // published models); only the CLI depends on it.
+        .target(
+            name: "MovieRecPostgres",
+            dependencies: [
+                "MovieRecService",
+                "MovieRecStore",
+                "MovieRecModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // The thin command-line front end.
         .executableTarget(
             name: "movierec",
@@ -75,6 +92,7 @@ let package = Package(
                 "MovieRecEvaluation",
                 "MovieRecService",
                 "MovieRecServer",
+                "MovieRecPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -99,6 +117,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "MovieRecPostgresTests", dependencies: ["MovieRecPostgres", "MovieRecStore"]),
         .testTarget(name: "MovieRecCLITests", dependencies: ["movierec", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]

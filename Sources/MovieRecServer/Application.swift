@@ -82,6 +82,7 @@ struct ErrorAndLogMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let failure = APIError.from(error)
             response = JSONResponse.make(failure.body, status: failure.status)
+            if failure.status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
         }
         if logs {
             let elapsed = ContinuousClock.now - start

@@ -95,20 +95,24 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
     }
     router.get("/api/v1/users/:id/recommendations") { request, context in
         let session = try host.session()
-        let user = try host.user(try context.parameters.require("id"), in: session)
+        let user = try await host.currentUser(try context.parameters.require("id"), in: session)
         let count = try API.integer(request, "count", default: 10, range: 1...1000)
         let explain = try API.boolean(request, "explain", default: true)
         let filter = try session.candidates(for: try API.filter(request))
-        return JSONResponse.make(try session.recommendations(for: user, count: count, explain: explain,
-                                                             candidates: filter.candidates,
-                                                             unmatched: filter.unmatched.isEmpty ? nil : filter.unmatched,
-                                                             options: .serial))
+        return API.marked(JSONResponse.make(try session.recommendations(for: user.user, count: count, explain: explain,
+                                                                        candidates: filter.candidates,
+                                                                        unmatched: filter.unmatched.isEmpty ? nil : filter.unmatched,
+                                                                        options: .serial)),
+                          fresh: user.fresh)
     }
     router.get("/api/v1/users/:id/similar") { request, context in
         let session = try host.session()
-        let user = try host.user(try context.parameters.require("id"), in: session)
+        let user = try await host.currentUser(try context.parameters.require("id"), in: session)
         let count = try API.integer(request, "count", default: 10, range: 1...1000)
-        return JSONResponse.make(try host.similarUsers(to: user, count: count, in: session))
+        // A user folded in from shared ratings is not the model's row: no cached list for them.
+        let similar = host.sharedRatings == nil ? try host.similarUsers(to: user.user, count: count, in: session)
+            : try session.similarUsers(to: user.user, count: count)
+        return API.marked(JSONResponse.make(similar), fresh: user.fresh)
     }
     router.get("/api/v1/users/:id/ratings") { _, context in
         JSONResponse.make(try api.userRatings(try context.parameters.require("id")))
@@ -119,7 +123,10 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
             throw ServiceError(.invalidRequest, "compare needs two users: /api/v1/compare?a=ID&b=ID")
         }
         let count = try API.integer(request, "count", default: 5, range: 0...1000)
-        return JSONResponse.make(try session.compare(try host.user(a, in: session), try host.user(b, in: session), count: count))
+        let first = try await host.currentUser(a, in: session)
+        let second = try await host.currentUser(b, in: session)
+        return API.marked(JSONResponse.make(try session.compare(first.user, second.user, count: count)),
+                          fresh: first.fresh && second.fresh)
     }
     router.get("/api/v1/movies") { request, _ in
         let session = try host.session()
@@ -181,14 +188,14 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
     router.put("/api/v1/users/:id/ratings/:movie") { request, context in
         try api.authorize(request)
         let body = try await API.decode(RatingBody.self, request, context)
-        let edit = try host.setRating(user: try context.parameters.require("id"),
-                                      movie: try context.parameters.require("movie"), rating: body.rating)
+        let edit = try await host.storeRating(user: try context.parameters.require("id"),
+                                              movie: try context.parameters.require("movie"), rating: body.rating)
         return JSONResponse.make(edit)
     }
     router.delete("/api/v1/users/:id/ratings/:movie") { request, context in
         try api.authorize(request)
-        let edit = try host.deleteRating(user: try context.parameters.require("id"),
-                                         movie: try context.parameters.require("movie"))
+        let edit = try await host.removeRating(user: try context.parameters.require("id"),
+                                               movie: try context.parameters.require("movie"))
         return JSONResponse.make(edit)
     }
     router.post("/api/v1/model/train") { request, _ in
@@ -217,6 +224,15 @@ struct API: Sendable {
         if let refusal = configuration.refusesWrite(authorization: request.headers[.authorization]) {
             throw APIError(refusal.status, refusal.status == 401 ? "unauthorized" : "forbidden", refusal.message)
         }
+    }
+
+    /// `response` with `X-MovieRec-Ratings: last-seen` when the user's ratings could not be read from the
+    /// shared source (the answer uses the ratings this replica saw last).
+    static func marked(_ response: Response, fresh: Bool) -> Response {
+        guard !fresh else { return response }
+        var response = response
+        response.headers[HTTPFields.Element.Name("X-MovieRec-Ratings")!] = "last-seen"
+        return response
     }
 
     /// The anonymous user of a request body, folded into `session`: each entry's movie matched like a line of a

@@ -17,6 +17,11 @@ public struct HealthReport: Codable, Sendable, Equatable {
     public let editedUsers: Int
     /// Why there is no model, when there is none.
     public let message: String?
+    /// The published model version answering (`movierec train --publish`), nil when the model is the
+    /// database's own.
+    public var modelVersion: Int64? = nil
+    /// The shared ratings source (redacted), nil without `--ratings-source`.
+    public var ratingsSource: String? = nil
 }
 
 /// What a rating edit (`PUT`/`DELETE /api/v1/users/{id}/ratings/{movie}`) answers.
@@ -78,12 +83,20 @@ public final class ModelHost: @unchecked Sendable {
     public static let similarCacheCapacity = 20_000
     /// The longest list kept in the cache (shorter requests are its prefix).
     static let similarCacheDepth = 50
+    /// With a shared source: each user's ratings as last read from it, folded in (answers while it is down).
+    private var lastSeen: [String: ResolvedUser] = [:]
+    private var publishedVersion: Int64?
 
-    /// Opens the database at `path` (no model yet: call ``load(policy:progress:)``).
+    /// Where rating edits go and fresh user ratings come from when replicas share them (nil: the database).
+    public let sharedRatings: (any SharedRatingsSource)?
+
+    /// Opens the database at `path` (no model yet: call ``load(policy:progress:)``); with `sharedRatings`,
+    /// rating edits go there and users are folded in from there (see ``currentUser(_:in:)``).
     ///
     /// - Throws: ``StoreError`` `.databaseNotFound` when there is no database there.
-    public init(path: String) throws {
+    public init(path: String, sharedRatings: (any SharedRatingsSource)? = nil) throws {
         self.path = path
+        self.sharedRatings = sharedRatings
         store = try RatingStore(path: path, createIfMissing: false)
     }
 
@@ -104,10 +117,12 @@ public final class ModelHost: @unchecked Sendable {
 
     /// Installs `session` as the answering model and folds the edited users in again, dropping those whose
     /// edits the model was trained on.
-    private func install(_ session: ModelSession) {
+    private func install(_ session: ModelSession, publishedVersion version: Int64? = nil) {
         let trainedVersion = session.info.fingerprint.ratingsVersion
         lock.withLock {
             current = session
+            publishedVersion = version
+            lastSeen = [:]
             unavailable = nil
             var kept: [String: EditedUser] = [:]
             for (user, entry) in edited where entry.ratingsVersion > trainedVersion {
@@ -119,6 +134,15 @@ public final class ModelHost: @unchecked Sendable {
             edited = kept
         }
     }
+
+    /// Installs a model published to the shared source (version `version`, opened from its own database
+    /// file) as the answering one; requests keep the session they read, so the swap is atomic for them.
+    public func installPublished(_ session: ModelSession, version: Int64) {
+        install(session, publishedVersion: version)
+    }
+
+    /// The published model version answering, nil when it is the database's own.
+    public var servedModelVersion: Int64? { lock.withLock { publishedVersion } }
 
     /// The answering session.
     ///
@@ -144,6 +168,61 @@ public final class ModelHost: @unchecked Sendable {
         throw ServiceError(.unknownUser, "unknown user \"\(id)\": no user with this id in the database")
     }
 
+    /// User `id` for one request: without a shared source, ``user(_:in:)``; with one, folded in from the
+    /// ratings read from it now (one query), or — when it cannot be reached — from the ratings last read, else
+    /// the model's own row, marked not fresh.
+    ///
+    /// - Throws: ``ServiceError`` `.unknownUser` when no ratings of the user are known anywhere.
+    public func currentUser(_ id: String, in session: ModelSession) async throws -> CurrentUser {
+        guard let sharedRatings else { return CurrentUser(user: try user(id, in: session), fresh: true) }
+        let ratings: [(movie: String, rating: Float)]
+        do {
+            ratings = try await sharedRatings.ratings(ofUser: id)
+        } catch let error as ServiceError where error.kind == .ratingsSourceUnavailable {
+            if let seen = lock.withLock({ lastSeen[id] }) { return CurrentUser(user: seen, fresh: false) }
+            return CurrentUser(user: try user(id, in: session), fresh: false)
+        }
+        guard !ratings.isEmpty else {
+            throw ServiceError(.unknownUser, "unknown user \"\(id)\": no ratings of this user in \(sharedRatings.name)")
+        }
+        let resolved = try Self.fold(ratings, user: id, into: session)
+        lock.withLock { if current?.info == session.info { lastSeen[id] = resolved } }
+        return CurrentUser(user: resolved, fresh: true)
+    }
+
+    /// Stores a rating: in the shared source when there is one (one upsert, newest timestamp wins), else as
+    /// ``setRating(user:movie:rating:)``. Same checks and errors, plus `.ratingsSourceUnavailable` (nothing
+    /// written) when the shared source cannot be reached.
+    public func storeRating(user: String, movie: String, rating: Float) async throws -> RatingEdit {
+        guard let sharedRatings else { return try setRating(user: user, movie: movie, rating: rating) }
+        let session = try session()
+        _ = try movieIndex(movie, in: session)
+        let scale = session.model.ratingRange
+        guard rating.isFinite, scale.contains(rating) else {
+            throw ServiceError(.invalidRatings, file: "request body",
+                               "rating \(rating) of movie \(movie) is outside the rating scale of the data "
+                               + "(\(scale.lowerBound)–\(scale.upperBound))")
+        }
+        let changed = try await sharedRatings.upsertRating(user: user, movie: movie, rating: rating,
+                                                           timestamp: Int64(Date().timeIntervalSince1970))
+        let count = (try? await sharedRatings.ratings(ofUser: user).count) ?? -1
+        return RatingEdit(user: user, movie: movie, rating: rating, changed: changed, userRatings: count, ratingsVersion: 0)
+    }
+
+    /// Deletes a rating: in the shared source when there is one (one statement), else as
+    /// ``deleteRating(user:movie:)``.
+    public func removeRating(user: String, movie: String) async throws -> RatingEdit {
+        guard let sharedRatings else { return try deleteRating(user: user, movie: movie) }
+        let session = try session()
+        _ = try movieIndex(movie, in: session)
+        let changed = try await sharedRatings.deleteRating(user: user, movie: movie)
+        let count = (try? await sharedRatings.ratings(ofUser: user).count) ?? -1
+        if !changed && count == 0 {
+            throw ServiceError(.unknownUser, "unknown user \"\(user)\": no ratings of this user in \(sharedRatings.name)")
+        }
+        return RatingEdit(user: user, movie: movie, rating: nil, changed: changed, userRatings: count, ratingsVersion: 0)
+    }
+
     /// The dense index of the film with external id `id`, known to the model.
     ///
     /// - Throws: ``ServiceError`` `.unknownMovie` naming the id.
@@ -161,13 +240,15 @@ public final class ModelHost: @unchecked Sendable {
             if let current {
                 return HealthReport(status: "ok", ratings: current.info.fingerprint.ratings,
                                     modelRatingsVersion: current.info.fingerprint.ratingsVersion, training: training,
-                                    editedUsers: edited.count, message: lastTrainingError)
+                                    editedUsers: edited.count, message: lastTrainingError, modelVersion: publishedVersion,
+                                    ratingsSource: sharedRatings?.name)
             }
             let reason = unavailable
             let status = reason?.kind == .modelLoading ? "loading" : reason?.kind == .staleModel ? "staleModel" : "noModel"
             return HealthReport(status: training && reason?.kind != .modelLoading ? "loading" : status, ratings: 0,
                                 modelRatingsVersion: nil, training: training, editedUsers: edited.count,
-                                message: lastTrainingError ?? reason?.message)
+                                message: lastTrainingError ?? reason?.message, modelVersion: nil,
+                                ratingsSource: sharedRatings?.name)
         }
     }
 

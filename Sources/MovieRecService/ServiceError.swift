@@ -26,14 +26,17 @@ public struct ServiceError: Error, CustomStringConvertible, LocalizedError, Send
         case invalidRatings
         /// A request parameter is malformed (a count that is not a positive number, a missing field).
         case invalidRequest
+        /// The shared ratings source (PostgreSQL) cannot be reached: writes are refused, retry later.
+        case ratingsSourceUnavailable
 
         /// The HTTP status the server answers with: 404 for unknown users and films, 409 for a missing or stale
-        /// model and a retraining already running, 503 while the first model loads, 400 for bad input.
+        /// model and a retraining already running, 503 while the first model loads or the shared ratings source
+        /// is down, 400 for bad input.
         public var httpStatus: Int {
             switch self {
             case .unknownUser, .unknownMovie: return 404
             case .noModel, .staleModel, .trainingInProgress, .ambiguousMovie: return 409
-            case .modelLoading: return 503
+            case .modelLoading, .ratingsSourceUnavailable: return 503
             case .invalidRatings, .invalidRequest: return 400
             }
         }

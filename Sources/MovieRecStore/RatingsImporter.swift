@@ -71,7 +71,7 @@ public struct ImportProgress: Sendable {
 /// - `skipped`: malformed and skipped under ``ErrorPolicy/skip``.
 public struct ImportSummary: Sendable, Equatable, Codable {
     /// The ratings file.
-    public let file: String
+    public var file: String
     /// The format used.
     public let format: String
     /// The database written.

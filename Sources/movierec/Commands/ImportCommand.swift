@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MovieRecPostgres
 import MovieRecStore
 
 /// `movierec import`: load a ratings file (and optionally a movie catalogue) into the database.
@@ -21,14 +22,27 @@ struct ImportCommand: ParsableCommand {
               movierec import u.data --movies u.item --json
               movierec import ratings.csv --movies movies.csv --links links.csv
               movierec import latin1.csv --encoding latin1
+              PGPASSWORD=… movierec import postgresql://app@127.0.0.1:5432/site --table ratings
+              movierec import postgresql://app@db:5432/site --query "SELECT * FROM ratings WHERE rated_at > 0" \\
+                  --user-column user_id --movie-column movie_id --rating-column rating --timestamp-column rated_at
               movierec import my.tsv --delimiter '\\t' --user-column who \\
                   --movie-column film --rating-column stars \\
                   --min-rating 1 --max-rating 10 --on-error skip
             """
     )
 
-    @Argument(help: ArgumentHelp("The ratings file.", valueName: "ratings-file"))
+    @Argument(help: ArgumentHelp("The ratings file, or postgresql://USER@HOST:PORT/DB with --table or --query "
+                                 + "(password from PGPASSWORD or ~/.pgpass; ?sslmode=require for TLS).",
+                                 valueName: "ratings-file"))
     var ratings: String
+
+    @Option(help: ArgumentHelp("PostgreSQL: the ratings table (columns default to user_id, movie_id, rating, rated_at).",
+                               valueName: "table"))
+    var table: String?
+
+    @Option(help: ArgumentHelp("PostgreSQL: a SELECT whose result has the rating columns (named with --…-column).",
+                               valueName: "sql"))
+    var query: String?
 
     @Option(help: ArgumentHelp("A movie file to import with the ratings (movies.csv, u.item or movies.dat).", valueName: "file"))
     var movies: String?
@@ -76,15 +90,29 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let importer = RatingsImporter(databasePath: database.resolvedPath, options: try importOptions())
+        let isPostgres = ratings.hasPrefix("postgresql://") || ratings.hasPrefix("postgres://")
+        guard isPostgres || (table == nil && query == nil) else {
+            throw ValidationError("--table and --query need a postgresql:// source instead of a file.")
+        }
+        var exported: PostgresExportedFile?
+        if isPostgres { exported = try exportFromPostgres() }
+        defer { exported?.remove() }
+        let importer = RatingsImporter(databasePath: database.resolvedPath,
+                                       options: exported.map { try importOptions(postgres: $0.query) } ?? (try importOptions()))
         let bar = ProgressBar(enabled: stderrIsTerminal && !output.quiet)
-        let summary: ImportSummary
+        var summary: ImportSummary
         do {
-            summary = try importer.run(ratingsFile: ratings) { bar.update($0) }
+            summary = try importer.run(ratingsFile: exported?.path ?? ratings) { bar.update($0) }
             bar.finish()
         } catch {
             bar.finish()
             throw error
+        }
+        if let exported {
+            summary.file = exported.source
+            if !output.quiet && !output.json {
+                print(String(format: "Read %@ rows from PostgreSQL in %.2f s", groupedDigits(exported.rows), exported.seconds))
+            }
         }
         if !summary.firstRejects.isEmpty {
             let total = summary.skipped + summary.moviesSkipped + summary.linksSkipped
@@ -113,18 +141,57 @@ struct ImportCommand: ParsableCommand {
               + "\(groupedDigits(summary.ratings)) ratings (ratings version \(summary.ratingsVersion))")
     }
 
+    /// Streams the PostgreSQL rows into a temporary CSV file (the file importer then imports it).
+    private func exportFromPostgres() throws -> PostgresExportedFile {
+        guard movies == nil || FileManager.default.fileExists(atPath: movies!) else {
+            throw ValidationError("--movies file not found: \(movies!)")
+        }
+        let location = try PostgresLocation(ratings)
+        let query = try PostgresRatingsQuery(table: table, query: query, userColumn: userColumn, movieColumn: movieColumn,
+                                             ratingColumn: ratingColumn, timestampColumn: timestampColumn)
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("movierec-postgres-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("ratings-from-postgresql.csv").path
+        let showsProgress = stderrIsTerminal && !output.quiet
+        let started = ContinuousClock.now
+        let rows = try runBlocking {
+            try await PostgresRatingsExport.export(from: location, query: query, to: path) { count in
+                if showsProgress { FileHandle.standardError.write(Data("\rreading PostgreSQL: \(groupedDigits(count)) rows".utf8)) }
+            }
+        }
+        if showsProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let source = "\(location) " + (table.map { "table \($0)" } ?? "query")
+        return PostgresExportedFile(path: path, folder: folder.path, source: source, query: query, rows: rows, seconds: seconds)
+    }
+
+    /// ``ImportOptions`` for the CSV file exported from PostgreSQL: its own columns, the command's other flags.
+    func importOptions(postgres query: PostgresRatingsQuery) throws -> ImportOptions {
+        var options = try importOptions(format: .csv(query.columnSpec))
+        options.encoding = .utf8
+        return options
+    }
+
     /// Turns the command-line flags into ``ImportOptions``.
-    func importOptions() throws -> ImportOptions {
+    func importOptions() throws -> ImportOptions { try importOptions(format: nil) }
+
+    private func importOptions(format forced: RatingsFormat?) throws -> ImportOptions {
         let policy = onError
         let catalogueFormat = moviesFormat
         let columnsGiven = [userColumn, movieColumn, ratingColumn, timestampColumn].contains { $0 != nil }
         let format: RatingsFormat
+        if let forced {
+            format = forced
+        } else {
         switch inputFormat {
         case .auto where !columnsGiven: format = .auto
         case .auto, .csv: format = .csv(try columnSpec())
         case .movieLensCSV: format = .movieLensCSV
         case .ml100k: format = .ml100k
         case .ml1m: format = .ml1m
+        }
         }
         var bounds: ClosedRange<Double>?
         if minRating != nil || maxRating != nil {
@@ -154,3 +221,28 @@ struct ImportCommand: ParsableCommand {
 }
 
 extension TextEncoding: ExpressibleByArgument {}
+
+/// The temporary CSV file a PostgreSQL import reads, and where it came from.
+struct PostgresExportedFile {
+    let path: String
+    let folder: String
+    /// The redacted server and table (or "query"), shown as the import's file.
+    let source: String
+    let query: PostgresRatingsQuery
+    let rows: Int
+    let seconds: Double
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
+}
+
+/// Runs `work` to completion from synchronous code (a command's `run()`, never an event loop thread).
+func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    nonisolated(unsafe) var result: Result<T, Error>?
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { result = .success(try await work()) } catch { result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try result!.get()
+}

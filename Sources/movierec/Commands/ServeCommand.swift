@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import MovieRecPostgres
 import MovieRecServer
 import MovieRecService
 
@@ -20,6 +21,13 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               movierec serve --db demo.sqlite
               movierec serve --db movies.sqlite --port 9000 --token s3cret
+              PGPASSWORD=… movierec serve --db movies.sqlite --ratings-source postgresql://app@db:5432/site
+
+            With --ratings-source several replicas share one PostgreSQL: rating PUT/DELETE are stored there (one \
+            upsert each, newest timestamp wins), recommendations fold in the user's ratings read from there, and \
+            the newest model published with `movierec train --publish` is fetched and swapped in (polled every \
+            second; GET /api/v1/health shows modelVersion). While PostgreSQL is down, writes get 503 with \
+            Retry-After and reads answer from the ratings seen last (header X-MovieRec-Ratings: last-seen).
             """
     )
 
@@ -31,6 +39,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Bearer token the write endpoints require (default: $MOVIEREC_TOKEN).", valueName: "T"))
     var token: String?
+
+    @Option(help: ArgumentHelp("postgresql://USER@HOST:PORT/DB shared by replicas: ratings and published models "
+                               + "(password from PGPASSWORD or ~/.pgpass).", valueName: "url"))
+    var ratingsSource: String?
+
+    @Option(help: ArgumentHelp("The ratings table in --ratings-source (created when missing).", valueName: "table"))
+    var ratingsTable = "ratings"
 
     @Flag(help: "Do not log one line per request.")
     var noRequestLog = false
@@ -45,12 +60,38 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let token = self.token ?? ProcessInfo.processInfo.environment["MOVIEREC_TOKEN"]
         let configuration = ServerConfiguration(host: host, port: port, token: token, logsRequests: !noRequestLog)
-        let modelHost = try ModelHost(path: database.resolvedPath)
+        let source = try ratingsSource.map { try PostgresRatingsSource(location: try PostgresLocation($0), table: ratingsTable) }
+        let modelHost = try ModelHost(path: database.resolvedPath, sharedRatings: source)
         if !configuration.isLoopback && configuration.token == nil {
             printError("warning: listening on \(host) without a token: write endpoints are refused")
         }
         let app = buildApplication(host: modelHost, configuration: configuration, policy: model.policy)
-        try await app.runService()
+        guard let source else {
+            try await app.runService()
+            printError("movierec serve: stopped")
+            return
+        }
+        let follower = PublishedModelFollower(source: source, host: modelHost,
+                                              folder: database.resolvedPath + ".published") { printError($0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await source.run() }
+            group.addTask {
+                var reported = false
+                while !Task.isCancelled {
+                    do {
+                        try await source.prepare()
+                        break
+                    } catch {
+                        if !reported { printError("movierec serve: \(error) (retrying every second)") }
+                        reported = true
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
+                await follower.run()
+            }
+            try await app.runService()
+            group.cancelAll()
+        }
         printError("movierec serve: stopped")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MovieRecPostgres
 import MovieRecEvaluation
 import MovieRecModel
 import MovieRecService
@@ -38,6 +39,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Draw the singular-value spectrum as an SVG bar chart in this file.", valueName: "file.svg"))
     var plot: String?
 
+    @Option(help: ArgumentHelp("Publish the trained model to this postgresql://USER@HOST:PORT/DB for every "
+                               + "`serve --ratings-source` replica (password from PGPASSWORD or ~/.pgpass).",
+                               valueName: "url"))
+    var publish: String?
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
@@ -58,6 +64,13 @@ struct TrainCommand: ParsableCommand {
                                              progress: line.show)
         line.finish()
         let report = Self.report(session)
+        if let publish {
+            let location = try PostgresLocation(publish)
+            let path = database.resolvedPath
+            let published = try runBlocking { try await ModelPublication.publish(databasePath: path, to: location) }
+            printError("Published model version \(published.version) (\(groupedDigits(published.bytes)) bytes in "
+                       + "\(published.chunks) chunks) to \(location)")
+        }
         if let plot {
             let title = "Singular values of the residual matrix (rank \(report.rank), \(groupedDigits(report.ratings)) ratings)"
             try SVGChart.spectrum(singularValues: report.singularValues, title: title).render()

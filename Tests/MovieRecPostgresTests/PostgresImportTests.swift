@@ -1,0 +1,119 @@
+import Foundation
+import MovieRecPostgres
+import MovieRecStore
+import XCTest
+
+/// The pure parts of the PostgreSQL import: connection strings and their redaction, the CSV written from a
+/// recorded row stream, and that stream imported by the file importer with its validation. No server needed.
+final class PostgresImportTests: XCTestCase {
+    func testLocationParsesTheURLAndTakesThePasswordFromTheEnvironmentOnly() throws {
+        let location = try PostgresLocation("postgresql://app@127.0.0.1:6543/site?sslmode=require",
+                                            environment: ["PGPASSWORD": "s3cret"])
+        XCTAssertEqual(location.user, "app")
+        XCTAssertEqual(location.host, "127.0.0.1")
+        XCTAssertEqual(location.port, 6543)
+        XCTAssertEqual(location.database, "site")
+        XCTAssertTrue(location.requiresTLS)
+        XCTAssertEqual(location.description, "postgresql://app@127.0.0.1:6543/site")
+        XCTAssertFalse("\(location)".contains("s3cret"))
+        XCTAssertEqual(try PostgresLocation("postgres://u@h/db", environment: [:]).port, 5432)
+    }
+
+    func testPasswordInTheURLIsRefusedAndNeverEchoed() {
+        XCTAssertThrowsError(try PostgresLocation("postgresql://app:hunter2@db:5432/site", environment: [:])) { error in
+            let text = "\(error)"
+            XCTAssertFalse(text.contains("hunter2"), text)
+            XCTAssertTrue(text.contains("postgresql://app:***@db:5432/site"), text)
+            XCTAssertTrue(text.contains("PGPASSWORD"), text)
+        }
+        XCTAssertEqual(PostgresLocation.redact("failed: postgres://a:b%40c@h:1/d and x://y:z@w"),
+                       "failed: postgres://a:***@h:1/d and x://y:***@w")
+    }
+
+    func testBadURLsSayWhatIsMissing() {
+        for (url, words) in [("mysql://u@h/db", "expected postgresql://"), ("postgresql://u@h:5432/", "no database"),
+                             ("postgresql://u@h/db?sslmode=sometimes", "sslmode")] {
+            XCTAssertThrowsError(try PostgresLocation(url, environment: [:])) { error in
+                XCTAssertTrue("\(error)".contains(words), "\(url): \(error)")
+            }
+        }
+    }
+
+    func testPassFileMatchesWildcardsAndEscapes() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pgpass-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try """
+            # comment
+            other:5432:site:app:wrong
+            127.0.0.1:*:site:app:pa\\:ss
+            *:*:*:*:fallback
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let location = try PostgresLocation("postgresql://app@127.0.0.1:7000/site", environment: ["PGPASSFILE": file.path])
+        XCTAssertEqual(location.password, "pa:ss")
+        let other = try PostgresLocation("postgresql://bob@10.0.0.9:1/x", environment: ["PGPASSFILE": file.path])
+        XCTAssertEqual(other.password, "fallback")
+        let override = try PostgresLocation("postgresql://app@127.0.0.1:7000/site",
+                                            environment: ["PGPASSFILE": file.path, "PGPASSWORD": "env"])
+        XCTAssertEqual(override.password, "env")
+    }
+
+    func testQuerySQLQuotesIdentifiersAndCastsToText() throws {
+        let table = try PostgresRatingsQuery(table: "public.Ratings", query: nil)
+        XCTAssertEqual(table.sql, "SELECT \"user_id\"::text, \"movie_id\"::text, \"rating\"::text, \"rated_at\"::text "
+                       + "FROM \"public\".\"Ratings\"")
+        let custom = try PostgresRatingsQuery(table: nil, query: "SELECT * FROM r WHERE x > 1", userColumn: "who",
+                                              movieColumn: "fi\"lm", ratingColumn: "stars")
+        XCTAssertEqual(custom.sql, "SELECT \"who\"::text, \"fi\"\"lm\"::text, \"stars\"::text FROM (SELECT * FROM r WHERE x > 1) "
+                       + "AS movierec_source")
+        XCTAssertEqual(custom.header, ["user_id", "movie_id", "rating"])
+        XCTAssertThrowsError(try PostgresRatingsQuery(table: "a", query: "SELECT 1"))
+        XCTAssertThrowsError(try PostgresRatingsQuery(table: nil, query: nil))
+    }
+
+    func testWriterQuotesOnlyWhatNeedsIt() {
+        var writer = CSVRowWriter(header: ["user_id", "movie_id", "rating"])
+        writer.append([Array("u1".utf8), Array("a,b".utf8), Array("4.5".utf8)])
+        writer.append([Array("say \"hi\"".utf8), nil, Array(" 3".utf8)])
+        XCTAssertEqual(writer.rows, 2)
+        XCTAssertEqual(String(decoding: writer.takeBytes(), as: UTF8.self),
+                       "user_id,movie_id,rating\nu1,\"a,b\",4.5\n\"say \"\"hi\"\"\",,\" 3\"\n")
+        XCTAssertTrue(writer.bytes.isEmpty)
+    }
+
+    /// Rows as postgres-nio hands them over (text cells, one NULL timestamp, an id with a comma, one bad rating):
+    /// written by the writer and imported by the file importer with its validation and `--on-error skip`.
+    func testRecordedRowStreamImportsThroughTheFileImporter() throws {
+        let recorded: [[String?]] = [
+            ["1", "10", "4.5", "964982703"], ["1", "20", "3", "964981247"], ["2", "10", "5", nil],
+            ["2", "A, the film", "2.5", "964982224"], ["3", "20", "not-a-number", "964982931"],
+            ["1", "10", "2", "964990000"],
+        ]
+        let query = try PostgresRatingsQuery(table: "ratings", query: nil)
+        var writer = CSVRowWriter(header: query.header)
+        for row in recorded { writer.append(row.map { $0.map { Array($0.utf8) } }) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pg-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let csv = folder.appendingPathComponent("ratings.csv").path
+        try Data(writer.takeBytes()).write(to: URL(fileURLWithPath: csv))
+        let database = folder.appendingPathComponent("r.sqlite").path
+
+        let aborting = RatingsImporter(databasePath: database, options: ImportOptions(format: .csv(query.columnSpec)))
+        XCTAssertThrowsError(try aborting.run(ratingsFile: csv)) { error in
+            XCTAssertTrue("\(error)".contains("line 6"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database) && (try RatingStore(path: database).statistics(topMovies: 0).ratings) > 0)
+
+        let skipping = RatingsImporter(databasePath: database,
+                                       options: ImportOptions(format: .csv(query.columnSpec), onError: .skip))
+        let summary = try skipping.run(ratingsFile: csv)
+        XCTAssertEqual(summary.read, 6)
+        XCTAssertEqual(summary.skipped, 1)
+        XCTAssertEqual(summary.inserted, 4)
+        XCTAssertEqual(summary.updated, 1)  // user 1's film 10 again, newer: 2 replaces 4.5
+        let store = try RatingStore(path: database)
+        let ratings = try XCTUnwrap(try store.ratings(ofUser: "1"))
+        XCTAssertEqual(ratings.first { $0.movie == "10" }?.rating, 2)
+        XCTAssertEqual(try XCTUnwrap(try store.ratings(ofUser: "2")).map(\.movie).sorted(), ["10", "A, the film"])
+    }
+}
