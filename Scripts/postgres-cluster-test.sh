@@ -64,8 +64,8 @@ PY
 # Bad rows abort the import and leave the store unchanged; --on-error skip skips and counts them.
 pg_psql -c "INSERT INTO ratings VALUES ('bad', '1', 'NaN', 0)"
 if "$BIN" import "$PG_URL" --table ratings --db "$WORK/pg.sqlite" --quiet 2> "$WORK/bad.txt"; then fail "a NaN rating was imported"; fi
-grep -q "line" "$WORK/bad.txt" || fail "the bad-row error does not name a line: $(cat "$WORK/bad.txt")"
-"$BIN" import "$PG_URL" --table ratings --db "$WORK/pg.sqlite" --on-error skip --quiet --json > "$WORK/skip.json"
+grep -q "ratings-from-postgresql.csv:100838: field rating" "$WORK/bad.txt" || fail "the bad-row error does not name its line: $(cat "$WORK/bad.txt")"
+"$BIN" import "$PG_URL" --table ratings --db "$WORK/pg.sqlite" --on-error skip --quiet --json > "$WORK/skip.json" 2> /dev/null
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["skipped"] == 1 and s["read"] == 100837, s' "$WORK/skip.json" \
   || fail "--on-error skip did not skip exactly the bad row"
 pg_psql -c "DELETE FROM ratings WHERE user_id = 'bad'"
@@ -76,7 +76,7 @@ grep -q "not-printed" "$WORK/down.txt" && fail "the password was printed"
 echo "errors ok: bad row aborts with its line, skip counts it, an unreachable server is named without secrets"
 
 echo "== 2. two replicas sharing the ratings"
-"$BIN" train --db "$WORK/pg.sqlite" --quiet --publish "$PG_URL" 2> "$WORK/publish1.log" || fail "train --publish"
+"$BIN" train --db "$WORK/pg.sqlite" --quiet --publish "$PG_URL" > /dev/null 2> "$WORK/publish1.log" || fail "train --publish"
 grep -q "Published model version 1" "$WORK/publish1.log" || fail "no version 1: $(cat "$WORK/publish1.log")"
 cp "$WORK/csv.sqlite" "$WORK/a.sqlite"; cp "$WORK/csv.sqlite" "$WORK/b.sqlite"   # replicas start without a model
 PORT_A=$(free_port); PORT_B=$(free_port)
@@ -121,14 +121,14 @@ grep -q "\"$TOP\"" "$WORK/a-after-delete.json" || echo "note: $TOP did not come 
 [ -z "$(pg_psql -c "SELECT 1 FROM ratings WHERE user_id = '1' AND movie_id = '$TOP'")" ] || fail "the DELETE through B left the row"
 
 echo "== 3. a newer published model reaches both"
-"$BIN" import "$PG_URL" --table ratings --db "$WORK/pg.sqlite" --quiet
-"$BIN" train --db "$WORK/pg.sqlite" --quiet --rank 16 --publish "$PG_URL" 2> "$WORK/publish2.log" || fail "second publish"
+"$BIN" import "$PG_URL" --table ratings --db "$WORK/pg.sqlite" --quiet > /dev/null
+"$BIN" train --db "$WORK/pg.sqlite" --quiet --rank 16 --publish "$PG_URL" > /dev/null 2> "$WORK/publish2.log" || fail "second publish"
 wait_version "$A" 2 || fail "A never served model 2"
 wait_version "$B" 2 || fail "B never served model 2"
 echo "both replicas serve published model 2"
 
 echo "== 4. mixed wrk run against both replicas (5 % PUTs, ${DURATION} s, 127.0.0.1 only)"
-pg_psql -c "SELECT DISTINCT user_id FROM ratings ORDER BY random() LIMIT 300" > "$WORK/users.txt"
+pg_psql -c "SELECT user_id FROM ratings GROUP BY user_id ORDER BY random() LIMIT 300" > "$WORK/users.txt"
 pg_psql -c "SELECT movie_id FROM ratings GROUP BY movie_id ORDER BY count(*) DESC LIMIT 500" > "$WORK/movies.txt"
 lua_list() { python3 -c 'import json,sys; print("{" + ",".join(json.dumps(l.strip()) for l in open(sys.argv[1]) if l.strip()) + "}")' "$1"; }
 cat > "$WORK/mixed.lua" <<LUA
@@ -192,8 +192,8 @@ PY
   local acked lost
   acked=$(wc -l < "$WORK/acked-$1.csv")
   sed 's/,/\t/g' "$WORK/acked-$1.csv" > "$WORK/acked-$1.tsv"
-  pg_psql -c "CREATE TEMP TABLE acked (user_id text, movie_id text, rating real); \\copy acked FROM '$WORK/acked-$1.tsv'
-    SELECT count(*) FROM acked a LEFT JOIN ratings r USING (user_id, movie_id) WHERE r.rating IS DISTINCT FROM a.rating" > "$WORK/lost.txt"
+  pg_psql -c "CREATE TEMP TABLE acked (user_id text, movie_id text, rating real)" -c "\\copy acked FROM '$WORK/acked-$1.tsv'" \
+    -c "SELECT count(*) FROM acked a LEFT JOIN ratings r USING (user_id, movie_id) WHERE r.rating IS DISTINCT FROM a.rating" > "$WORK/lost.txt"
   lost=$(tail -1 "$WORK/lost.txt")
   echo "  together $rps req/s; PUTs acknowledged $acked, lost $lost (counted in PostgreSQL afterwards)"
   [ "$acked" -gt 0 ] || fail "no PUT was acknowledged"

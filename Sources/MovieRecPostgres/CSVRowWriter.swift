@@ -21,7 +21,7 @@ public struct CSVRowWriter: Sendable {
     }
 
     /// Appends one row; `nil` fields are written empty.
-    public mutating func append<C: Collection>(_ fields: [C?]) where C.Element == UInt8 {
+    public mutating func append<C: BidirectionalCollection>(_ fields: [C?]) where C.Element == UInt8 {
         for (index, field) in fields.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             if let field { Self.appendField(field, to: &bytes) }
@@ -36,7 +36,7 @@ public struct CSVRowWriter: Sendable {
         return bytes
     }
 
-    static func appendField<C: Collection>(_ field: C, to out: inout [UInt8]) where C.Element == UInt8 {
+    static func appendField<C: BidirectionalCollection>(_ field: C, to out: inout [UInt8]) where C.Element == UInt8 {
         let needsQuotes = field.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
             || field.first == UInt8(ascii: " ") || field.last == UInt8(ascii: " ")
         guard needsQuotes else {

@@ -48,13 +48,7 @@ public enum ModelPublication {
             .appendingPathComponent("movierec-publish-\(ProcessInfo.processInfo.processIdentifier).sqlite").path
         try? FileManager.default.removeItem(atPath: snapshot)
         defer { try? FileManager.default.removeItem(atPath: snapshot) }
-        do {
-            let queue = try DatabaseQueue(path: databasePath)
-            try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [snapshot]) }
-            try queue.close()
-        } catch {
-            throw PostgresError.badArguments("cannot snapshot \(databasePath) for publishing: \(error)")
-        }
+        try copyConsistently(databasePath, to: snapshot)
         let data = try Data(contentsOf: URL(fileURLWithPath: snapshot))
         let chunks = max(1, (data.count + chunkBytes - 1) / chunkBytes)
         let connection = try await PostgresConnector.connect(location)
@@ -82,6 +76,17 @@ public enum ModelPublication {
             try? await connection.close()
             throw PostgresError.statementFailed(server: location.description, doing: "publishing the model",
                                                 reason: PostgresConnector.reason(error))
+        }
+    }
+
+    /// Writes a consistent copy of the SQLite database at `path` to `target` (`VACUUM INTO`).
+    static func copyConsistently(_ path: String, to target: String) throws {
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [target]) }
+            try queue.close()
+        } catch {
+            throw PostgresError.badArguments("cannot snapshot \(path) for publishing: \(error)")
         }
     }
 

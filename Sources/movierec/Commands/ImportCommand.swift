@@ -97,8 +97,8 @@ struct ImportCommand: ParsableCommand {
         var exported: PostgresExportedFile?
         if isPostgres { exported = try exportFromPostgres() }
         defer { exported?.remove() }
-        let importer = RatingsImporter(databasePath: database.resolvedPath,
-                                       options: exported.map { try importOptions(postgres: $0.query) } ?? (try importOptions()))
+        let options = try exported.map { try importOptions(postgres: $0.query) } ?? importOptions()
+        let importer = RatingsImporter(databasePath: database.resolvedPath, options: options)
         let bar = ProgressBar(enabled: stderrIsTerminal && !output.quiet)
         var summary: ImportSummary
         do {
@@ -106,6 +106,10 @@ struct ImportCommand: ParsableCommand {
             bar.finish()
         } catch {
             bar.finish()
+            if let exported {
+                printError("note: \(exported.path) holds the rows read from \(exported.source); its line N is row N−1 "
+                           + "of the result (line 1 is the header)")
+            }
             throw error
         }
         if let exported {
