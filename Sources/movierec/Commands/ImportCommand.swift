@@ -17,14 +17,19 @@ struct ImportCommand: ParsableCommand {
             duplicates it. With --on-error abort (the default) the first bad row stops the import and leaves the \
             database unchanged; with --on-error skip bad rows are written to <db>.rejects.csv.
 
+            A postgresql:// source streams the rows of --table or --query into a temporary CSV file that is then \
+            imported like a file (same checks; an error names the temporary file's line, row N−1 of the \
+            result). The password comes from PGPASSWORD or ~/.pgpass, never from the URL.
+
             Examples:
               movierec import ratings.csv --movies movies.csv --db movies.sqlite
               movierec import u.data --movies u.item --json
               movierec import ratings.csv --movies movies.csv --links links.csv
               movierec import latin1.csv --encoding latin1
-              PGPASSWORD=… movierec import postgresql://app@127.0.0.1:5432/site --table ratings
-              movierec import postgresql://app@db:5432/site --query "SELECT * FROM ratings WHERE rated_at > 0" \\
-                  --user-column user_id --movie-column movie_id --rating-column rating --timestamp-column rated_at
+              movierec import postgresql://app@db:5432/site --table ratings
+              movierec import postgresql://app@db/site --query \\
+                  "SELECT * FROM r WHERE t > 0" --user-column who \\
+                  --movie-column film --rating-column stars
               movierec import my.tsv --delimiter '\\t' --user-column who \\
                   --movie-column film --rating-column stars \\
                   --min-rating 1 --max-rating 10 --on-error skip

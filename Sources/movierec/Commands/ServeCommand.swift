@@ -18,16 +18,17 @@ struct ServeCommand: AsyncParsableCommand {
             POST model/train. Write endpoints need `Authorization: Bearer T` when --token (or MOVIEREC_TOKEN) is \
             set, and are refused on a non-loopback address without a token.
 
-            Examples:
-              movierec serve --db demo.sqlite
-              movierec serve --db movies.sqlite --port 9000 --token s3cret
-              PGPASSWORD=… movierec serve --db movies.sqlite --ratings-source postgresql://app@db:5432/site
-
             With --ratings-source several replicas share one PostgreSQL: rating PUT/DELETE are stored there (one \
             upsert each, newest timestamp wins), recommendations fold in the user's ratings read from there, and \
             the newest model published with `movierec train --publish` is fetched and swapped in (polled every \
             second; GET /api/v1/health shows modelVersion). While PostgreSQL is down, writes get 503 with \
             Retry-After and reads answer from the ratings seen last (header X-MovieRec-Ratings: last-seen).
+
+            Examples:
+              movierec serve --db demo.sqlite
+              movierec serve --db movies.sqlite --port 9000 --token s3cret
+              movierec serve --db local.sqlite \\
+                  --ratings-source postgresql://app@db:5432/site
             """
     )
 
