@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MovieRecPostgres
 import MovieRecService
 import MovieRecStore
 
@@ -12,7 +13,7 @@ import MovieRecStore
 /// | 2 | an unknown user or film, or an ambiguous title |
 /// | 3 | no model, or a stale one: run `movierec train` |
 /// | 4 | bad input: a ratings file, a new user's ratings, an option value the library refused |
-/// | 5 | the database: missing, not movierec's, unwritable, or SQLite failed |
+/// | 5 | the database: missing, not movierec's, unwritable, or SQLite failed; PostgreSQL unreachable or failing |
 /// | 64 | a command-line usage error (ArgumentParser's own) |
 enum CLIExitCode {
     /// The exit code for `error`, or nil for ArgumentParser's own errors (help, usage), which it handles.
@@ -23,12 +24,17 @@ enum CLIExitCode {
             case .unknownUser, .unknownMovie, .ambiguousMovie: return 2
             case .noModel, .staleModel: return 3
             case .invalidRatings, .invalidRequest: return 4
-            case .modelLoading, .trainingInProgress: return 1
+            case .modelLoading, .trainingInProgress, .ratingsSourceUnavailable: return 1
             }
         case let error as StoreError:
             switch error.kind {
             case .databaseNotFound, .unwritableDatabase, .database, .notMovieRecDatabase: return 5
             default: return 4
+            }
+        case let error as PostgresError:
+            switch error {
+            case .badURL, .badArguments, .badCopyStream: return 4
+            case .unreachable, .statementFailed, .noPublishedModel: return 5
             }
         case is CommandError:
             return 1
