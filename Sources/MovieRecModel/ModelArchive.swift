@@ -12,7 +12,7 @@ import MovieRecNumerics
 public struct ModelArchive: Sendable, Equatable {
     /// Shapes and parameters.
     public struct Header: Codable, Sendable, Equatable {
-        /// Layout version of the arrays (currently 1).
+        /// Layout version of the arrays (currently 2: version 1 had no ranking neighbour index).
         public var formatVersion: Int
         /// The training parameters.
         public var parameters: ModelParameters
@@ -31,7 +31,7 @@ public struct ModelArchive: Sendable, Equatable {
     }
 
     /// The current layout version.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     /// Shapes and parameters.
     public var header: Header
@@ -39,7 +39,9 @@ public struct ModelArchive: Sendable, Equatable {
     public var biases: [Float]
     /// σ (k), then `U_k·S_k` (`userCount × k`, row-major), then `V_k` (`movieCount × k`).
     public var latentFactors: [Float]
-    /// `s` (`movieCount`), then σ_w (`k_w`), then `y` (`userCount × k_w`), then `V_w` (`movieCount × k_w`).
+    /// `s` (`movieCount`), then σ_w (`k_w`), then `y` (`userCount × k_w`), then `V_w` (`movieCount × k_w`), then the
+    /// ranking neighbour index: its user indices as floats (exact below 2²⁴ users) and its cosines
+    /// (`userCount × width` each, width = `min(K_r, userCount − 1)`).
     public var watchFactors: [Float]
 
     /// Creates an archive from its parts.
@@ -96,8 +98,11 @@ extension ModelArchive.Header {
                     "\(rank)/\(watchRank)", "ranks of at least 1")
         // In Double: the counts are at most 2²⁹ each, so the products are exact enough to compare and cannot trap.
         let width = Double(userCount) + Double(movieCount)
+        let neighbours = Double(RankingNeighbourIndex.width(count: parameters.rankingNeighbours, userCount: userCount))
         let largest = max(Double(rank) + width * Double(rank),
-                          Double(movieCount) + Double(watchRank) + width * Double(watchRank))
+                          Double(movieCount) + Double(watchRank) + width * Double(watchRank)
+                            + 2 * Double(userCount) * neighbours)
+        try require(userCount < 1 << 24, "userCount", userCount, "fewer than 2²⁴ users (neighbour indices are stored as floats)")
         try require(largest <= Double(limit), "rank/watchRank", "\(rank)/\(watchRank)",
                     "factor arrays of at most \(limit) values each (a smaller rank)")
     }
@@ -106,12 +111,16 @@ extension ModelArchive.Header {
     /// passed ``validate()``:
     /// - `biases`: b_u (`userCount`), b_i (`movieCount`);
     /// - `latentFactors`: σ (k), `U_k·S_k` (`userCount·k`), `V_k` (`movieCount·k`);
-    /// - `watchFactors`: `s` (`movieCount`), σ_w (k_w), `y` (`userCount·k_w`), `V_w` (`movieCount·k_w`).
+    /// - `watchFactors`: `s` (`movieCount`), σ_w (k_w), `y` (`userCount·k_w`), `V_w` (`movieCount·k_w`), the
+    ///   ranking neighbours' indices and cosines (`userCount·width` each).
     public func segmentLengths(_ field: ModelArchive.Field) -> [Int] {
         switch field {
         case .biases: return [userCount, movieCount]
         case .latentFactors: return [rank, userCount * rank, movieCount * rank]
-        case .watchFactors: return [movieCount, watchRank, userCount * watchRank, movieCount * watchRank]
+        case .watchFactors:
+            let neighbours = userCount * RankingNeighbourIndex.width(count: parameters.rankingNeighbours,
+                                                                     userCount: userCount)
+            return [movieCount, watchRank, userCount * watchRank, movieCount * watchRank, neighbours, neighbours]
         }
     }
 }
@@ -133,7 +142,7 @@ extension TrainedModel {
         case .latentFactors: return [factors.singularValues, factors.userVectors.values, factors.movieVectors.values]
         case .watchFactors:
             return [watchFactors.columnScale, watchFactors.singularValues, watchFactors.userVectors.values,
-                    watchFactors.movieVectors.values]
+                    watchFactors.movieVectors.values, rankingNeighbours.users.map(Float.init), rankingNeighbours.cosines]
         }
     }
 
@@ -206,7 +215,17 @@ extension TrainedModel {
         let watchFactors = WatchFactors(userVectors: DenseMatrix(rows: users, columns: kw, values: watch[2]),
                                         movieVectors: DenseMatrix(rows: movies, columns: kw, values: watch[3]),
                                         singularValues: watch[1], columnScale: watch[0])
+        let width = RankingNeighbourIndex.width(count: header.parameters.rankingNeighbours, userCount: users)
+        var neighbourUsers = [Int32](repeating: 0, count: watch[4].count)
+        for (t, value) in watch[4].enumerated() {
+            guard value >= 0, value < Float(users), value == value.rounded() else {
+                throw ModelError(.invalidArchive, field: "watchFactors ranking neighbour \(t)", value: "\(value)",
+                                 expected: "a user index in 0..<\(users)")
+            }
+            neighbourUsers[t] = Int32(value)
+        }
         self.init(parameters: header.parameters, ratings: ratings, baseline: baseline, factors: factors,
-                  watchFactors: watchFactors)
+                  watchFactors: watchFactors,
+                  rankingNeighbours: RankingNeighbourIndex(width: width, users: neighbourUsers, cosines: watch[5]))
     }
 }

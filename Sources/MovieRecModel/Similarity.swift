@@ -8,6 +8,8 @@ public struct SimilarUser: Sendable, Equatable {
     public let cosine: Float
     /// How many films both rated.
     public let commonMovies: Int
+    /// The cosine shrunk by the user's support, `cos·n/(n + λ)` (n = the user's ratings), which orders the list.
+    public var score: Float = 0
 }
 
 /// A film near the query film in latent space.
@@ -16,6 +18,10 @@ public struct SimilarMovie: Sendable, Equatable {
     public let movie: Int
     /// Latent cosine (rows of `V_k·S_k^e`, see ``LatentFactors``).
     public let cosine: Float
+    /// The cosine shrunk by the film's support, `cos·n/(n + λ)` (n = its ratings), which orders the list.
+    public var score: Float = 0
+    /// The film's number of training ratings.
+    public var ratingCount: Int = 0
 }
 
 /// The raw co-rating cosine of two users over the films both rated.
@@ -60,21 +66,27 @@ extension TrainedModel {
         dot(try context(a).unitLatent, try context(b).unitLatent)
     }
 
-    /// The `count` users most similar to `user` by latent cosine, most similar first (never the user
-    /// itself; ties: lower index first). One pass of SIMD dot products over the unit user vectors and a
-    /// partial top-K selection. `options`: workers of the scan (a server answering many requests at once
-    /// passes ``ParallelOptions/serial``); the result does not depend on them.
+    /// The `count` users most similar to `user`, most similar first (never the user itself; ties: lower
+    /// index): latent cosines shrunk by support, `cos·n_v/(n_v + λ)` with n_v the other user's number of
+    /// ratings and λ = ``ModelParameters/similaritySupportShrinkage``, so users with a handful of ratings
+    /// cannot top the list. The best cosines come from one pass of SIMD dot products over the unit user
+    /// vectors; since shrinking only lowers a score, a window of them is enough once its last cosine is
+    /// below the `count`-th shrunk score (otherwise the window grows). `options`: workers of the scan (a server
+    /// answering many requests at once passes ``ParallelOptions/serial``); the result does not depend on them.
     public func mostSimilarUsers(to user: UserReference, count: Int,
                                  options: ParallelOptions = .default) throws -> [SimilarUser] {
         let context = try self.context(user)
-        let best = factors.unitUserPanels.best(count, for: context.unitLatent, excluding: context.trainedIndex,
-                                               options: options)
+        let best = shrunkBest(count, rows: userCount, support: { ratings.userRange($0).count }) { window in
+            factors.unitUserPanels.best(window, for: context.unitLatent, excluding: context.trainedIndex,
+                                        options: options)
+        }
         return best.map { entry in
             let range = ratings.userRange(entry.index)
-            return SimilarUser(user: entry.index, cosine: entry.score,
+            return SimilarUser(user: entry.index, cosine: entry.cosine,
                                commonMovies: commonRatings(context.movies, context.ratings,
                                                            Array(ratings.byUser.columnIndices[range]),
-                                                           Array(ratings.byUser.values[range])).count)
+                                                           Array(ratings.byUser.values[range])).count,
+                               score: entry.score)
         }
     }
 
@@ -83,14 +95,49 @@ extension TrainedModel {
         try mostSimilarUsers(to: .trained(user), count: count)
     }
 
-    /// The `count` films nearest to `movie` by latent cosine (rows of `V_k·S_k^e`), never the film itself.
+    /// The `count` films nearest to `movie`, never the film itself: latent cosines (rows of `V_k·S_k^e`)
+    /// shrunk by support, `cos·n_j/(n_j + λ)` (n_j = the film's ratings, λ =
+    /// ``ModelParameters/similaritySupportShrinkage``), among the films with at least `minimumRatings` ratings.
     /// `options`: workers of the scan (the result does not depend on them).
-    public func mostSimilarMovies(to movie: Int, count: Int, options: ParallelOptions = .default) throws -> [SimilarMovie] {
+    public func mostSimilarMovies(to movie: Int, count: Int, minimumRatings: Int = 1,
+                                  options: ParallelOptions = .default) throws -> [SimilarMovie] {
         try checkMovie(movie)
         let cosines = factors.unitMoviePanels.multiplied(by: Array(factors.unitMovieVectors.row(movie)), options: options)
+        let lambda = parameters.similaritySupportShrinkage
         var selection = TopSelection(capacity: count)
-        for (j, cosine) in cosines.enumerated() where j != movie { selection.offer(score: cosine, index: j) }
-        return selection.sorted().map { SimilarMovie(movie: $0.index, cosine: $0.score) }
+        for (j, cosine) in cosines.enumerated() where j != movie {
+            let n = ratings.movieRange(j).count
+            guard n >= minimumRatings, n > 0 else { continue }
+            selection.offer(score: cosine * Float(n) / (Float(n) + lambda), index: j)
+        }
+        return selection.sorted().map {
+            SimilarMovie(movie: $0.index, cosine: cosines[$0.index], score: $0.score,
+                         ratingCount: ratings.movieRange($0.index).count)
+        }
+    }
+
+    /// The best `count` rows by `cos·n/(n + λ)` given a source of the best rows by cosine (`window` of them).
+    private func shrunkBest(_ count: Int, rows: Int, support: (Int) -> Int,
+                            best: (Int) -> [TopSelection.Entry]) -> [(index: Int, cosine: Float, score: Float)] {
+        let lambda = parameters.similaritySupportShrinkage
+        var window = min(rows, max(4 * count + 32, count))
+        while true {
+            let candidates = best(window)
+            var selection = TopSelection(capacity: count)
+            for entry in candidates {
+                let n = Float(support(entry.index))
+                selection.offer(score: n > 0 ? entry.score * n / (n + lambda) : 0, index: entry.index)
+            }
+            let chosen = selection.sorted()
+            // Rows outside the window have cosines ≤ its last one, and shrinking never raises a positive score.
+            let last = candidates.last?.score ?? -.infinity
+            if candidates.count < window || window >= rows
+                || (chosen.count == count && chosen.last!.score >= max(last, 0)) {
+                let cosine = Dictionary(candidates.map { ($0.index, $0.score) }, uniquingKeysWith: { a, _ in a })
+                return chosen.map { ($0.index, cosine[$0.index]!, $0.score) }
+            }
+            window = min(rows, window * 4)
+        }
     }
 
     /// The raw co-rating cosine of two users (see ``RawCosine``), with the model's minimum support and λ_s.

@@ -18,14 +18,23 @@ public struct TrainedModel: Sendable {
     public let ratingRange: ClosedRange<Float>
     /// Attention over latent cosines with d = k and τ from the parameters.
     public let scorer: AttentionScorer
-    /// Ranking matrix `[V_w·diag((σ_c/σ₁)^ρ) | γ·V_k | γ·b_i]` (`movies × (k_w + k + 1)`; only the first
-    /// k_w columns when γ = 0): one mat-vec with `[y_u | p_u | 1]` gives every film's ranking score
-    /// (see ``Recommender``).
+    /// Watch ranking matrix `V_w·diag((σ_c/σ₁)^ρ)` (`movies × k_w`) in panels by descending row norm: one mat-vec
+    /// with `y_u` gives every film's watch score (see ``Recommender``).
     let rankingMatrix: RowPanels
+    /// The same rows in film order, for the watch scores of given films.
+    let rankingMovieVectors: DenseMatrix
+    /// The keys of the ranking attention (unit filtered watch vectors of every user).
+    let rankingKeys: RankingKeys
+    /// For every user, the K_r nearest users by ``rankingKeys`` (built in `train`, saved with the model).
+    public let rankingNeighbours: RankingNeighbourIndex
+    /// Attention over watch cosines with d = k_w and τ_r.
+    let rankingScorer: AttentionScorer
+    /// Each user's mean training rating (0 for a user without ratings).
+    let userMeanRating: [Float]
 
-    /// Assembles a model from its trained parts.
+    /// Assembles a model from its trained parts; the ranking neighbour index is built unless given.
     init(parameters: ModelParameters, ratings: RatingMatrix, baseline: Baseline, factors: LatentFactors,
-         watchFactors: WatchFactors) {
+         watchFactors: WatchFactors, rankingNeighbours: RankingNeighbourIndex? = nil) {
         self.parameters = parameters
         self.ratings = ratings
         self.baseline = baseline
@@ -34,19 +43,48 @@ public struct TrainedModel: Sendable {
         let values = ratings.byUser.values
         ratingRange = (values.min() ?? 0)...(values.max() ?? 0)
         scorer = AttentionScorer(dimension: factors.rank, temperature: parameters.temperature)
-        let gamma = parameters.ratingScoreWeight
-        let (kw, k) = (watchFactors.rank, gamma == 0 ? 0 : factors.rank)
-        let width = kw + (gamma == 0 ? 0 : k + 1)
-        var matrix = DenseMatrix(rows: ratings.movieCount, columns: width)
+        let kw = watchFactors.rank
+        var matrix = DenseMatrix(rows: ratings.movieCount, columns: kw)
         let filter = watchFactors.spectralWeights(exponent: parameters.watchSpectralExponent)
         for i in 0..<ratings.movieCount {
-            for c in 0..<kw { matrix.values[i * width + c] = filter[c] * watchFactors.movieVectors.values[i * kw + c] }
-            for c in 0..<k {
-                matrix.values[i * width + kw + c] = gamma * factors.movieVectors.values[i * k + c]
-            }
-            if gamma != 0 { matrix.values[i * width + kw + k] = gamma * baseline.movieBias[i] }
+            for c in 0..<kw { matrix.values[i * kw + c] = filter[c] * watchFactors.movieVectors.values[i * kw + c] }
         }
+        rankingMovieVectors = matrix
         rankingMatrix = RowPanels(matrix, sortedByNorm: true)
+        userMeanRating = (0..<ratings.userCount).map { u in
+            let range = ratings.userRange(u)
+            return range.isEmpty ? 0 : ratings.byUser.values[range].reduce(0, +) / Float(range.count)
+        }
+        let keys = RankingKeys(watch: watchFactors, spectralExponent: parameters.watchSpectralExponent)
+        rankingKeys = keys
+        rankingScorer = AttentionScorer(dimension: kw, temperature: parameters.rankingTemperature)
+        self.rankingNeighbours = rankingNeighbours
+            ?? RankingNeighbourIndex.build(keys: keys, count: parameters.rankingNeighbours)
+    }
+
+    /// The same model with other ranking knobs (K_r, τ_r, λ, the rating margin) or blend weights α: the SVDs are
+    /// reused, only the neighbour index is rebuilt when K_r changes. For sweeps of these knobs without retraining.
+    ///
+    /// - Throws: ``ModelError`` `.invalidParameter` when a knob is out of range, or when `parameters`
+    ///   differs from the model's in anything else.
+    public func reconfigured(_ parameters: ModelParameters) throws -> TrainedModel {
+        try parameters.validate()
+        var same = parameters
+        same.svdWeight = self.parameters.svdWeight
+        same.userAttentionWeight = self.parameters.userAttentionWeight
+        same.movieAttentionWeight = self.parameters.movieAttentionWeight
+        same.rankingNeighbours = self.parameters.rankingNeighbours
+        same.rankingTemperature = self.parameters.rankingTemperature
+        same.attentionRankingWeight = self.parameters.attentionRankingWeight
+        same.predictedRatingMargin = self.parameters.predictedRatingMargin
+        guard same == self.parameters else {
+            throw ModelError(.invalidParameter, field: "parameters", value: "a change beyond the ranking and blend knobs",
+                             expected: "only rankingNeighbours, rankingTemperature, attentionRankingWeight, "
+                                + "predictedRatingMargin or the α weights changed (retrain for the others)")
+        }
+        let index = parameters.rankingNeighbours == self.parameters.rankingNeighbours ? rankingNeighbours : nil
+        return TrainedModel(parameters: parameters, ratings: ratings, baseline: baseline, factors: factors,
+                            watchFactors: watchFactors, rankingNeighbours: index)
     }
 
     /// Number of users.
@@ -82,11 +120,13 @@ public enum TrainingStage: String, Sendable, CaseIterable {
     case latentFactors
     /// Fitting the blend weights α on a validation slice (only with ``ModelParameters/fitsBlend``).
     case blendFitting
+    /// Finding every user's K_r nearest users for the ranking attention (the neighbour index).
+    case rankingNeighbours
 }
 
 /// Training entry point.
 public enum Model {
-    /// Trains a model on `data`: sparse matrices → baseline → watch SVD → residual SVD.
+    /// Trains a model on `data`: sparse matrices → baseline → watch SVD → residual SVD → ranking neighbour index.
     /// Deterministic: the same data, parameters and seed give an identical model.
     ///
     /// With ``ModelParameters/fitsBlend`` the α weights are first fitted on a validation slice
@@ -130,6 +170,7 @@ public enum Model {
                                                 powerIterations: parameters.powerIterations,
                                                 movieSimilarityExponent: parameters.movieSimilarityExponent,
                                                 seed: parameters.seed)
+        progress(.rankingNeighbours)
         return TrainedModel(parameters: parameters, ratings: ratings, baseline: baseline, factors: factors,
                             watchFactors: watch)
     }
@@ -160,11 +201,18 @@ extension ModelParameters {
         try require(blendValidationShare > 0 && blendValidationShare < 1, "blendValidationShare",
                     blendValidationShare, "a share strictly between 0 and 1")
         try require(rawCosineShrinkage >= 0, "rawCosineShrinkage", rawCosineShrinkage, "λ_s ≥ 0")
+        try require(similaritySupportShrinkage >= 0 && similaritySupportShrinkage.isFinite, "similaritySupportShrinkage",
+                    similaritySupportShrinkage, "λ_n ≥ 0")
+        try require(rankingNeighbours >= 0, "rankingNeighbours", rankingNeighbours, "K_r ≥ 0")
+        try require(rankingTemperature > 0 && rankingTemperature.isFinite, "rankingTemperature", rankingTemperature,
+                    "τ_r > 0")
+        try require(attentionRankingWeight >= 0 && attentionRankingWeight <= 1, "attentionRankingWeight",
+                    attentionRankingWeight, "λ between 0 and 1")
+        try require(predictedRatingMargin.isFinite, "predictedRatingMargin", predictedRatingMargin, "a finite margin")
         for (name, value) in [("svdWeight", svdWeight), ("userAttentionWeight", userAttentionWeight),
                               ("movieAttentionWeight", movieAttentionWeight), ("popularityExponent", popularityExponent),
                               ("userActivityExponent", userActivityExponent),
-                              ("watchSpectralExponent", watchSpectralExponent),
-                              ("ratingScoreWeight", ratingScoreWeight)] {
+                              ("watchSpectralExponent", watchSpectralExponent)] {
             try require(value.isFinite, name, value, "a finite number")
         }
     }

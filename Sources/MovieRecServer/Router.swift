@@ -101,6 +101,7 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         let filter = try session.candidates(for: try API.filter(request))
         return API.marked(JSONResponse.make(try session.recommendations(for: user.user, count: count, explain: explain,
                                                                         candidates: filter.candidates,
+                                                                        floor: try API.ratingFloor(request),
                                                                         unmatched: filter.unmatched.isEmpty ? nil : filter.unmatched,
                                                                         options: .serial)),
                           fresh: user.fresh)
@@ -162,7 +163,8 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
             let filter = try session.candidates(for: try API.filter(request))
             return JSONResponse.make(try session.recommendations(
                 for: user, count: count, explain: try API.boolean(request, "explain", default: true),
-                candidates: filter.candidates, unmatched: API.unmatched(user, filter.unmatched), options: .serial))
+                candidates: filter.candidates, floor: try API.ratingFloor(request),
+                unmatched: API.unmatched(user, filter.unmatched), options: .serial))
         }
         let body = try await API.decode(NewUserRequest.self, request, context)
         let user = try api.anonymousUser(body, in: session)
@@ -173,6 +175,7 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         let filter = try session.candidates(for: body.filter)
         return JSONResponse.make(try session.recommendations(for: user, count: count, explain: body.explain ?? true,
                                                              candidates: filter.candidates,
+                                                             floor: try API.ratingFloor(request),
                                                              unmatched: API.unmatched(user, filter.unmatched), options: .serial))
     }
     router.post("/api/v1/similar") { request, context in
@@ -329,6 +332,16 @@ struct API: Sendable {
             throw ServiceError(.invalidRequest, "\(name) \"\(text)\" is not a whole number in \(range.lowerBound)…\(range.upperBound)")
         }
         return value
+    }
+
+    /// Query parameter `minPredicted` as a rating floor, as `recommend --min-predicted`: absent = the default floor,
+    /// 0 = none, R > 0 = leave out films predicted below R.
+    static func ratingFloor(_ request: Request) throws -> RatingFloor {
+        guard let text = request.uri.queryParameters.get("minPredicted") else { return .automatic }
+        guard let value = Float(text), value.isFinite, value >= 0 else {
+            throw ServiceError(.invalidRequest, "minPredicted \"\(text)\" is not a rating ≥ 0 (0 turns the floor off)")
+        }
+        return value == 0 ? .off : .minimum(value)
     }
 
     /// Query parameter `name` as a boolean (`true`/`false`/`1`/`0`; `fallback` when absent).

@@ -248,9 +248,8 @@ function renderRecs(list) {
     const reasons = li.querySelector(".reasons");
     (r.because || []).slice(0, 3).forEach((b) => {
       const item = document.createElement("li");
-      item.textContent = b.kind === "movie" ? "because you rated " + b.title + " " + b.rating.toFixed(1) + "★"
-                                            : "user " + b.user + " (like you) rated it " + b.rating.toFixed(1) + "★";
-      item.title = "attention weight " + b.weight.toFixed(2);
+      item.textContent = b.text;
+      item.title = "user " + b.user + ", attention weight " + b.weight.toFixed(2);
       reasons.appendChild(item);
     });
     ul.appendChild(li);

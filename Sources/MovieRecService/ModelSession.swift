@@ -190,6 +190,7 @@ public func describe(_ stage: TrainingStage) -> String {
     case .watchFactors: return "truncated SVD of the watch matrix"
     case .latentFactors: return "truncated SVD of the residuals"
     case .blendFitting: return "fitting the blend weights on a validation slice"
+    case .rankingNeighbours: return "finding every user's nearest users for the ranking attention"
     }
 }
 

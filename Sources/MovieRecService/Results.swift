@@ -3,23 +3,30 @@ import MovieRecModel
 import MovieRecNumerics
 import MovieRecStore
 
-/// One reason behind a recommendation: a neighbour with a large attention weight.
+/// One reason behind a recommendation: a similar user whose rating of the film makes part of its ranking score
+/// (see ``MovieRecModel/RankingBreakdown``).
 public struct RecommendationReason: Codable, Sendable, Equatable {
-    /// `user` (a similar user who rated the film) or `movie` (a similar film the user rated).
+    /// `user`: a similar user who rated the film.
     public let kind: String
-    /// The neighbour user's id (kind `user`).
+    /// The neighbour user's id.
     public let user: String?
-    /// The neighbour film's id (kind `movie`).
+    /// Unused for a user reason (kept for the layout of film reasons).
     public let movie: String?
-    /// The neighbour film's title (kind `movie`).
+    /// Unused for a user reason.
     public let title: String?
-    /// Its attention weight.
+    /// Its attention weight in the ranking attention.
     public let weight: Float
-    /// Its latent cosine to the query.
+    /// Its cosine to the user (unit watch vectors).
     public let cosine: Float
-    /// The rating involved: the neighbour's rating of the film, or the user's rating of the neighbour film.
+    /// The neighbour's rating of the film.
     public let rating: Float
-    /// The reason in words.
+    /// Its contribution to the ranking score, `(λ/Ā)·weight·rating/(the neighbour's mean rating)`.
+    public let contribution: Float
+    /// That contribution's share of the pick (over the attention part plus a positive watch part).
+    public let share: Float
+    /// Titles of films both the user and the neighbour loved (at most 2): what ties them.
+    public let sharedFavourites: [String]
+    /// The reason in words, e.g. "someone who also loved Alien and Heat rated it 5.0 (3 % of this pick)".
     public let text: String
 }
 
@@ -33,8 +40,16 @@ public struct RecommendedMovie: Codable, Sendable, Equatable {
     public let score: Float
     /// The predicted rating.
     public let predictedRating: Float
-    /// Why (when explanations were asked for).
+    /// Why (when explanations were asked for): the supporting neighbours with the largest contributions.
     public let because: [RecommendationReason]?
+    /// With explanations: the attention part of the score (the sum of every neighbour's contribution).
+    public let attentionScore: Float?
+    /// With explanations: the watch SVD part of the score.
+    public let watchScore: Float?
+    /// With explanations: how many similar users rated the film.
+    public let supporters: Int?
+    /// With explanations: their share of the pick together.
+    public let supportShare: Float?
 }
 
 /// What `recommend --json` prints and `GET /api/v1/users/{id}/recommendations` answers.
@@ -65,6 +80,8 @@ public struct SimilarUserMatch: Codable, Sendable, Equatable {
     public let cosine: Float
     /// Films both rated.
     public let commonMovies: Int
+    /// The cosine shrunk by the user's number of ratings, `cos·n/(n + λ_n)`, which orders the list.
+    public let score: Float
 }
 
 /// What `similar --json` prints and `GET /api/v1/users/{id}/similar` answers.
@@ -127,6 +144,10 @@ public struct NearFilm: Codable, Sendable, Equatable {
     public let title: String
     /// Latent cosine to the query film.
     public let cosine: Float
+    /// The cosine shrunk by the film's number of ratings, `cos·n/(n + λ_n)`, which orders the list.
+    public let score: Float
+    /// The film's number of ratings.
+    public let ratings: Int
 }
 
 /// What `similar-movies --json` prints and `GET /api/v1/movies/{id}/similar` answers.
@@ -164,47 +185,49 @@ public struct TrainReport: Codable, Sendable, Equatable {
 }
 
 extension ModelSession {
-    /// The top `count` films for `user` among `candidates` (by default the films they did not rate), with
-    /// reasons when `explain`; `unmatched` is passed through to the result (skipped lines of the user's files).
+    /// The top `count` films for `user` among `candidates` (by default the films they did not rate) whose predicted
+    /// rating passes `floor`, with reasons when `explain`; `unmatched` is passed through to the result (skipped lines
+    /// of the user's files).
     ///
     /// `options`: workers of one request (the server, answering many at once, passes ``ParallelOptions/serial``).
     public func recommendations(for user: ResolvedUser, count: Int, explain: Bool, candidates: CandidateFilter = .unrated,
-                                unmatched: [UnmatchedLine]? = nil,
+                                floor: RatingFloor = .automatic, unmatched: [UnmatchedLine]? = nil,
                                 options: ParallelOptions = .default) throws -> RecommendationList {
         let list = try Recommender(model: model).topN(user.reference, count: min(max(count, 0), model.movieCount),
-                                                      explain: explain, candidates: candidates, options: options)
+                                                      explain: explain, candidates: candidates, floor: floor,
+                                                      options: options)
         var filmIndices = list.map(\.movie)
         for recommendation in list {
-            filmIndices += (recommendation.explanation?.neighbours ?? []).filter { $0.kind == .movie }.map(\.index)
+            filmIndices += (recommendation.ranking?.reasons ?? []).flatMap(\.sharedFavourites)
         }
         let titles = try titles(filmIndices)
         let items = list.map { recommendation in
             RecommendedMovie(movie: movieID(recommendation.movie), title: titles[recommendation.movie] ?? "",
                              score: recommendation.score, predictedRating: recommendation.predictedRating,
-                             because: recommendation.explanation.map { explanation in
-                                 explanation.neighbours.map { reason(for: $0, titles: titles) }
-                             })
+                             because: recommendation.ranking.map { ranking in
+                                 ranking.reasons.map { reason(for: $0, in: ranking, titles: titles) }
+                             },
+                             attentionScore: recommendation.ranking?.attention, watchScore: recommendation.ranking?.watch,
+                             supporters: recommendation.ranking?.supporters,
+                             supportShare: recommendation.ranking?.attentionShare)
         }
         return RecommendationList(user: user.label, newUser: user.trainedIndex == nil, recommendations: items,
                                   unmatched: unmatched)
     }
 
-    /// A neighbour as a ``RecommendationReason``, e.g. "users like you: 414 (weight 0.41, rated 5.0)".
-    private func reason(for neighbour: Neighbour, titles: [Int: String]) -> RecommendationReason {
-        let weight = fixedDigits(neighbour.weight, 2)
-        let rating = fixedDigits(neighbour.rating, 1)
-        switch neighbour.kind {
-        case .user:
-            let id = userID(neighbour.index)
-            return RecommendationReason(kind: "user", user: id, movie: nil, title: nil, weight: neighbour.weight,
-                                        cosine: neighbour.cosine, rating: neighbour.rating,
-                                        text: "users like you: \(id) (weight \(weight), rated \(rating))")
-        case .movie:
-            let title = titles[neighbour.index] ?? movieID(neighbour.index)
-            return RecommendationReason(kind: "movie", user: nil, movie: movieID(neighbour.index), title: title,
-                                        weight: neighbour.weight, cosine: neighbour.cosine, rating: neighbour.rating,
-                                        text: "you rated \(title) \(rating) (weight \(weight))")
-        }
+    /// A ranking contribution as a ``RecommendationReason``, e.g. "someone who also loved Alien and Heat rated it
+    /// 5.0 (3 % of this pick)": the neighbour is described by the films that tie them to the user, the id is kept.
+    private func reason(for contribution: RankingContribution, in ranking: RankingBreakdown,
+                        titles: [Int: String]) -> RecommendationReason {
+        let favourites = contribution.sharedFavourites.map { titles[$0] ?? movieID($0) }
+        let who = favourites.isEmpty ? "a user with tastes like yours"
+                                     : "someone who also loved " + favourites.joined(separator: " and ")
+        let share = ranking.share(of: contribution)
+        return RecommendationReason(kind: "user", user: userID(contribution.user), movie: nil, title: nil,
+                                    weight: contribution.weight, cosine: contribution.cosine, rating: contribution.rating,
+                                    contribution: contribution.contribution, share: share, sharedFavourites: favourites,
+                                    text: "\(who) rated it \(fixedDigits(contribution.rating, 1)) "
+                                        + "(\(fixedDigits(share * 100, 0)) % of this pick)")
     }
 
     /// The `count` users most similar to `user` (never the user itself, also when their stored ratings were
@@ -218,7 +241,7 @@ extension ModelSession {
                                                  options: options)
             .filter { $0.user != user.trainedIndex }.prefix(wanted)
         return SimilarUsers(user: user.label, similar: similar.map {
-            SimilarUserMatch(user: userID($0.user), cosine: $0.cosine, commonMovies: $0.commonMovies)
+            SimilarUserMatch(user: userID($0.user), cosine: $0.cosine, commonMovies: $0.commonMovies, score: $0.score)
         })
     }
 
@@ -266,13 +289,17 @@ extension ModelSession {
         return norms > 0 ? dot(a, b) / norms : 0
     }
 
-    /// The `count` films nearest to film `movie` (a dense index).
-    public func similarMovies(to movie: Int, count: Int, options: ParallelOptions = .default) throws -> SimilarMovies {
-        let similar = try model.mostSimilarMovies(to: movie, count: min(max(count, 0), model.movieCount), options: options)
+    /// The `count` films nearest to film `movie` (a dense index) among those with at least `minimumRatings`
+    /// ratings, by cosine shrunk by support.
+    public func similarMovies(to movie: Int, count: Int, minimumRatings: Int = 3,
+                              options: ParallelOptions = .default) throws -> SimilarMovies {
+        let similar = try model.mostSimilarMovies(to: movie, count: min(max(count, 0), model.movieCount),
+                                                  minimumRatings: minimumRatings, options: options)
         let titles = try titles([movie] + similar.map(\.movie))
         return SimilarMovies(movie: movieID(movie), title: titles[movie] ?? "",
                              similar: similar.map { NearFilm(movie: movieID($0.movie), title: titles[$0.movie] ?? "",
-                                                             cosine: $0.cosine) })
+                                                             cosine: $0.cosine, score: $0.score,
+                                                             ratings: $0.ratingCount) })
     }
 
     /// The report of this session's model (what `train --json` prints).

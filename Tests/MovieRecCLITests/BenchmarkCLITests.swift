@@ -51,7 +51,7 @@ struct BenchmarkCLITests {
         let peak = try #require(report["peakRSSBytes"] as? Int)
         #expect(peak > 1 << 20 && peak < 4 << 30)
         let stages = try #require(report["trainStageSeconds"] as? [String: Double])
-        #expect(Set(stages.keys) == ["indexing", "baseline", "latentFactors", "watchFactors"])
+        #expect(Set(stages.keys) == ["indexing", "baseline", "latentFactors", "watchFactors", "rankingNeighbours"])
         #expect(stages.values.reduce(0, +) <= number("trainSeconds"))
         #expect(FileManager.default.fileExists(atPath: dir.path("cache/ratings-20000-seed-42/ratings.csv")))
 

@@ -85,6 +85,30 @@ struct EvaluateCLITests {
         }
     }
 
+    @Test("generic files: --input-format csv with columns by number, a ; delimiter and no header give the same figures")
+    func genericColumns() throws {
+        let dir = try Directory()
+        func plain(_ rows: [(String, Int, Double)]) -> String {
+            rows.map { "\($0.2);\($0.0);\($0.1)\n" }.joined()
+        }
+        try plain(Self.trainRows).write(to: dir.url.appendingPathComponent("train.txt"), atomically: true, encoding: .utf8)
+        try plain(Self.heldOut).write(to: dir.url.appendingPathComponent("test.txt"), atomically: true, encoding: .utf8)
+        let generic = try BinaryRunner.run(["evaluate", "--train", "train.txt", "--test", "test.txt", "--json",
+                                            "--param", "rank=2", "--relevance", "3", "--user-column", "2",
+                                            "--movie-column", "3", "--rating-column", "1", "--delimiter", ";",
+                                            "--no-header"], in: dir.url)
+        #expect(generic.status == 0, "\(generic.stderr)")
+        let csv = try BinaryRunner.run(["evaluate", "--train", "train.csv", "--test", "test.csv", "--json",
+                                        "--param", "rank=2", "--relevance", "3"], in: dir.url)
+        let (a, b) = (try json(generic.stdout), try json(csv.stdout))
+        for key in ["rmse", "mae", "ndcgAt10", "precisionAt10", "testRatings", "users"] {
+            #expect(a[key] as? Double == b[key] as? Double, "\(key)")
+        }
+        let missing = try BinaryRunner.run(["evaluate", "--train", "train.txt", "--test", "test.txt", "--user-column", "2"],
+                                           in: dir.url)
+        #expect(missing.status != 0 && missing.stderr.contains("--movie-column"))
+    }
+
     @Test("Repeated --train/--test pairs are folds: per-fold values, their mean and standard deviation")
     func filePairs() throws {
         let dir = try Directory()
@@ -107,20 +131,24 @@ struct EvaluateCLITests {
         #expect(abs(sd - abs(first - second) / 2.0.squareRoot()) < 1e-12)
     }
 
-    @Test("--compare shows all seven predictors; the global mean's RMSE is the train mean's, by hand")
+    @Test("--compare shows all ten predictors; the global mean's RMSE is the train mean's, by hand")
     func compareTable() throws {
         let dir = try Directory()
         let text = try BinaryRunner.run(["evaluate", "--train", "train.csv", "--test", "test.csv", "--compare",
                                          "--param", "rank=2"], in: dir.url)
         #expect(text.status == 0, "\(text.stderr)")
         for name in ["global mean", "baseline only", "most popular", "SVD only", "user attention only",
-                     "film attention only", "full model"] {
+                     "film attention only", "full model", "attention ranking only", "watch SVD only", "full ranking"] {
             #expect(text.stdout.contains("\n  \(name)"), "missing row \(name)")
         }
         let outcome = try BinaryRunner.run(["evaluate", "--train", "train.csv", "--test", "test.csv", "--compare",
                                             "--param", "rank=2", "--json", "--k", "5"], in: dir.url)
         let variants = try #require(try json(outcome.stdout)["variants"] as? [[String: Any]])
-        #expect(variants.count == 7)
+        #expect(variants.count == 10)
+        let full = try #require(variants.first { $0["name"] as? String == "full model" })
+        let ranking = try #require(variants.first { $0["name"] as? String == "full ranking" })
+        #expect(full["ndcgAt5"] as? Double == ranking["ndcgAt5"] as? Double)
+        #expect(ranking["rmse"] is NSNull)
         let mean = Self.trainRows.map(\.2).reduce(0, +) / Double(Self.trainRows.count)
         let expected = (Self.heldOut.map { ($0.2 - mean) * ($0.2 - mean) }.reduce(0, +) / 4).squareRoot()
         let global = try #require(variants.first { $0["name"] as? String == "global mean" })

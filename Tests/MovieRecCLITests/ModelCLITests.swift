@@ -91,7 +91,7 @@ struct ModelCLITests {
     func recommendSkipsRatedFilms() throws {
         let dir = try trainedWorkedExample()
         for (user, films) in Self.rated.sorted(by: { $0.key < $1.key }) {
-            let result = try dir.run(["recommend", user, "--count", "5", "--explain", "--json"])
+            let result = try dir.run(["recommend", user, "--count", "5", "--explain", "--json", "--min-predicted", "0"])
             #expect(result.status == 0, "\(result.stderr)")
             let report = try json(result.stdout)
             #expect(report["user"] as? String == user)
@@ -107,8 +107,22 @@ struct ModelCLITests {
                 #expect(item["predictedRating"] as? Double != nil)
                 let because = try #require(item["because"] as? [[String: Any]])
                 #expect(!because.isEmpty)
+                // Each reason is a neighbour's contribution to the score: positive, shares of the score at most 1,
+                // and together at most the attention part.
+                let contributions = because.compactMap { $0["contribution"] as? Double }
+                #expect(contributions.count == because.count && contributions.allSatisfy { $0 > 0 })
+                let attention = try #require(item["attentionScore"] as? Double)
+                #expect(contributions.reduce(0, +) <= attention * (1 + 1e-6))
+                #expect(because.allSatisfy { ($0["user"] as? String)?.hasPrefix("P") == true })
             }
         }
+        // The floor: with --min-predicted R no listed film is predicted below R, and fewer films pass a higher R.
+        for floor in ["3", "4.5"] {
+            let filtered = try json(try dir.run(["recommend", "P7", "--json", "--min-predicted", floor]).stdout)
+            let items = try #require(filtered["recommendations"] as? [[String: Any]])
+            #expect(items.allSatisfy { ($0["predictedRating"] as? Double ?? 0) >= Double(floor)! - 1e-6 })
+        }
+        #expect(try dir.run(["recommend", "P7", "--min-predicted", "-1"]).status != 0)
         let plain = try json(try dir.run(["recommend", "P5", "--json"]).stdout)
         let first = try #require((plain["recommendations"] as? [[String: Any]])?.first)
         #expect(first["because"] == nil)   // only with --explain
@@ -117,12 +131,13 @@ struct ModelCLITests {
     @Test("recommend text output: title, stars and the reasons")
     func recommendText() throws {
         let dir = try trainedWorkedExample()
-        let result = try dir.run(["recommend", "P6", "--explain"])
+        let result = try dir.run(["recommend", "P6", "--explain", "--min-predicted", "0"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Recommendations for user P6 (2 ratings)"))
         #expect(result.stdout.contains("Star Wars (1977)"))
         #expect(result.stdout.contains("★"))
         #expect(result.stdout.contains("because "))
+        #expect(result.stdout.contains("% of this pick"))
         // Table rows start with the rank; P6 rated Titanic, which may appear only in a "because" line.
         let rows = result.stdout.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).first?.isNumber == true }
         #expect(rows.count == 3)
@@ -132,7 +147,7 @@ struct ModelCLITests {
     @Test("recommend --ratings FILE folds in a new user and never lists the file's films")
     func recommendNewUser() throws {
         let dir = try trainedWorkedExample()
-        let result = try dir.run(["recommend", "--ratings", example("new-user-P9.csv"), "--json"])
+        let result = try dir.run(["recommend", "--ratings", example("new-user-P9.csv"), "--json", "--min-predicted", "0"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try json(result.stdout)
         #expect(report["newUser"] as? Bool == true)
@@ -154,7 +169,7 @@ struct ModelCLITests {
         #expect(strict.stderr.contains("new.csv:3: field movie: \"99\" matches no movie"))
         // CRLF line ends, no header: the same as the file in data/worked-example.
         try dir.write("crlf.csv", "2,4.0\r\n3,5.0\r\n")
-        let crlf = try dir.run(["recommend", "--ratings", "crlf.csv", "--json"])
+        let crlf = try dir.run(["recommend", "--ratings", "crlf.csv", "--json", "--min-predicted", "0"])
         #expect(crlf.status == 0, "\(crlf.stderr)")
         let films = try #require(try json(crlf.stdout)["recommendations"] as? [[String: Any]]).compactMap { $0["movie"] as? String }
         #expect(Set(films) == ["1", "4", "5"])
@@ -166,7 +181,7 @@ struct ModelCLITests {
 
     // MARK: - similar, compare, similar-movies
 
-    @Test("similar never lists the user itself, is in descending cosine order, and finds P1's taste group first")
+    @Test("similar never lists the user itself, is in descending support-shrunk cosine order, and finds P1's taste group first")
     func similarUsers() throws {
         let dir = try trainedWorkedExample()
         for user in Self.rated.keys.sorted() {
@@ -178,8 +193,8 @@ struct ModelCLITests {
             #expect(similar.count == 6)
             let users = similar.compactMap { $0["user"] as? String }
             #expect(!users.contains(user))
-            let cosines = similar.compactMap { $0["cosine"] as? Double }
-            #expect(cosines == cosines.sorted(by: >))
+            let scores = similar.compactMap { $0["score"] as? Double }
+            #expect(scores.count == 6 && scores == scores.sorted(by: >))
         }
         let p1 = try json(try dir.run(["similar", "P1", "--count", "3", "--json"]).stdout)
         let nearest = try #require(p1["similar"] as? [[String: Any]])
@@ -240,6 +255,13 @@ struct ModelCLITests {
         #expect(!near.contains { $0["movie"] as? String == "2" })
         // Star Wars and Iron Man are in The Matrix's taste group.
         #expect(Set(near.prefix(2).compactMap { $0["movie"] as? String }) == ["1", "3"])
+        // Support: each score is the cosine shrunk by n/(n + 20); --min-ratings 4 leaves out Mail and Titanic (3 ratings).
+        for film in near {
+            let (cosine, score, n) = (film["cosine"] as? Double ?? 0, film["score"] as? Double ?? 0, film["ratings"] as? Double ?? 0)
+            #expect(abs(score - cosine * n / (n + 20)) < 1e-5)
+        }
+        let supported = try json(try dir.run(["similar-movies", "matrix", "--json", "--min-ratings", "4"]).stdout)
+        #expect(Set((supported["similar"] as? [[String: Any]] ?? []).compactMap { $0["movie"] as? String }) == ["1", "3"])
         // Titles are matched without year and article: "The Matrix" is stored as "Matrix, The (1999)".
         #expect(try json(try dir.run(["similar-movies", "The Matrix", "--json"]).stdout)["movie"] as? String == "2")
         #expect(try json(try dir.run(["similar-movies", "3", "--json"]).stdout)["title"] as? String == "Iron Man (2008)")
@@ -347,6 +369,7 @@ struct ModelCLITests {
         #expect(result.stdout.contains("Imported 100,000 ratings of 2,000 users and 400 films"))
         #expect(result.stdout.contains("Recommendations for user 1"))
         #expect(result.stdout.contains("because "))
+        #expect(result.stdout.contains("% of this pick"))
         #expect(result.stdout.contains("Users most similar to user 1"))
         #expect(result.stdout.contains("latent cosine"))
         // The kept database serves the other commands.

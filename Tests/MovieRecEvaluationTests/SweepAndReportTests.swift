@@ -42,6 +42,25 @@ struct SweepAndReportTests {
         #expect(otherResult.settings[1].test != result.settings[1].test)
     }
 
+    @Test("Ranking knobs share one trained model per split, with the figures of a separate training per value")
+    func rankingKnobsReuseTheTrainedModel() throws {
+        let runner = try runner()
+        for (name, values) in [("attention-ranking-weight", [0, 0.5, 1]), ("ranking-neighbours", [2, 5]),
+                               ("ranking-temperature", [0.25, 2])] {
+            let parameter = try TunableParameter.named(name)
+            let settings = try values.map { try parameter.setting($0, in: RunnerFixture.parameters) }
+            let keys = settings.map(ParameterSweep.trainingKey)
+            #expect(keys.allSatisfy { $0 == keys[0] }, "\(name): one training key")
+            let result = try ParameterSweep(parameter: parameter, values: values).run(runner: runner,
+                                                                                    splits: [RunnerFixture.split])
+            for (setting, parameters) in zip(result.settings, settings) {
+                let direct = try EvaluationRunner(dataset: runner.dataset, settings: EvaluationSettings(parameters: parameters))
+                    .evaluate(split: RunnerFixture.split)
+                #expect(setting.test[0].ranking == direct[0].ranking, "\(name)=\(setting.value)")
+            }
+        }
+    }
+
     @Test("A ranking parameter is chosen by validation nDCG; a sweep chart has one line per metric")
     func rankingSweepAndChart() throws {
         let sweep = try ParameterSweep(parameter: try TunableParameter.named("rank"), values: [1, 3])

@@ -44,16 +44,17 @@ struct ArchiveAndErrorTests {
         let model = try Model.train(data: data, parameters: smallParameters())
         let header = model.archiveHeader
         let (users, movies) = (data.userCount, data.movieCount)
-        // The layout written out by hand (k = k_w = 8).
+        // The layout written out by hand (k = k_w = 8; 79 ranking neighbours per user: K_r = 100 capped at users − 1).
         #expect(header.segmentLengths(.biases) == [users, movies])
         #expect(header.segmentLengths(.latentFactors) == [8, users * 8, movies * 8])
-        #expect(header.segmentLengths(.watchFactors) == [movies, 8, users * 8, movies * 8])
+        #expect(header.segmentLengths(.watchFactors) == [movies, 8, users * 8, movies * 8, users * 79, users * 79])
         #expect(model.archiveSegments(.biases) == [model.baseline.userBias, model.baseline.movieBias])
         #expect(model.archiveSegments(.latentFactors)
                 == [model.factors.singularValues, model.factors.userVectors.values, model.factors.movieVectors.values])
         #expect(model.archiveSegments(.watchFactors)
                 == [model.watchFactors.columnScale, model.watchFactors.singularValues,
-                    model.watchFactors.userVectors.values, model.watchFactors.movieVectors.values])
+                    model.watchFactors.userVectors.values, model.watchFactors.movieVectors.values,
+                    model.rankingNeighbours.users.map(Float.init), model.rankingNeighbours.cosines])
         let archive = model.encode()
         var segments: [ModelArchive.Field: [[Float]]] = [:]
         for field in ModelArchive.Field.allCases {

@@ -4,13 +4,13 @@ import Testing
 
 @Suite("Batched top-N for many users")
 struct BatchTopNTests {
-    /// Users 0..<97 (odd, so the last 2-user step has one user, and not a multiple of the 512-user block), 61 films (not a
-    /// multiple of the 16-film step), γ 0 and 0.3 (query widths 8 and 8 + 8 + 1 with smallParameters).
+    /// Users 0..<97 (not a multiple of the 64-user block), 61 films (not a multiple of the 16-film panel),
+    /// λ 0.5, 0 and 1 (both terms, watch alone, attention alone), with the default rating floor.
     @Test("equals the one-user top-N (films and bit-identical scores) with 1 and 2 threads",
-          arguments: [0, 0.3] as [Float])
-    func matchesOneUserPath(gamma: Float) throws {
+          arguments: [0.5, 0, 1] as [Float])
+    func matchesOneUserPath(lambda: Float) throws {
         var parameters = smallParameters()
-        parameters.ratingScoreWeight = gamma
+        parameters.attentionRankingWeight = lambda
         let data = syntheticData(users: 97, movies: 61, density: 0.3, seed: 5)
         let model = try Model.train(data: data, parameters: parameters)
         let recommender = Recommender(model: model)
@@ -30,7 +30,7 @@ struct BatchTopNTests {
         let data = syntheticData(users: 40, movies: 30, density: 0.4, seed: 9)
         let model = try Model.train(data: data, parameters: smallParameters())
         let recommender = Recommender(model: model)
-        let lists = try recommender.topNForUsers(10..<25, count: 30)
+        let lists = try recommender.topNForUsers(10..<25, count: 30, floor: .off)
         #expect(lists.count == 15)
         for (offset, list) in lists.enumerated() {
             let user = 10 + offset

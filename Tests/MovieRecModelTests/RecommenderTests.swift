@@ -12,43 +12,93 @@ struct RecommenderTests {
         let recommender = Recommender(model: model)
         for user in 0..<data.userCount {
             let rated = Set(model.ratings.userRange(user).map { Int(model.ratings.byUser.columnIndices[$0]) })
-            let all = try recommender.topN(user: user, count: data.movieCount)
+            let all = try recommender.topN(user: user, count: data.movieCount, floor: .off)
             #expect(Set(all.map(\.movie)) == Set(0..<data.movieCount).subtracting(rated))
             #expect(all.count == data.movieCount - rated.count)
         }
     }
 
-    @Test("scores are Σ_c y_uc·(σ_c/σ₁)^ρ·V_w[i,c] + γ·(b_i + p_u·q_i), best first; predicted ratings match predict",
-          arguments: [0, 0.3] as [Float])
-    func scoresMatchReference(gamma: Float) throws {
+    @Test("scores are λ·A/Ā + (1−λ)·W/W̄ over the K_r nearest users by watch cosine (reference in Double)")
+    func scoresMatchReference() throws {
         var parameters = smallParameters()
-        parameters.ratingScoreWeight = gamma
+        parameters.rankingNeighbours = 12
         let model = try Model.train(data: syntheticData(), parameters: parameters)
-        let (watch, factors) = (model.watchFactors, model.factors)
-        for user in [4, 33] {
-            let list = try Recommender(model: model).topN(user: user, count: 10, explain: true)
-            let rated = Set(model.ratings.userRange(user).map { Int(model.ratings.byUser.columnIndices[$0]) })
-            var reference: [(Int, Float)] = []
-            for i in 0..<model.movieCount where !rated.contains(i) {
-                var w: Float = 0, s: Float = 0
-                for c in 0..<watch.rank {
-                    let filter = Float(Foundation.pow(Double(watch.singularValues[c] / watch.singularValues[0]),
-                                                           Double(model.parameters.watchSpectralExponent)))
-                    w += watch.userVectors[user, c] * filter * watch.movieVectors[i, c]
-                }
-                for c in 0..<factors.rank { s += factors.userVectors[user, c] * factors.movieVectors[i, c] }
-                reference.append((i, w + gamma * (model.baseline.movieBias[i] + s)))
+        let watch = model.watchFactors
+        let (kw, users) = (watch.rank, model.userCount)
+        let filter = (0..<kw).map { Foundation.pow(Double(watch.singularValues[$0] / watch.singularValues[0]),
+                                                   Double(parameters.watchSpectralExponent)) }
+        let keys: [[Double]] = (0..<users).map { u in
+            let row = (0..<kw).map { Double(watch.userVectors[u, $0]) * filter[$0] }
+            let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+            return row.map { $0 / norm }
+        }
+        var rating = [[Int: Double]](repeating: [:], count: users)
+        for u in 0..<users {
+            for p in model.ratings.userRange(u) {
+                rating[u][Int(model.ratings.byUser.columnIndices[p])] = Double(model.ratings.byUser.values[p])
             }
-            reference.sort { $0.1 > $1.1 }
+        }
+        let mean = rating.map { $0.values.reduce(0, +) / Double($0.count) }
+        let lambda = Double(parameters.attentionRankingWeight)
+        for user in [4, 33] {
+            var all: [(user: Int, cosine: Double)] = []
+            for v in 0..<users where v != user {
+                var c = 0.0
+                for t in 0..<kw { c += keys[user][t] * keys[v][t] }
+                all.append((v, c))
+            }
+            all.sort { $0.cosine > $1.cosine || ($0.cosine == $1.cosine && $0.user < $1.user) }
+            let cosines = Array(all.prefix(12))
+            let logits = cosines.map { Double(kw).squareRoot() * $0.cosine / Double(parameters.rankingTemperature) }
+            let denominator = 1 + logits.map { Foundation.exp($0) }.reduce(0, +)
+            let weights = logits.map { Foundation.exp($0) / denominator }
+            func attention(_ i: Int) -> Double {
+                var sum = 0.0
+                for (neighbour, w) in zip(cosines, weights) {
+                    let value: Double = rating[neighbour.user][i] ?? 0
+                    sum += value / mean[neighbour.user] * w
+                }
+                return sum
+            }
+            func watchScore(_ i: Int) -> Double {
+                (0..<kw).map { Double(watch.userVectors[user, $0]) * filter[$0] * Double(watch.movieVectors[i, $0]) }
+                    .reduce(0, +)
+            }
+            let own = rating[user].keys
+            let meanAttention = own.map(attention).reduce(0, +) / Double(own.count)
+            let meanWatch = own.map(watchScore).reduce(0, +) / Double(own.count)
+            let reference = (0..<model.movieCount).filter { rating[user][$0] == nil }.map { i in
+                lambda * attention(i) / meanAttention + (1 - lambda) * watchScore(i) / meanWatch
+            }.sorted(by: >)
+            let list = try Recommender(model: model).topN(user: user, count: 10, explain: true, floor: .off)
             #expect(list.count == 10)
-            for (entry, expected) in zip(list, reference) { #expect(abs(entry.score - expected.1) < 1e-4) }
+            for (entry, expected) in zip(list, reference) { #expect(abs(Double(entry.score) - expected) < 1e-4) }
             for entry in list {
                 #expect(entry.predictedRating == (try model.predict(user: user, movie: entry.movie)))
-                let explanation = try #require(entry.explanation)
-                #expect(!explanation.neighbours.isEmpty)
-                let total = explanation.neighbours.map(\.weight).reduce(0, +)
-                #expect(total <= 2 + 1e-5)
+                let ranking = try #require(entry.ranking)
+                #expect(abs(ranking.score - entry.score) < 1e-5)
+                #expect(abs(Double(ranking.attention) - lambda * attention(entry.movie) / meanAttention) < 1e-4)
+                #expect(ranking.reasons.allSatisfy { $0.contribution > 0 && rating[$0.user][entry.movie] != nil })
             }
+        }
+    }
+
+    @Test("the default floor drops films predicted below max(μ + b_u, μ) − m and keeps the score order")
+    func ratingFloor() throws {
+        var parameters = smallParameters()
+        parameters.predictedRatingMargin = 0
+        let model = try Model.train(data: syntheticData(), parameters: parameters)
+        let recommender = Recommender(model: model)
+        for user in [2, 17, 40] {
+            let threshold = max(model.baseline.globalMean + model.baseline.userBias[user], model.baseline.globalMean)
+            let everything = try recommender.topN(user: user, count: model.movieCount, floor: .off)
+            let expected = everything.filter { $0.predictedRating >= threshold }.prefix(8)
+            let filtered = try recommender.topN(user: user, count: 8)
+            #expect(filtered.map(\.movie) == expected.map(\.movie))
+            #expect(filtered.allSatisfy { $0.predictedRating >= threshold })
+            #expect(everything.contains { $0.predictedRating < threshold }, "user \(user): the floor removes something")
+            let fixed = try recommender.topN(user: user, count: 8, floor: .minimum(4))
+            #expect(fixed.map(\.movie) == everything.filter { $0.predictedRating >= 4 }.prefix(8).map(\.movie))
         }
     }
 
@@ -63,8 +113,13 @@ struct RecommenderTests {
         let list = try recommender.topN(folded: folded, count: 15)
         #expect(list.count == 15)
         #expect(Set(list.map(\.movie)).isDisjoint(with: Set(ratings.map { Int($0.movie) })))
-        #expect(list.map(\.movie) == (try recommender.topN(user: 12, count: 15)).map(\.movie))
-        #expect(list.allSatisfy { $0.explanation == nil })
+        #expect(list.allSatisfy { $0.explanation == nil && $0.ranking == nil })
+        // The watch part alone is the same for the twins (the folded user's neighbours include the trained twin).
+        var watchOnly = model.parameters
+        watchOnly.attentionRankingWeight = 0
+        let watchRecommender = Recommender(model: try model.reconfigured(watchOnly))
+        #expect(try watchRecommender.topN(folded: folded, count: 15, floor: .off).map(\.movie)
+                == watchRecommender.topN(user: 12, count: 15, floor: .off).map(\.movie))
     }
 
     @Test("same seed → identical model and output; input order does not matter")

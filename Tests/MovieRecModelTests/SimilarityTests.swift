@@ -29,7 +29,7 @@ struct SimilarityTests {
         #expect(comparison.common.map(\.second) == [3, 1, 4])
     }
 
-    @Test("most similar users: the brute-force top by latent cosine, never the user itself")
+    @Test("most similar users: the brute-force top by latent cosine shrunk by support n/(n + λ_n), never the user itself")
     func mostSimilarUsersMatchesBruteForce() throws {
         let data = syntheticData()
         let model = try Model.train(data: data, parameters: smallParameters())
@@ -38,17 +38,20 @@ struct SimilarityTests {
             let similar = try model.mostSimilarUsers(to: user, count: 10)
             #expect(similar.count == 10)
             #expect(!similar.contains { $0.user == user })
+            let lambda = Double(model.parameters.similaritySupportShrinkage)
             let reference = (0..<data.userCount).filter { $0 != user }.map { v in
-                (v, referenceCosine(Array(vectors.row(user)), Array(vectors.row(v))))
+                let n = Double(model.ratings.userRange(v).count)
+                return (v, referenceCosine(Array(vectors.row(user)), Array(vectors.row(v))), n / (n + lambda))
             }
             for entry in similar {
-                let expected = reference.first { $0.0 == entry.user }!.1
-                #expect(abs(Double(entry.cosine) - expected) < 1e-5)
+                let expected = reference.first { $0.0 == entry.user }!
+                #expect(abs(Double(entry.cosine) - expected.1) < 1e-5)
+                #expect(abs(Double(entry.score) - expected.1 * expected.2) < 1e-5)
             }
             let returned = Set(similar.map(\.user))
-            let weakestReturned = similar.map { Double($0.cosine) }.min()!
-            #expect(reference.filter { !returned.contains($0.0) }.allSatisfy { $0.1 <= weakestReturned + 1e-5 })
-            #expect(zip(similar, similar.dropFirst()).allSatisfy { $0.cosine >= $1.cosine })
+            let weakestReturned = similar.map { Double($0.score) }.min()!
+            #expect(reference.filter { !returned.contains($0.0) }.allSatisfy { $0.1 * $0.2 <= weakestReturned + 1e-5 })
+            #expect(zip(similar, similar.dropFirst()).allSatisfy { $0.score >= $1.score })
             for entry in similar {
                 let mine = Set(model.ratings.userRange(user).map { model.ratings.byUser.columnIndices[$0] })
                 let theirs = Set(model.ratings.userRange(entry.user).map { model.ratings.byUser.columnIndices[$0] })
@@ -57,7 +60,7 @@ struct SimilarityTests {
         }
     }
 
-    @Test("most similar films: the brute-force top by cosine of V_k·S_k^e rows")
+    @Test("most similar films: the brute-force top by cosine of V_k·S_k^e rows shrunk by support, at least N ratings")
     func mostSimilarMoviesMatchesBruteForce() throws {
         let model = try Model.train(data: syntheticData(), parameters: smallParameters())
         let k = model.factors.rank
@@ -65,12 +68,19 @@ struct SimilarityTests {
         func scaled(_ i: Int) -> [Float] {
             (0..<k).map { model.factors.movieVectors[i, $0] * Float(Foundation.pow(Double(model.factors.singularValues[$0]), e)) }
         }
-        let similar = try model.mostSimilarMovies(to: 5, count: 8)
+        let minimum = 25
+        let similar = try model.mostSimilarMovies(to: 5, count: 8, minimumRatings: minimum)
         #expect(similar.count == 8 && !similar.contains { $0.movie == 5 })
-        let reference = (0..<model.movieCount).filter { $0 != 5 }.map { ($0, referenceCosine(scaled(5), scaled($0))) }
-        let weakest = similar.map { Double($0.cosine) }.min()!
+        let lambda = Double(model.parameters.similaritySupportShrinkage)
+        let reference = (0..<model.movieCount).filter { $0 != 5 && model.ratings.movieRange($0).count >= minimum }.map {
+            let n = Double(model.ratings.movieRange($0).count)
+            return ($0, referenceCosine(scaled(5), scaled($0)) * n / (n + lambda))
+        }
+        #expect(reference.count < model.movieCount - 1, "the minimum leaves some films out")
+        let weakest = similar.map { Double($0.score) }.min()!
         for entry in similar {
-            #expect(abs(Double(entry.cosine) - reference.first { $0.0 == entry.movie }!.1) < 1e-5)
+            #expect(entry.ratingCount == model.ratings.movieRange(entry.movie).count && entry.ratingCount >= minimum)
+            #expect(abs(Double(entry.score) - reference.first { $0.0 == entry.movie }!.1) < 1e-5)
         }
         #expect(reference.filter { r in !similar.contains { $0.movie == r.0 } }.allSatisfy { $0.1 <= weakest + 1e-5 })
     }

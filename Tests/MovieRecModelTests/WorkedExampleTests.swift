@@ -1,3 +1,4 @@
+import Foundation
 import MovieRecModel
 import MovieRecNumerics
 import Testing
@@ -71,5 +72,51 @@ struct WorkedExampleTests {
             }
             #expect(folded.bias == 0)
         }
+    }
+}
+
+@Suite("Worked example: the ranking attention and its reasons")
+struct WorkedExampleRankingTests {
+    /// P5 (Matrix 2, Mail 4, Titanic 4) gets Star Wars and Iron Man. Every neighbour who rated them (P1–P4)
+    /// rated them exactly at their own mean (1, 3, 4, 5), so each value is 1; P1–P4 have parallel watch
+    /// vectors, so they share one cosine to P5 and one weight: each brings a quarter of the attention part.
+    @Test("the reasons' contributions sum to the attention part, and attention + watch is the ranking score")
+    func reasonsReproduceTheScore() throws {
+        var parameters = WorkedExample.parameters(rank: 2)
+        parameters.rankingNeighbours = 6
+        let model = try Model.train(data: WorkedExample.data, parameters: parameters)
+        let list = try Recommender(model: model).topN(user: 4, count: 2, explain: true, floor: .off)
+        #expect(Set(list.map(\.movie)) == [0, 2])
+        let scale = Float(2).squareRoot() / parameters.rankingTemperature
+        for entry in list {
+            let ranking = try #require(entry.ranking)
+            #expect(ranking.reasons.map(\.user).sorted() == [0, 1, 2, 3])
+            #expect(ranking.reasons.allSatisfy { $0.value == 1 && $0.rating == [1, 3, 4, 5][$0.user] })
+            let total = ranking.reasons.map(\.contribution).reduce(0, +)
+            #expect(abs(total - ranking.attention) <= 1e-6 * abs(ranking.attention))
+            #expect(abs(ranking.attention + ranking.watch - entry.score) <= 1e-6 * abs(entry.score))
+            let first = ranking.reasons[0]
+            #expect(ranking.reasons.allSatisfy { abs($0.contribution - first.contribution) <= 1e-6 * first.contribution })
+            #expect(ranking.reasons.allSatisfy { abs($0.cosine - first.cosine) < 1e-5 })
+            // The weights are the softmax of √d·cos/τ over the six neighbours and the null key (logit 0):
+            // the four of P1–P4 plus those of P6, P7 (who did not rate the film) and the null key sum to 1.
+            #expect(abs(ranking.share(of: first) * (ranking.attention + max(ranking.watch, 0)) - first.contribution) < 1e-6)
+            #expect(ranking.reasons.map { ranking.share(of: $0) }.reduce(0, +) <= 1 + 1e-6)
+            #expect(first.weight < 0.25 && first.weight > 0)
+            #expect(abs(first.weight - Foundation.exp(scale * first.cosine) / (1 + 4 * Foundation.exp(scale * first.cosine)
+                + otherWeightsSum(model: model, scale: scale))) < 1e-5)
+        }
+    }
+
+    /// exp(√d·cos/τ) summed over P6 and P7 for P5, from the model's watch vectors (filtered by (σ_c/σ₁)^ρ).
+    private func otherWeightsSum(model: TrainedModel, scale: Float) -> Float {
+        let watch = model.watchFactors
+        let filter = watch.spectralWeights(exponent: model.parameters.watchSpectralExponent)
+        func key(_ u: Int) -> [Float] {
+            let row = (0..<watch.rank).map { watch.userVectors[u, $0] * filter[$0] }
+            let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+            return row.map { $0 / norm }
+        }
+        return [5, 6].map { v in Foundation.exp(scale * zip(key(4), key(v)).map { $0 * $1 }.reduce(0, +)) }.reduce(0, +)
     }
 }

@@ -52,14 +52,14 @@ public struct EvaluationReport: Sendable {
         let folds = perSplit.count
         if variants.count > 1 {
             let columns = Self.metricColumns(k: k)
-            lines.append("  " + "predictor".padding(toLength: 20, withPad: " ", startingAt: 0)
+            lines.append("  " + "predictor".padding(toLength: 24, withPad: " ", startingAt: 0)
                          + columns.map { Self.cell($0.label, width: 9) }.joined())
             for (index, variant) in variants.enumerated() {
                 let summary = try FigureSummary.summarise(perSplit.map { $0[index].figures(k: k) })
                 let cells = columns.map { column in
                     Self.cell(Self.number(summary.first { $0.name == column.key }?.mean), width: 9)
                 }
-                lines.append("  " + variant.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + cells.joined())
+                lines.append("  " + variant.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0) + cells.joined())
             }
             if folds > 1 { lines.append("  (means over \(folds) folds; --json gives per-fold values and standard deviations)") }
             lines.append("  — = not produced by that predictor (see `movierec evaluate --help`)")

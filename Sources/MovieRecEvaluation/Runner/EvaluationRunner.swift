@@ -55,6 +55,7 @@ public struct EvaluationRunner: Sendable {
 
     /// The figures of `variants` on a fitted split, with the blend weights of `parameters`.
     func score(_ fitted: FittedSplit, variants: [ModelVariant], parameters: ModelParameters) throws -> [SplitMetrics] {
+        let fitted = try fitted.reranked(parameters)
         let rows = dataset.rows
         let split = fitted.split
         let topN = try TopNEvaluation(rows: rows, split: split, k: settings.k,

@@ -52,6 +52,9 @@ struct FittedSplit {
     let coldRows: Int
     /// Catalog items by train count, most first (ties: lower index).
     let popularityOrder: [Int32]
+    /// The model with the blend weights it predicts with (the parameters' or the fitted ones), by the ranking
+    /// variant it ranks for: full (the parameters' λ), attention alone (λ = 1), watch SVD alone (λ = 0).
+    private(set) var rankers: [ModelVariant: TrainedModel]
 
     /// Trains on `split.train` and computes the terms of every test row.
     init(dataset: EvaluationDataset, split: RowSplit, parameters: ModelParameters, level: FitLevel,
@@ -111,14 +114,14 @@ struct FittedSplit {
         }
         switch level {
         case .counts:
-            (model, baseline, terms, fittedBlend) = (nil, nil, [], nil)
+            (model, baseline, terms, fittedBlend, rankers) = (nil, nil, [], nil, [:])
             return
         case .baseline:
             let estimator = BaselineEstimator(movieRegularization: training.movieRegularization,
                                               userRegularization: training.userRegularization,
                                               sweeps: training.baselineSweeps)
             let baseline = estimator.fit(try RatingMatrix(data), mode: training.baselineMode)
-            (model, self.baseline, fittedBlend) = (nil, baseline, nil)
+            (model, self.baseline, fittedBlend, rankers) = (nil, baseline, nil, [:])
             terms = split.test.map { index in
                 knownTerms(baseline, user: Int(userSlot[Int(rows[index].user)]), item: Int(itemSlot[Int(rows[index].item)]))
             }
@@ -139,6 +142,7 @@ struct FittedSplit {
         } else {
             fittedBlend = nil
         }
+        rankers = try Self.rankers(model: model, parameters: parameters, fittedBlend: fittedBlend)
         terms = try concurrentMap(count: split.test.count, threadCount: threadCount) { position in
             let row = rows[split.test[position]]
             let user = Int(userSlot[Int(row.user)])
@@ -148,6 +152,36 @@ struct FittedSplit {
             return PredictionTerms(base: parts.baseline, svd: parts.svd, user: parts.userAttention,
                                    film: parts.movieAttention)
         }
+    }
+
+    /// The ranking models of ``rankers``: `model` (trained with α = 1) with the ranking knobs of `parameters` and
+    /// the α it predicts with (the fitted ones, or those of `parameters`); no retraining.
+    static func rankers(model: TrainedModel, parameters: ModelParameters,
+                        fittedBlend: (svd: Float, user: Float, film: Float)?) throws -> [ModelVariant: TrainedModel] {
+        var predicting = model.parameters
+        (predicting.svdWeight, predicting.userAttentionWeight, predicting.movieAttentionWeight)
+            = fittedBlend ?? (parameters.svdWeight, parameters.userAttentionWeight, parameters.movieAttentionWeight)
+        predicting.rankingNeighbours = parameters.rankingNeighbours
+        predicting.rankingTemperature = parameters.rankingTemperature
+        predicting.attentionRankingWeight = parameters.attentionRankingWeight
+        predicting.predictedRatingMargin = parameters.predictedRatingMargin
+        var attentionOnly = predicting, watchOnly = predicting
+        attentionOnly.attentionRankingWeight = 1
+        watchOnly.attentionRankingWeight = 0
+        let full = try model.reconfigured(predicting)
+        return [.fullModel: full, .fullRanking: full, .attentionRankingOnly: try full.reconfigured(attentionOnly),
+                .watchRankingOnly: try full.reconfigured(watchOnly)]
+    }
+
+    /// This fit with the rankers rebuilt for the ranking knobs and α of `parameters` (itself when they are the
+    /// same): how a sweep of those knobs reuses one trained model.
+    func reranked(_ parameters: ModelParameters) throws -> FittedSplit {
+        guard let model, let current = rankers[.fullModel]?.parameters else { return self }
+        let wanted = try Self.rankers(model: model, parameters: parameters, fittedBlend: fittedBlend)
+        guard wanted[.fullModel]!.parameters != current else { return self }
+        var copy = self
+        copy.rankers = wanted
+        return copy
     }
 
     /// RMSE and MAE of `variant` over the test rows, with the blend weights of `parameters` (the fitted
@@ -187,11 +221,11 @@ struct FittedSplit {
             return popularityOrder
         case .baselineOnly:
             return biasOrder
-        case .svdOnly, .fullModel:
+        case .fullModel, .fullRanking, .attentionRankingOnly, .watchRankingOnly:
+            guard let ranker = rankers[variant], slot >= 0 else { return biasOrder }
+            return try Recommender(model: ranker).topN(user: slot, count: count).map { itemOfSlot[$0.movie] }
+        case .svdOnly:
             guard let model, slot >= 0 else { return biasOrder }
-            if variant == .fullModel {
-                return try Recommender(model: model).topN(user: slot, count: count).map { itemOfSlot[$0.movie] }
-            }
             return ratingEstimateRanking(model: model, user: slot, count: count).map { itemOfSlot[Int($0)] }
         case .globalMean, .userAttentionOnly, .filmAttentionOnly:
             return []

@@ -13,12 +13,16 @@ import MovieRecModel
 /// | SVD only | μ + b_u + b_i + s | b_i + s |
 /// | user attention only | μ + b_u + b_i + a_u | none |
 /// | film attention only | μ + b_u + b_i + a_f | none |
+/// | attention ranking only | none | the ranking attention term alone (λ = 1) |
+/// | watch SVD only | none | the watch SVD score alone (λ = 0) |
+/// | full ranking | none | the model's ranking (the same lists as the full model) |
 /// | full model | μ + b_u + b_i + α_svd·s + α_user·a_u + α_film·a_f | the model's ranking (``Recommender``) |
 ///
 /// A term "alone" has weight 1, as a stand-alone predictor of that kind would (Surprise's SVD and
 /// KNNBaseline are such predictors); the full model uses the blend weights α of its parameters.
-/// The attention terms take part in rating prediction only (the model ranks with its watch factors),
-/// so their variants have no top-N figures. Ranking ties go to the lower item index.
+/// The rating-attention terms take part in rating prediction only, so their variants have no top-N figures;
+/// the three ranking rows reuse the full model's SVDs (``TrainedModel/reconfigured(_:)``) and, like the full
+/// model, leave out films predicted below the rating floor. Ranking ties go to the lower item index.
 /// Predictions are clipped to the range of the training ratings.
 public enum ModelVariant: String, CaseIterable, Sendable, Codable {
     /// μ for every rating.
@@ -33,17 +37,29 @@ public enum ModelVariant: String, CaseIterable, Sendable, Codable {
     case userAttentionOnly = "user attention only"
     /// Baseline plus the film-neighbour attention term.
     case filmAttentionOnly = "film attention only"
-    /// The complete model.
+    /// The ranking attention term alone (λ = 1).
+    case attentionRankingOnly = "attention ranking only"
+    /// The watch SVD term alone (λ = 0).
+    case watchRankingOnly = "watch SVD only"
+    /// The full ranking (λ of the parameters), listed next to its two terms.
+    case fullRanking = "full ranking"
+    /// The complete model (last: its figures are the report's top-level ones).
     case fullModel = "full model"
 
     /// Whether the variant predicts ratings (every one but ``mostPopular``).
-    public var predictsRatings: Bool { self != .mostPopular }
+    public var predictsRatings: Bool {
+        switch self {
+        case .mostPopular, .attentionRankingOnly, .watchRankingOnly, .fullRanking: return false
+        default: return true
+        }
+    }
 
     /// Whether the variant produces top-N lists.
     public var ranks: Bool {
         switch self {
         case .globalMean, .userAttentionOnly, .filmAttentionOnly: return false
-        case .baselineOnly, .mostPopular, .svdOnly, .fullModel: return true
+        case .baselineOnly, .mostPopular, .svdOnly, .fullModel, .attentionRankingOnly, .watchRankingOnly, .fullRanking:
+            return true
         }
     }
 
@@ -52,14 +68,17 @@ public enum ModelVariant: String, CaseIterable, Sendable, Codable {
         switch self {
         case .globalMean, .mostPopular: return .counts
         case .baselineOnly: return .baseline
-        case .svdOnly, .userAttentionOnly, .filmAttentionOnly, .fullModel: return .model
+        case .svdOnly, .userAttentionOnly, .filmAttentionOnly, .fullModel, .attentionRankingOnly, .watchRankingOnly,
+             .fullRanking:
+            return .model
         }
     }
 
     /// The weights (svd, user attention, film attention) of the terms added to the baseline.
     func blendWeights(_ parameters: ModelParameters) -> (svd: Float, user: Float, film: Float) {
         switch self {
-        case .globalMean, .baselineOnly, .mostPopular: return (0, 0, 0)
+        case .globalMean, .baselineOnly, .mostPopular, .attentionRankingOnly, .watchRankingOnly, .fullRanking:
+            return (0, 0, 0)
         case .svdOnly: return (1, 0, 0)
         case .userAttentionOnly: return (0, 1, 0)
         case .filmAttentionOnly: return (0, 0, 1)

@@ -7,7 +7,8 @@ import MovieRecModel
 /// on the validation rows. The chosen value is the one with the best mean validation score of the
 /// selection metric over the splits (the first such value on a tie). The test rows play no part in the
 /// choice; each value's test figures (model fitted on the whole train part) are reported beside it.
-/// Values that differ only in the blend weights share one trained model.
+/// Values that differ only in the blend weights or the ranking knobs (K_r, τ_r, λ, the rating margin) share one
+/// trained model: the ranking is rebuilt on it (``TrainedModel/reconfigured(_:)``) instead of retraining the SVDs.
 public struct ParameterSweep: Sendable {
     /// The parameter swept.
     public let parameter: TunableParameter
@@ -93,9 +94,15 @@ public struct ParameterSweep: Sendable {
         return SweepResult(parameter: parameter, metric: metric, settings: settings, chosenIndex: chosen)
     }
 
-    /// The parameters with the blend weights (which do not affect training unless fitted) set to 1.
-    private static func trainingKey(_ parameters: ModelParameters) -> ModelParameters {
+    /// The parameters with the ranking knobs set to their defaults and the blend weights (which do not affect
+    /// training unless fitted) set to 1: values with one key share one trained model.
+    static func trainingKey(_ parameters: ModelParameters) -> ModelParameters {
         var key = parameters
+        let defaults = ModelParameters()
+        key.rankingNeighbours = defaults.rankingNeighbours
+        key.rankingTemperature = defaults.rankingTemperature
+        key.attentionRankingWeight = defaults.attentionRankingWeight
+        key.predictedRatingMargin = defaults.predictedRatingMargin
         guard !parameters.fitsBlend else { return key }
         key.svdWeight = 1
         key.userAttentionWeight = 1

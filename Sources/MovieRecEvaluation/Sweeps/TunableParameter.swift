@@ -21,7 +21,10 @@ import MovieRecModel
 /// | `activity-exponent` | ``ModelParameters/userActivityExponent`` | nDCG@K |
 /// | `spectral-exponent` | ``ModelParameters/watchSpectralExponent`` | nDCG@K |
 /// | `popularity-exponent` | ``ModelParameters/popularityExponent`` | nDCG@K |
-/// | `rating-score-weight` | ``ModelParameters/ratingScoreWeight`` | nDCG@K |
+/// | `ranking-neighbours` | ``ModelParameters/rankingNeighbours`` | nDCG@K |
+/// | `ranking-temperature` | ``ModelParameters/rankingTemperature`` | nDCG@K |
+/// | `attention-ranking-weight` | ``ModelParameters/attentionRankingWeight`` | nDCG@K |
+/// | `predicted-margin` | ``ModelParameters/predictedRatingMargin`` | nDCG@K |
 ///
 /// Rating-prediction knobs are chosen by validation RMSE, ranking knobs by validation nDCG@K.
 public struct TunableParameter: Sendable {
@@ -76,8 +79,14 @@ public struct TunableParameter: Sendable {
                          write: { $0.watchSpectralExponent = Float($1) }),
         TunableParameter("popularity-exponent", .ndcg, read: { Double($0.popularityExponent) },
                          write: { $0.popularityExponent = Float($1) }),
-        TunableParameter("rating-score-weight", .ndcg, read: { Double($0.ratingScoreWeight) },
-                         write: { $0.ratingScoreWeight = Float($1) }),
+        TunableParameter("ranking-neighbours", .ndcg, integer: true, read: { Double($0.rankingNeighbours) },
+                         write: { $0.rankingNeighbours = Int($1) }),
+        TunableParameter("ranking-temperature", .ndcg, read: { Double($0.rankingTemperature) },
+                         write: { $0.rankingTemperature = Float($1) }),
+        TunableParameter("attention-ranking-weight", .ndcg, read: { Double($0.attentionRankingWeight) },
+                         write: { $0.attentionRankingWeight = Float($1) }),
+        TunableParameter("predicted-margin", .ndcg, read: { Double($0.predictedRatingMargin) },
+                         write: { $0.predictedRatingMargin = Float($1) }),
     ]
 
     /// The parameter called `name` (`neighbors` is accepted for `neighbours`).

@@ -229,7 +229,7 @@ struct BenchmarkRun {
             let watch = Stopwatch()
             let list = try recommender.topN(user: user, count: 10, explain: true)
             recommendMs.append(watch.milliseconds)
-            precondition(!list.isEmpty || model.ratings.userRange(user).count == model.movieCount)
+            precondition(list.count <= 10)   // shorter when the rating floor leaves fewer films
         }
         report.loadAverages["recommend"] = SystemProbe.loadAverage()
         var plainMs: [Double] = []

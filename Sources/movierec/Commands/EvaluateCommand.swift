@@ -43,8 +43,10 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Score this ratings file (with --train; repeatable).", valueName: "file"))
     var test: [String] = []
 
-    @Option(help: ArgumentHelp("Format of --train/--test: auto, movielens-csv, ml-100k or ml-1m.", valueName: "format"))
+    @Option(help: ArgumentHelp("Format of --train/--test: auto, movielens-csv, ml-100k, ml-1m or csv (with the column options below, as for import).", valueName: "format"))
     var inputFormat = RatingsFormatChoice.auto
+
+    @OptionGroup var columns: RatingColumnOptions
 
     @Option(help: ArgumentHelp("Random K-fold cross-validation on the database.", valueName: "K"))
     var folds: Int?
@@ -220,13 +222,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     private func ratingsFormat() throws -> RatingsFormat {
-        switch inputFormat {
-        case .auto: return .auto
-        case .movieLensCSV: return .movieLensCSV
-        case .ml100k: return .ml100k
-        case .ml1m: return .ml1m
-        case .csv: throw ValidationError("--input-format csv is for import; evaluate reads auto, movielens-csv, ml-100k or ml-1m.")
-        }
+        try columns.format(inputFormat: inputFormat)
     }
 
     private static func seconds(since start: UInt64) -> Double {

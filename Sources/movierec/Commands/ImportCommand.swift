@@ -64,23 +64,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("auto, movielens-csv, ml-100k or ml-1m.", valueName: "format"))
     var moviesFormat = MoviesFormat.auto
 
-    @Option(help: ArgumentHelp("Generic csv: user id column (header name or 1-based number).", valueName: "column"))
-    var userColumn: String?
-
-    @Option(help: ArgumentHelp("Generic csv: movie id column (header name or 1-based number).", valueName: "column"))
-    var movieColumn: String?
-
-    @Option(help: ArgumentHelp("Generic csv: rating column (header name or 1-based number).", valueName: "column"))
-    var ratingColumn: String?
-
-    @Option(help: ArgumentHelp("Generic csv: timestamp column, Unix seconds (optional).", valueName: "column"))
-    var timestampColumn: String?
-
-    @Option(help: ArgumentHelp("Generic csv: field separator: , \\t ; | or ::.", valueName: "c"))
-    var delimiter = ","
-
-    @Flag(help: "Generic csv: the first line is data, not a header (default: detected).")
-    var noHeader = false
+    @OptionGroup var columns: RatingColumnOptions
 
     @Option(help: ArgumentHelp("Lowest valid rating (default: 0.5 for ratings.csv, 1 for ml-100k/ml-1m, none for csv).", valueName: "x"))
     var minRating: Double?
@@ -156,8 +140,9 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("--movies file not found: \(movies!)")
         }
         let location = try PostgresLocation(ratings)
-        let query = try PostgresRatingsQuery(table: table, query: query, userColumn: userColumn, movieColumn: movieColumn,
-                                             ratingColumn: ratingColumn, timestampColumn: timestampColumn)
+        let query = try PostgresRatingsQuery(table: table, query: query, userColumn: columns.userColumn,
+                                             movieColumn: columns.movieColumn, ratingColumn: columns.ratingColumn,
+                                             timestampColumn: columns.timestampColumn)
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("movierec-postgres-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -189,19 +174,7 @@ struct ImportCommand: ParsableCommand {
     private func importOptions(format forced: RatingsFormat?) throws -> ImportOptions {
         let policy = onError
         let catalogueFormat = moviesFormat
-        let columnsGiven = [userColumn, movieColumn, ratingColumn, timestampColumn].contains { $0 != nil }
-        let format: RatingsFormat
-        if let forced {
-            format = forced
-        } else {
-        switch inputFormat {
-        case .auto where !columnsGiven: format = .auto
-        case .auto, .csv: format = .csv(try columnSpec())
-        case .movieLensCSV: format = .movieLensCSV
-        case .ml100k: format = .ml100k
-        case .ml1m: format = .ml1m
-        }
-        }
+        let format = try forced ?? columns.format(inputFormat: inputFormat)
         var bounds: ClosedRange<Double>?
         if minRating != nil || maxRating != nil {
             let scale = format.defaultBounds
@@ -214,18 +187,6 @@ struct ImportCommand: ParsableCommand {
         }
         return ImportOptions(format: format, moviesFile: movies, moviesFormat: catalogueFormat, bounds: bounds, onError: policy,
                              encoding: encoding, linksFile: links)
-    }
-
-    private func columnSpec() throws -> ColumnSpec {
-        guard let userColumn, let movieColumn, let ratingColumn else {
-            throw ValidationError("A generic csv needs --user-column, --movie-column and --rating-column.")
-        }
-        guard let separator = FieldDelimiter(delimiter) else {
-            throw ValidationError("--delimiter must be one of , \\t ; | :: (got '\(delimiter)').")
-        }
-        return ColumnSpec(user: ColumnReference(userColumn), movie: ColumnReference(movieColumn),
-                          rating: ColumnReference(ratingColumn), timestamp: timestampColumn.map(ColumnReference.init),
-                          delimiter: separator, hasHeader: noHeader ? false : nil)
     }
 }
 

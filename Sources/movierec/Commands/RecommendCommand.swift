@@ -59,8 +59,11 @@ struct RecommendCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --all: write user,rank,movie,score rows to this file (CSV; JSON lines when it ends in .jsonl).", valueName: "file"))
     var out: String?
 
-    @Flag(help: "Explain each film: the neighbours (similar users, films you rated) with the largest attention weights.")
+    @Flag(help: "Explain each film: the similar users whose ratings contribute most to its ranking score.")
     var explain = false
+
+    @Option(help: ArgumentHelp("Leave out films predicted below this rating (default: your mean rating or the overall mean, whichever is higher, minus 0.5; 0 turns the filter off).", valueName: "R"))
+    var minPredicted: Float?
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var database: DatabaseOptions
@@ -85,12 +88,15 @@ struct RecommendCommand: ParsableCommand {
         }
         try validateCount(count)
         if let year { _ = try RecommendationFilter.years(year) }
+        if let minPredicted, !(minPredicted.isFinite && minPredicted >= 0) {
+            throw ValidationError("--min-predicted must be a rating ≥ 0 (0 turns the filter off).")
+        }
     }
 
     func run() throws {
         let session = try ModelSession.open(database, model, output)
         if all, let out {
-            let summary = try Self.writeAll(session, count: count, to: out)
+            let summary = try Self.writeAll(session, count: count, floor: floor, to: out)
             if output.json {
                 try printJSON(summary)
             } else {
@@ -108,13 +114,19 @@ struct RecommendCommand: ParsableCommand {
         let unmatched = resolved.personal == nil && filter.unmatched.isEmpty ? nil
             : (resolved.unmatchedLines ?? []) + filter.unmatched
         let report = try Self.report(session, user: resolved, count: count, explain: explain, candidates: candidates,
-                                     unmatched: unmatched)
+                                     floor: floor, unmatched: unmatched)
         if output.json {
             try printJSON(report)
             return
         }
         print("Recommendations for \(resolved.summary):")
         print(Self.render(report))
+    }
+
+    /// The rating floor of `--min-predicted`.
+    var floor: RatingFloor {
+        guard let minPredicted else { return .automatic }
+        return minPredicted == 0 ? .off : .minimum(minPredicted)
     }
 
     /// What `recommend --all --json` prints.
@@ -131,9 +143,11 @@ struct RecommendCommand: ParsableCommand {
 
     /// Ranks every user's unseen films in batch and writes `user,rank,movie,score` rows (CSV, or JSON lines for a
     /// `.jsonl` file) in user order, written to a temporary file and renamed into place.
-    static func writeAll(_ session: ModelSession, count: Int, to path: String) throws -> AllSummary {
+    static func writeAll(_ session: ModelSession, count: Int, floor: RatingFloor = .automatic,
+                         to path: String) throws -> AllSummary {
         let start = DispatchTime.now().uptimeNanoseconds
-        let lists = Recommender(model: session.model).topNForAllUsers(count: min(count, session.model.movieCount))
+        let lists = Recommender(model: session.model).topNForAllUsers(count: min(count, session.model.movieCount),
+                                                                      floor: floor)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let jsonLines = path.hasSuffix(".jsonl")
         var text = jsonLines ? "" : "user,rank,movie,score\n"
@@ -171,18 +185,27 @@ struct RecommendCommand: ParsableCommand {
 
     /// The top `count` films for `user` among `candidates`, with reasons when `explain`.
     static func report(_ session: ModelSession, user: ResolvedUser, count: Int, explain: Bool,
-                       candidates: CandidateFilter = .unrated, unmatched: [UnmatchedLine]? = nil) throws -> Report {
-        try session.recommendations(for: user, count: count, explain: explain, candidates: candidates, unmatched: unmatched)
+                       candidates: CandidateFilter = .unrated, floor: RatingFloor = .automatic,
+                       unmatched: [UnmatchedLine]? = nil) throws -> Report {
+        try session.recommendations(for: user, count: count, explain: explain, candidates: candidates, floor: floor,
+                                    unmatched: unmatched)
     }
 
     /// The report as a table; reasons as indented "because" lines under each film.
     static func render(_ report: Report) -> String {
-        guard !report.recommendations.isEmpty else { return "  (no film left that the user has not rated and that passes the filters)" }
+        guard !report.recommendations.isEmpty else {
+            return "  (no film left that the user has not rated, that passes the filters and that the model predicts "
+                + "at or above the rating floor; --min-predicted 0 turns the floor off)"
+        }
         var table = TextTable([("#", .right), ("title", .left), ("predicted", .left), ("score", .right)])
         for (rank, item) in report.recommendations.enumerated() {
             table.append(["\(rank + 1)", item.title, "\(fixed(item.predictedRating, 1)) \(stars(item.predictedRating))",
                           fixed(item.score, 3)])
-            let reasons = (item.because ?? []).prefix(3).map(\.text)
+            var reasons = (item.because ?? []).prefix(3).map(\.text)
+            if let supporters = item.supporters, let share = item.supportShare, supporters > 0 {
+                reasons.append("in all \(supporters) similar user\(supporters == 1 ? "" : "s") rated it: "
+                               + "\(fixed(share * 100, 0)) % of this pick; the rest is your viewing profile (watch SVD)")
+            }
             table.note(reasons.enumerated().map { ($0 == 0 ? "because " : "        ") + $1 })
         }
         return table.render()

@@ -54,9 +54,11 @@ struct SimilarCommand: ParsableCommand {
 
     /// The report as a table.
     static func render(_ report: Report) -> String {
-        var table = TextTable([("#", .right), ("user", .left), ("cosine", .right), ("films in common", .right)])
+        var table = TextTable([("#", .right), ("user", .left), ("cosine", .right), ("films in common", .right),
+                               ("score", .right)])
         for (rank, match) in report.similar.enumerated() {
-            table.append(["\(rank + 1)", match.user, fixed(match.cosine, 4), groupedDigits(match.commonMovies)])
+            table.append(["\(rank + 1)", match.user, fixed(match.cosine, 4), groupedDigits(match.commonMovies),
+                          fixed(match.score, 4)])
         }
         return table.render()
     }

@@ -26,6 +26,10 @@ struct SimilarMoviesCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("How many films to list.", valueName: "N"))
     var count = 10
 
+    @Option(help: ArgumentHelp("List only films with at least this many ratings (cosines are also shrunk by support).",
+                               valueName: "N"))
+    var minRatings = 3
+
     @OptionGroup var model: ModelOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
@@ -35,12 +39,13 @@ struct SimilarMoviesCommand: ParsableCommand {
 
     func validate() throws {
         try validateCount(count)
+        guard minRatings >= 1 else { throw ValidationError("--min-ratings must be at least 1.") }
     }
 
     func run() throws {
         let session = try ModelSession.open(database, model, output)
         let index = try session.resolveMovie(movie)
-        let report = try Self.report(session, movie: index, count: count)
+        let report = try Self.report(session, movie: index, count: count, minimumRatings: minRatings)
         if output.json {
             try printJSON(report)
             return
@@ -50,15 +55,17 @@ struct SimilarMoviesCommand: ParsableCommand {
     }
 
     /// The `count` films nearest to film `movie`.
-    static func report(_ session: ModelSession, movie: Int, count: Int) throws -> Report {
-        try session.similarMovies(to: movie, count: count)
+    static func report(_ session: ModelSession, movie: Int, count: Int, minimumRatings: Int = 3) throws -> Report {
+        try session.similarMovies(to: movie, count: count, minimumRatings: minimumRatings)
     }
 
     /// The report as a table.
     static func render(_ report: Report) -> String {
-        var table = TextTable([("#", .right), ("id", .left), ("title", .left), ("cosine", .right)])
+        var table = TextTable([("#", .right), ("id", .left), ("title", .left), ("cosine", .right), ("ratings", .right),
+                               ("score", .right)])
         for (rank, film) in report.similar.enumerated() {
-            table.append(["\(rank + 1)", film.movie, film.title, fixed(film.cosine, 4)])
+            table.append(["\(rank + 1)", film.movie, film.title, fixed(film.cosine, 4), "\(film.ratings)",
+                          fixed(film.score, 4)])
         }
         return table.render()
     }

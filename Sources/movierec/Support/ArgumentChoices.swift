@@ -21,7 +21,7 @@ enum RatingsFormatChoice: String, CaseIterable, ExpressibleByArgument {
     case ml100k = "ml-100k"
     /// ml-1m `ratings.dat` (`::`-separated).
     case ml1m = "ml-1m"
-    /// Any CSV with the columns named by `--user-column` etc. (import only).
+    /// Any CSV with the columns named by `--user-column` etc.
     case csv
 }
 
