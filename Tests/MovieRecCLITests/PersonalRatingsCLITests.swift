@@ -29,7 +29,8 @@ struct PersonalRatingsCLITests {
 
     /// The film ids of `recommend ... --json`, best first.
     private func recommended(_ dir: ScratchDirectory, _ arguments: [String]) throws -> [String] {
-        let result = try dir.run(["recommend"] + arguments + ["--json"])
+        // The rating floor off: these tests are about which films may be listed, not about predicted ratings.
+        let result = try dir.run(["recommend"] + arguments + ["--json", "--min-predicted", "0"])
         try #require(result.status == 0, "\(result.stderr)")
         return try #require(try json(result.stdout)["recommendations"] as? [[String: Any]]).compactMap { $0["movie"] as? String }
     }
@@ -39,7 +40,7 @@ struct PersonalRatingsCLITests {
         let dir = try trained()
         // P9's ratings by title: The Matrix 4 (MovieLens writes "Matrix, The"), Iron Man 5; one film not in the data.
         try dir.write("titles.csv", "movie,rating\n\"Matrix, The (1999)\",4\nIron Man,5\nNotting Hill (1999),4\n")
-        let result = try dir.run(["recommend", "--ratings", "titles.csv", "--json"])
+        let result = try dir.run(["recommend", "--ratings", "titles.csv", "--json", "--min-predicted", "0"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("titles.csv:4: skipped: \"Notting Hill (1999)\" matches no movie"))
         let report = try json(result.stdout)
@@ -120,7 +121,7 @@ struct PersonalRatingsCLITests {
         #expect(try recommended(dir, ["P6", "--year", "1977"]) == ["1"])
         #expect(try recommended(dir, ["P6", "--exclude", "2,1"]) == ["3"])
         try dir.write("seen.csv", "title\nMatrix, The (1999)\nStar Wars\nNo Such Film\n")
-        let excluded = try dir.run(["recommend", "P6", "--exclude", "seen.csv", "--json"])
+        let excluded = try dir.run(["recommend", "P6", "--exclude", "seen.csv", "--json", "--min-predicted", "0"])
         #expect(excluded.status == 0, "\(excluded.stderr)")
         #expect(try json(excluded.stdout)["recommendations"].flatMap { $0 as? [[String: Any]] }?.compactMap { $0["movie"] as? String } == ["3"])
         #expect(excluded.stderr.contains("seen.csv:4: not excluded: \"No Such Film\" matches no movie"))

@@ -160,7 +160,7 @@ struct RouteTests {
         let host = try database.loadedHost()
         try await app(host).test(.router) { client in
             let p9 = #"{"ratings":[{"movie":"2","rating":4},{"movie":3,"rating":5}],"count":5}"#
-            try await client.execute(uri: "/api/v1/recommendations", method: .post, body: body(p9)) { response in
+            try await client.execute(uri: "/api/v1/recommendations?minPredicted=0", method: .post, body: body(p9)) { response in
                 #expect(response.status == .ok)
                 let report = json(response)
                 #expect(report["user"] as? String == "me" && report["newUser"] as? Bool == true)
