@@ -92,14 +92,21 @@ extension RecommendationList: FastJSONEncodable {
             if n > 0 { json.raw(",") }
             json.raw("{")
             var first = true
+            if let attentionScore = item.attentionScore {
+                json.key("attentionScore", first: true)
+                first = false
+                json.number(attentionScore)
+            }
             if let because = item.because {
-                json.key("because", first: true)
+                json.key("because", first: first)
                 first = false
                 json.raw("[")
                 for (r, reason) in because.enumerated() {
                     if r > 0 { json.raw(",") }
                     json.raw("{")
-                    json.key("cosine", first: true)
+                    json.key("contribution", first: true)
+                    json.number(reason.contribution)
+                    json.key("cosine")
                     json.number(reason.cosine)
                     json.key("kind")
                     json.string(reason.kind)
@@ -109,6 +116,15 @@ extension RecommendationList: FastJSONEncodable {
                     }
                     json.key("rating")
                     json.number(reason.rating)
+                    json.key("share")
+                    json.number(reason.share)
+                    json.key("sharedFavourites")
+                    json.raw("[")
+                    for (f, favourite) in reason.sharedFavourites.enumerated() {
+                        if f > 0 { json.raw(",") }
+                        json.string(favourite)
+                    }
+                    json.raw("]")
                     json.key("text")
                     json.string(reason.text)
                     if let title = reason.title {
@@ -131,8 +147,20 @@ extension RecommendationList: FastJSONEncodable {
             json.number(item.predictedRating)
             json.key("score")
             json.number(item.score)
+            if let supportShare = item.supportShare {
+                json.key("supportShare")
+                json.number(supportShare)
+            }
+            if let supporters = item.supporters {
+                json.key("supporters")
+                json.number(supporters)
+            }
             json.key("title")
             json.string(item.title)
+            if let watchScore = item.watchScore {
+                json.key("watchScore")
+                json.number(watchScore)
+            }
             json.raw("}")
         }
         json.raw("]")
@@ -154,6 +182,8 @@ extension SimilarUsers: FastJSONEncodable {
             json.number(match.commonMovies)
             json.key("cosine")
             json.number(match.cosine)
+            json.key("score")
+            json.number(match.score)
             json.key("user")
             json.string(match.user)
             json.raw("}")
@@ -179,6 +209,10 @@ extension SimilarMovies: FastJSONEncodable {
             json.number(film.cosine)
             json.key("movie")
             json.string(film.movie)
+            json.key("ratings")
+            json.number(film.ratings)
+            json.key("score")
+            json.number(film.score)
             json.key("title")
             json.string(film.title)
             json.raw("}")

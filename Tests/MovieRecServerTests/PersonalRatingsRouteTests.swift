@@ -27,13 +27,13 @@ struct PersonalRatingsRouteTests {
         try await app(try database.loadedHost()).test(.router) { client in
             let byID = #"{"ratings":[{"movie":"2","rating":4},{"movie":"3","rating":5}],"count":3,"explain":false}"#
             var expected: [String] = []
-            try await client.execute(uri: "/api/v1/recommendations", method: .post, body: ByteBuffer(string: byID)) { response in
+            try await client.execute(uri: "/api/v1/recommendations?minPredicted=0", method: .post, body: ByteBuffer(string: byID)) { response in
                 expected = ids(json(response)["recommendations"])
             }
             #expect(Set(expected) == ["1", "4", "5"])
             let byTitle = #"{"ratings":[{"movie":"The Matrix (1999)","rating":4},{"movie":"Iron Man","rating":5},"#
                 + #"{"movie":"Notting Hill (1999)","rating":4}],"count":3,"explain":false}"#
-            try await client.execute(uri: "/api/v1/recommendations", method: .post, body: ByteBuffer(string: byTitle)) { response in
+            try await client.execute(uri: "/api/v1/recommendations?minPredicted=0", method: .post, body: ByteBuffer(string: byTitle)) { response in
                 #expect(response.status == .ok)
                 let report = json(response)
                 #expect(ids(report["recommendations"]) == expected)
@@ -42,7 +42,7 @@ struct PersonalRatingsRouteTests {
                 #expect(unmatched.first?["reason"] as? String == "no-match")
             }
             let strict = byTitle.replacingOccurrences(of: #""explain":false"#, with: #""explain":false,"strict":true"#)
-            try await client.execute(uri: "/api/v1/recommendations", method: .post, body: ByteBuffer(string: strict)) { response in
+            try await client.execute(uri: "/api/v1/recommendations?minPredicted=0", method: .post, body: ByteBuffer(string: strict)) { response in
                 #expect(response.status.code == 400)
                 #expect(json(response)["error"] as? String == "invalidRatings")
                 #expect((json(response)["message"] as? String ?? "").contains("Notting Hill"))
@@ -64,7 +64,7 @@ struct PersonalRatingsRouteTests {
                 #expect(Set(ids(report["recommendations"])) == ["1", "3"])
                 #expect((report["unmatched"] as? [[String: Any]])?.map { $0["line"] as? Int } == [5])
             }
-            try await client.execute(uri: "/api/v1/recommendations", method: .post, headers: headers,
+            try await client.execute(uri: "/api/v1/recommendations?minPredicted=0", method: .post, headers: headers,
                                      body: ByteBuffer(string: "movie,rating\n\"Heat,4\n")) { response in
                 #expect(response.status.code == 400)
                 #expect(json(response)["error"] as? String == "invalidRatings")
@@ -85,11 +85,11 @@ struct PersonalRatingsRouteTests {
                 return result
             }
             // P6's unfiltered first film is The Matrix (2); one Adventure film is Star Wars.
-            #expect(try await films("/api/v1/users/P6/recommendations?count=1") == ["2"])
-            #expect(try await films("/api/v1/users/P6/recommendations?count=1&genre=Adventure") == ["1"])
-            #expect(try await films("/api/v1/users/P6/recommendations?genre=Sci-Fi&year=2000..") == ["3"])
-            #expect(try await films("/api/v1/users/P6/recommendations?exclude=2,1") == ["3"])
-            #expect(try await films("/api/v1/users/P6/recommendations?count=2&include_rated=true").sorted() == ["4", "5"])
+            #expect(try await films("/api/v1/users/P6/recommendations?count=1&minPredicted=0") == ["2"])
+            #expect(try await films("/api/v1/users/P6/recommendations?count=1&genre=Adventure&minPredicted=0") == ["1"])
+            #expect(try await films("/api/v1/users/P6/recommendations?genre=Sci-Fi&year=2000..&minPredicted=0") == ["3"])
+            #expect(try await films("/api/v1/users/P6/recommendations?exclude=2,1&minPredicted=0") == ["3"])
+            #expect(try await films("/api/v1/users/P6/recommendations?count=2&include_rated=true&minPredicted=0").sorted() == ["4", "5"])
             try await client.execute(uri: "/api/v1/users/P6/recommendations?genre=Western", method: .get) { response in
                 #expect(response.status.code == 400)
                 #expect((json(response)["message"] as? String ?? "").contains("Western"))
@@ -99,7 +99,7 @@ struct PersonalRatingsRouteTests {
                 #expect(response.status.code == 400)
             }
             let body = #"{"ratings":[{"movie":"4","rating":5}],"genre":["Action"],"exclude":["2"],"count":5,"explain":false}"#
-            try await client.execute(uri: "/api/v1/recommendations", method: .post, body: ByteBuffer(string: body)) { response in
+            try await client.execute(uri: "/api/v1/recommendations?minPredicted=0", method: .post, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .ok)
                 #expect(Set(ids(json(response)["recommendations"])) == ["1", "3"])
             }
