@@ -117,8 +117,18 @@ end
 LUA
 
 results="[]"
+settle() {   # wait (at most 30 s) until the server stops using CPU: requests still queued from the last run finish
+  local previous=-1 now
+  for _ in $(seq 100); do
+    now=$(awk '{print $14 + $15}' /proc/$SERVER_PID/stat)
+    [ "$now" = "$previous" ] && return 0
+    previous=$now; sleep 0.3
+  done
+  echo "warning: the server was still busy 30 s after the last run" >&2
+}
 run() {   # name script seconds
   local name=$1 script=$2 seconds=$3
+  settle
   local before=$(awk '/VmRSS/ {print $2}' /proc/$SERVER_PID/status)
   local cpu0=$(awk '{print $14 + $15}' /proc/$SERVER_PID/stat) load0=$(cut -d' ' -f1 /proc/loadavg)
   ACKED_FILE="$WORK/acked-$name.csv" wrk -t2 -c32 -d"${seconds}s" --timeout 5s -s "$WORK/$script" "$URL" > "$WORK/wrk-$name.txt"

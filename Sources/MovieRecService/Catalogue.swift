@@ -54,12 +54,16 @@ public struct Catalogue: Sendable {
 
     /// The films by dense index.
     public let entries: [Entry]
+    /// The database's catalogue matcher (ids, IMDb ids, titles), built once: matching a person's ratings
+    /// reuses it instead of re-reading and re-indexing every title per request.
+    public let matcher: TitleMatcher
 
     /// Reads every film of `session`'s ratings snapshot.
     init(session: ModelSession) throws {
         let ids = session.snapshot.table.movieIDs
         let infos = try session.store.movies(internalIDs: ids)
         let model = session.model
+        matcher = TitleMatcher(entries: try session.store.catalogueEntries())
         entries = ids.enumerated().map { index, id in
             let info = infos[id]
             var count = 0

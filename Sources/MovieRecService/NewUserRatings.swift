@@ -104,9 +104,11 @@ extension ModelSession {
                             ratings: zip(movies, values).map { (Int($0), $1) })
     }
 
-    /// The catalogue matcher of the database (ids, IMDb ids, titles).
+    /// The catalogue matcher of the database (ids, IMDb ids, titles): the ``catalogue``'s when loaded, else built
+    /// from the database.
     public func titleMatcher() throws -> TitleMatcher {
-        TitleMatcher(entries: try store.catalogueEntries())
+        if let catalogue { return catalogue.matcher }
+        return TitleMatcher(entries: try store.catalogueEntries())
     }
 
     /// Folds in a new user from a ratings file: `movie,rating` (ids or titles), an IMDb ratings export or a
