@@ -2,8 +2,9 @@ import MovieRecNumerics
 
 /// The neighbour index of the ranking attention: for every trained user, the K_r other users with the
 /// largest cosine between unit watch vectors `(y_u ⊙ f)/‖y_u ⊙ f‖` (f = the spectral filter
-/// `(σ_c/σ₁)^ρ` of ``WatchFactors``), best first (ties: lower index). Built once in `train` by one pass of
-/// SIMD products per user over the transposed key matrix and a partial top-K selection; saved with the model.
+/// `(σ_c/σ₁)^ρ` of ``WatchFactors``), best first (ties: lower index). Built once in `train` by block products
+/// and a partial top-K selection (``NeighbourSearch``: exact for small sets, clustered for large); saved with
+/// the model.
 public struct RankingNeighbourIndex: Sendable, Equatable {
     /// Neighbours per user: `min(K_r, users − 1)`.
     public let width: Int
@@ -23,33 +24,25 @@ public struct RankingNeighbourIndex: Sendable, Equatable {
     /// The number of neighbours kept per user for `userCount` users and K_r = `count`.
     public static func width(count: Int, userCount: Int) -> Int { max(0, min(count, userCount - 1)) }
 
-    /// Finds the `count` nearest users of every row of `keys` (see the type's description).
-    static func build(keys: RankingKeys, count: Int, options: ParallelOptions = .default) -> RankingNeighbourIndex {
-        let n = keys.unit.rows
-        let width = width(count: count, userCount: n)
-        var users = [Int32](repeating: 0, count: n * width)
-        var cosines = [Float](repeating: 0, count: n * width)
+    /// Finds the `count` nearest users of every row of `keys` (see the type's description): exactly up to
+    /// ``NeighbourSearch/exactLimit`` users, through seeded clusters beyond (``NeighbourSearch``).
+    static func build(keys: RankingKeys, count: Int, seed: UInt64,
+                      options: ParallelOptions = .default) -> RankingNeighbourIndex {
+        let width = width(count: count, userCount: keys.unit.rows)
         guard width > 0 else { return RankingNeighbourIndex(width: 0, users: [], cosines: []) }
-        let blockSize = 256
-        users.withUnsafeMutableBufferPointer { userBuffer in
-            cosines.withUnsafeMutableBufferPointer { cosineBuffer in
-                let (outUsers, outCosines) = (SendablePointer(userBuffer.baseAddress!),
-                                              SendablePointer(cosineBuffer.baseAddress!))
-                options.forEachTask((n + blockSize - 1) / blockSize) { block in
-                    var scores = [Float](repeating: 0, count: keys.stride)
-                    for u in (block * blockSize)..<min(n, (block + 1) * blockSize) {
-                        let best = keys.unit.withRow(u) { key in
-                            keys.nearest(width, to: key.baseAddress!, excluding: u, scratch: &scores)
-                        }
-                        for (t, entry) in best.enumerated() {
-                            outUsers.base[u * width + t] = Int32(entry.index)
-                            outCosines.base[u * width + t] = entry.score
-                        }
-                    }
-                }
-            }
-        }
+        let search = NeighbourSearch(unit: keys.unit, seed: seed, options: options)
+        let (users, cosines) = search.nearest(width, options: options)
         return RankingNeighbourIndex(width: width, users: users, cosines: cosines)
+    }
+}
+
+extension TrainedModel {
+    /// The share of every user's true K_r nearest users (exact search) that the saved neighbour index holds,
+    /// over `sample` users spread evenly: 1 when the index was built exactly, below 1 when through clusters
+    /// (``NeighbourSearch``). Costs `sample × users` cosines; for the benchmark.
+    public func rankingNeighbourRecall(sample: Int) -> Double {
+        NeighbourSearch.recall(of: rankingNeighbours.users, count: rankingNeighbours.width, unit: rankingKeys.unit,
+                               sample: sample)
     }
 }
 

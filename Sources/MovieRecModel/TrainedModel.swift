@@ -59,7 +59,7 @@ public struct TrainedModel: Sendable {
         rankingKeys = keys
         rankingScorer = AttentionScorer(dimension: kw, temperature: parameters.rankingTemperature)
         self.rankingNeighbours = rankingNeighbours
-            ?? RankingNeighbourIndex.build(keys: keys, count: parameters.rankingNeighbours)
+            ?? RankingNeighbourIndex.build(keys: keys, count: parameters.rankingNeighbours, seed: parameters.seed)
     }
 
     /// The same model with other ranking knobs (K_r, τ_r, λ, the rating margin) or blend weights α: the SVDs are

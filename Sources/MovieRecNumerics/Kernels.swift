@@ -32,6 +32,16 @@ public func weightedRowSum(coefficients: UnsafePointer<Float>, count: Int, rows:
     mr_accumulate_row(coefficients, nil, count, rows, stride, output, 0, 0)
 }
 
+/// `out[r·stride + c] = Σ_{t < inner} a[r·aStride + t] · c[t·stride + c]` for `r < rows` and every `c < stride`
+/// (`stride` a multiple of 16): a block of queries times a transposed matrix, four query rows sharing each load
+/// of a row of `c`. Terms are added in `t` order from 0, so each element has the same bits as
+/// ``weightedRowSum(coefficients:count:rows:stride:output:)`` with row `r` of `a` as coefficients.
+public func denseRowsProduct(_ a: UnsafePointer<Float>, aStride: Int, inner: Int, times c: UnsafePointer<Float>,
+                             stride: Int, rows: Int, output: UnsafeMutablePointer<Float>) {
+    precondition(stride % 16 == 0 && inner >= 0 && rows >= 0, "denseRowsProduct: stride \(stride) must be a multiple of 16")
+    mr_dense_rows_product(a, aStride, inner, c, stride, rows, output, 0)
+}
+
 /// IEEE binary16 bit patterns of `values`, rounded to nearest even (beyond ±65504: ±infinity).
 public func halfPrecisionBits(_ values: [Float]) -> [UInt16] {
     let count = values.count

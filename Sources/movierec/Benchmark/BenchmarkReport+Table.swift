@@ -21,6 +21,10 @@ extension BenchmarkReport {
             .map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", ")
         add("train", String(format: "%.2f s (%@)", trainSeconds, stages), load: "train")
         add("load + train", String(format: "%.2f s", loadSeconds + trainSeconds), load: nil)
+        if let rankingNeighbourRecall {
+            add("ranking neighbour index", String(format: "recall %.3f of the exact nearest users (200 users)",
+                                                  rankingNeighbourRecall), load: nil)
+        }
         if !trainOnly {
             add("residual SVD alone", String(format: "%.2f s (%.2f CPU s), relative residual %.4f", svdSeconds, svdCPUSeconds,
                                                    svdRelativeResidual),

@@ -36,6 +36,9 @@ struct BenchmarkReport: Codable {
     var trainSeconds: Double
     /// Seconds of each training stage, by stage name.
     var trainStageSeconds: [String: Double]
+    /// Share of the true K_r nearest users that the ranking neighbour index built in `train` holds (1 = exact),
+    /// over 200 users.
+    var rankingNeighbourRecall: Double?
     /// Seconds of the rank-k residual SVD alone, run by itself on the residual matrix.
     var svdSeconds: Double
     /// CPU seconds (all threads) of the residual SVD alone.

@@ -109,6 +109,7 @@ struct BenchmarkRun {
             trainSeconds: trainSeconds, trainStageSeconds: stageSeconds, svdSeconds: 0, svdCPUSeconds: 0, svdRelativeResidual: 0,
             sampledUsers: 0, recommendP50Ms: 0, recommendP99Ms: 0, recommendPlainP50Ms: 0, recommendPlainP99Ms: 0, similarP50Ms: 0, similarP99Ms: 0,
             recommendAllSeconds: 0, recommendAllMsPerUser: 0, peakRSSBytes: 0, loadAverages: loads)
+        report.rankingNeighbourRecall = model.rankingNeighbourRecall(sample: 200)
         if stopAfterTraining {
             report.peakRSSBytes = SystemProbe.peakResidentBytes()
             return report
