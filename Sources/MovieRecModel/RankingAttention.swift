@@ -178,6 +178,8 @@ struct RankingScratch {
     var attention: [Float]
     var touched: [Bool]
     var list: [Int32] = []
+    /// True while `attention` holds the sums of the last ``TrainedModel/rankingQuery(_:scratch:)``.
+    var accumulated = false
 
     init(movieCount: Int) {
         attention = [Float](repeating: 0, count: movieCount)
@@ -214,11 +216,12 @@ extension TrainedModel {
         }
         let weights = rankingScorer.weights(cosines: cosines).weights
         let lambda = parameters.attentionRankingWeight
-        // Ā: the attention sums of the user's own films.
+        // Ā: the attention sums of the user's own films. The sums stay in `scratch` for `rankedMovies`.
+        clear(&scratch)
         accumulateAttention(neighbours: neighbours, weights: weights, scratch: &scratch)
+        scratch.accumulated = true
         var ownAttention: Float = 0
         for movie in context.movies { ownAttention += scratch.attention[Int(movie)] }
-        clear(&scratch)
         let ownWatch = gatheredDots(context.watch, rowsOf: rankingMovieVectors, at: context.movies).reduce(0, +)
         let n = Float(max(context.movies.count, 1))
         let (meanAttention, meanWatch) = (ownAttention / n, ownWatch / n)
@@ -254,19 +257,23 @@ extension TrainedModel {
             scratch.touched[Int(i)] = false
         }
         scratch.list.removeAll(keepingCapacity: true)
+        scratch.accumulated = false
     }
 
     /// The `count` films passing `filter` (by default: not rated) with the best ranking scores
     /// `λ·A_i/Ā + (1 − λ)·W_i/W̄`, best first (ties: lower index).
     ///
-    /// Films some neighbour rated are scored exactly; every other film has only the watch part, scanned
+    /// `scratch` holds the attention sums of `query` (left by ``rankingQuery(_:scratch:)``, or accumulated here
+    /// when cleared). Films some neighbour rated are scored exactly; every other film has only the watch part, scanned
     /// by descending norm of its watch row until `‖y_u‖·norm·(1 − λ)/W̄` falls below the `count`-th best score.
     func rankedMovies(_ context: UserContext, query: RankingQuery, count: Int, candidates filter: CandidateFilter = .unrated,
                       scratch: inout RankingScratch) -> [RankedMovie] {
         var selection = TopSelection(capacity: count)
         guard count > 0 else { return [] }
-        accumulateAttention(neighbours: query.neighbours, weights: query.weights, scratch: &scratch)
-        defer { clear(&scratch) }
+        if !scratch.accumulated {
+            accumulateAttention(neighbours: query.neighbours, weights: query.weights, scratch: &scratch)
+            scratch.accumulated = true
+        }
         /// Whether film `movie` may not be listed (rated, unless asked for, or left out by the mask).
         func excluded(_ movie: Int) -> Bool {
             (!filter.includeRated && context.movies[...].containsSorted(Int32(movie)))

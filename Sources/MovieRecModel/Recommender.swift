@@ -76,31 +76,35 @@ public struct Recommender: Sendable {
         var scratch = RankingScratch(movieCount: model.movieCount)
         let query = model.rankingQuery(context, scratch: &scratch)
         let chosen = accepted(context, query: query, count: count, candidates: candidates, floor: floor,
-                              scratch: &scratch, options: options)
+                              explanationLimit: explain ? 5 : nil, scratch: &scratch, options: options)
         guard !chosen.isEmpty else { return [] }
         var results = [Recommendation?](repeating: nil, count: chosen.count)
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = SendablePointer(buffer.baseAddress!)
             options.forEachTask(chosen.count) { n in
                 let entry = chosen[n]
-                let explanation = explain ? model.explanation(for: context, movie: entry.movie.movie, limit: 5) : nil
                 let ranking = explain ? model.rankingBreakdown(context, query: query, movie: entry.movie.movie, limit: 5)
                                       : nil
                 slots.base[n] = Recommendation(movie: entry.movie.movie, score: entry.movie.score,
-                                               predictedRating: entry.predicted, explanation: explanation,
+                                               predictedRating: entry.predicted, explanation: entry.explanation,
                                                ranking: ranking)
             }
         }
         return results.map { $0! }
     }
 
-    /// The best films by ranking score whose predicted rating passes `floor`, with their predicted ratings:
-    /// the top `2·count + 8` by score are predicted (on the workers of `options`), and the window grows
-    /// fourfold while fewer than `count` pass, up to the best `16·count + 64` films: a user for whom fewer pass
-    /// among those gets a shorter list (rather than predictions for the whole catalogue).
+    /// The best films by ranking score whose predicted rating passes `floor`, with their predicted ratings (and,
+    /// with `explanationLimit`, their rating explanations with that many neighbours).
+    ///
+    /// Films are predicted in ranking order, in rounds of as many as are still missing from the list (each round
+    /// on the workers of `options`), so a user whose best films pass costs `count` predictions. The top
+    /// `2·count + 8` films by score are ranked first, and the window grows fourfold when they run out, up to the
+    /// best `16·count + 64` films: a user for whom fewer pass among those gets a shorter list (rather than
+    /// predictions for the whole catalogue).
     private func accepted(_ context: UserContext, query: RankingQuery, count: Int, candidates: CandidateFilter,
-                          floor: RatingFloor, scratch: inout RankingScratch,
-                          options: ParallelOptions) -> [(movie: RankedMovie, predicted: Float)] {
+                          floor: RatingFloor, explanationLimit: Int? = nil, scratch: inout RankingScratch,
+                          options: ParallelOptions)
+        -> [(movie: RankedMovie, predicted: Float, explanation: Explanation?)] {
         guard count > 0 else { return [] }
         let threshold = model.ratingThreshold(floor, context: context)
         let listable = candidates.allowed.map { allowed in
@@ -109,22 +113,30 @@ public struct Recommender: Sendable {
         } ?? (candidates.includeRated ? model.movieCount : model.movieCount - context.movies.count)
         let available = min(max(listable, 0), threshold == nil ? count : 16 * count + 64)
         var window = threshold == nil ? count : min(2 * count + 8, available)
-        var predicted: [Int: Float] = [:]
+        var chosen: [(movie: RankedMovie, predicted: Float, explanation: Explanation?)] = []
+        var examined = 0   // films of the ranking already predicted, in order
         while true {
             let ranked = model.rankedMovies(context, query: query, count: window, candidates: candidates,
                                             scratch: &scratch)
-            let missing = ranked.map(\.movie).filter { predicted[$0] == nil }
-            var values = [Float](repeating: 0, count: missing.count)
-            values.withUnsafeMutableBufferPointer { buffer in
-                let slots = SendablePointer(buffer.baseAddress!)
-                options.forEachTask(missing.count) { n in
-                    slots.base[n] = model.clip(model.explanation(for: context, movie: missing[n], limit: 0).unclippedRating)
+            while chosen.count < count && examined < ranked.count {
+                let round = Array(ranked[examined..<min(ranked.count, examined + count - chosen.count)])
+                var explanations = [Explanation?](repeating: nil, count: round.count)
+                explanations.withUnsafeMutableBufferPointer { buffer in
+                    let slots = SendablePointer(buffer.baseAddress!)
+                    options.forEachTask(round.count) { n in
+                        slots.base[n] = model.explanation(for: context, movie: round[n].movie, limit: explanationLimit ?? 0)
+                    }
                 }
+                for (movie, explanation) in zip(round, explanations) {
+                    let predicted = model.clip(explanation!.unclippedRating)
+                    if threshold == nil || predicted >= threshold! {
+                        chosen.append((movie, predicted, explanationLimit == nil ? nil : explanation))
+                    }
+                }
+                examined += round.count
             }
-            for (movie, value) in zip(missing, values) { predicted[movie] = value }
-            let passing = ranked.filter { threshold == nil || predicted[$0.movie]! >= threshold! }
-            if passing.count >= count || ranked.count < window || window >= available {
-                return passing.prefix(count).map { ($0, predicted[$0.movie]!) }
+            if chosen.count >= count || ranked.count < window || window >= available {
+                return chosen
             }
             window = min(window * 4, available)
         }
