@@ -19,7 +19,8 @@ extension BenchmarkReport {
         add("load from SQLite", String(format: "%.2f s", loadSeconds), load: "load")
         let stages = trainStageSeconds.sorted { $0.key < $1.key }
             .map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", ")
-        add("train", String(format: "%.2f s (%@)", trainSeconds, stages), load: "train")
+        add("train", String(format: "%.2f s (%@)%@", trainSeconds, stages,
+                            trainCPUSeconds.map { String(format: "; %.2f CPU s", $0) } ?? ""), load: "train")
         add("load + train", String(format: "%.2f s", loadSeconds + trainSeconds), load: nil)
         if let rankingNeighbourRecall {
             add("ranking neighbour index", String(format: "recall %.3f of the exact nearest users (200 users)",
@@ -34,8 +35,10 @@ extension BenchmarkReport {
             add("recommend top 10, no explanations", String(format: "p50 %.3f ms, p99 %.3f ms", recommendPlainP50Ms,
                                                             recommendPlainP99Ms), load: "recommend")
             add("similar users (10)", String(format: "p50 %.3f ms, p99 %.3f ms", similarP50Ms, similarP99Ms), load: "similar")
-            add("top 10 for every user", String(format: "%.2f s, %.4f ms per user", recommendAllSeconds,
-                                                recommendAllMsPerUser), load: "recommendAll")
+            add("top 10 for every user", String(format: "%.2f s, %.4f ms per user%@", recommendAllSeconds,
+                                                recommendAllMsPerUser,
+                                                recommendAllCPUMsPerUser.map { String(format: " (%.4f CPU ms)", $0) } ?? ""),
+                load: "recommendAll")
         }
         add("peak resident memory", String(format: "%.0f MiB", Double(peakRSSBytes) / 1_048_576), load: nil)
         let width0 = rows.map(\.0.count).max() ?? 0

@@ -34,6 +34,8 @@ struct BenchmarkReport: Codable {
     var loadSeconds: Double
     /// Seconds of `Model.train`: sparse matrices, baseline, residual SVD, watch SVD.
     var trainSeconds: Double
+    /// CPU seconds (all threads) of `Model.train`: its cost even on a busy machine.
+    var trainCPUSeconds: Double?
     /// Seconds of each training stage, by stage name.
     var trainStageSeconds: [String: Double]
     /// Share of the true K_r nearest users that the ranking neighbour index built in `train` holds (1 = exact),
@@ -63,6 +65,8 @@ struct BenchmarkReport: Codable {
     var recommendAllSeconds: Double
     /// `recommendAllSeconds` per user, in milliseconds.
     var recommendAllMsPerUser: Double
+    /// CPU milliseconds (all threads) per user of the batch top 10: its cost even on a busy machine.
+    var recommendAllCPUMsPerUser: Double?
     /// Peak resident memory of the whole process, in bytes (from the operating system).
     var peakRSSBytes: Int
     /// One-minute load average when each step ended, by step name.

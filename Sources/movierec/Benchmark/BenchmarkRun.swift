@@ -90,6 +90,7 @@ struct BenchmarkRun {
         var stageSeconds: [String: Double] = [:]
         var stage: (name: String, watch: Stopwatch)?
         let trainWatch = Stopwatch()
+        let trainCPUBefore = SystemProbe.processCPUSeconds()
         // Consumed, so the load's arrays are freed once the model has its own sparse matrices.
         let model = try Model.train(data: consume data, parameters: parameters) { next in
             if let stage { stageSeconds[stage.name] = stage.watch.seconds }
@@ -97,6 +98,7 @@ struct BenchmarkRun {
         }
         if let stage { stageSeconds[stage.name] = stage.watch.seconds }
         let trainSeconds = trainWatch.seconds
+        let trainCPUSeconds = SystemProbe.processCPUSeconds() - trainCPUBefore
         loads["train"] = SystemProbe.loadAverage()
 
         var report = BenchmarkReport(
@@ -109,6 +111,7 @@ struct BenchmarkRun {
             trainSeconds: trainSeconds, trainStageSeconds: stageSeconds, svdSeconds: 0, svdCPUSeconds: 0, svdRelativeResidual: 0,
             sampledUsers: 0, recommendP50Ms: 0, recommendP99Ms: 0, recommendPlainP50Ms: 0, recommendPlainP99Ms: 0, similarP50Ms: 0, similarP99Ms: 0,
             recommendAllSeconds: 0, recommendAllMsPerUser: 0, peakRSSBytes: 0, loadAverages: loads)
+        report.trainCPUSeconds = trainCPUSeconds
         report.rankingNeighbourRecall = model.rankingNeighbourRecall(sample: 200)
         if stopAfterTraining {
             report.peakRSSBytes = SystemProbe.peakResidentBytes()
@@ -123,7 +126,9 @@ struct BenchmarkRun {
 
         log("Top 10 for every user")
         let recommender = Recommender(model: model)
+        let allCPUBefore = SystemProbe.processCPUSeconds()
         let (all, allSeconds) = Stopwatch.time { recommender.topNForAllUsers(count: 10) }
+        report.recommendAllCPUMsPerUser = (SystemProbe.processCPUSeconds() - allCPUBefore) * 1000 / Double(model.userCount)
         precondition(all.count == model.userCount)
         report.recommendAllSeconds = allSeconds
         report.recommendAllMsPerUser = allSeconds * 1000 / Double(model.userCount)
