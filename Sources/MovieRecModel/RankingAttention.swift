@@ -44,6 +44,28 @@ extension TrainedModel {
         NeighbourSearch.recall(of: rankingNeighbours.users, count: rankingNeighbours.width, unit: rankingKeys.unit,
                                sample: sample)
     }
+
+    /// The share of the true K_r nearest users of a new user that the walk on the neighbour index finds
+    /// (``NeighbourSearch/nearest(_:toKey:unit:neighbours:width:exactLimit:sample:expand:)``), with the keys of
+    /// `sample` trained users spread evenly taken as new users' keys: 1 when every user is compared.
+    public func newUserNeighbourRecall(sample: Int) -> Double {
+        let (n, width) = (userCount, rankingNeighbours.width)
+        guard n > 0, width > 0, sample > 0 else { return 1 }
+        let d = rankingKeys.unit.columns
+        var (hits, total) = (0, 0)
+        var buffer = [Float](repeating: 0, count: rankingKeys.stride)
+        for t in 0..<min(sample, n) {
+            let u = t * n / min(sample, n)
+            let key = Array(rankingKeys.unit.values[(u * d)..<((u + 1) * d)])
+            guard let walk = NeighbourSearch.nearest(width, toKey: key, unit: rankingKeys.unit,
+                                                     neighbours: rankingNeighbours.users, width: width) else { return 1 }
+            let exact = key.withUnsafeBufferPointer { rankingKeys.nearest(width, to: $0.baseAddress!, excluding: nil,
+                                                                          scratch: &buffer) }
+            hits += Set(exact.map(\.index)).intersection(walk.map(\.index)).count
+            total += width
+        }
+        return Double(hits) / Double(total)
+    }
 }
 
 /// The keys of the ranking attention: unit watch vectors of every trained user, row-major and transposed
@@ -209,8 +231,11 @@ extension TrainedModel {
         } else {
             let key = rankingKeys.key(watch: context.watch)
             var buffer = [Float](repeating: 0, count: rankingKeys.stride)
-            let best = key.withUnsafeBufferPointer { rankingKeys.nearest(index.width, to: $0.baseAddress!, excluding: nil,
-                                                                           scratch: &buffer) }
+            // Many users: a walk on the saved neighbour table (NeighbourSearch); few: every user compared.
+            let best = NeighbourSearch.nearest(index.width, toKey: key, unit: rankingKeys.unit, neighbours: index.users,
+                                               width: index.width)
+                ?? key.withUnsafeBufferPointer { rankingKeys.nearest(index.width, to: $0.baseAddress!, excluding: nil,
+                                                                     scratch: &buffer) }
             neighbours = best.map(\.index)
             cosines = best.map(\.score)
         }

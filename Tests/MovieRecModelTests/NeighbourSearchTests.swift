@@ -79,3 +79,39 @@ struct NeighbourSearchTests {
         #expect(NeighbourSearch.recall(of: all.indices, count: 20, unit: unit, sample: 1_500) == 1)
     }
 }
+
+@Suite("Nearest users of a new user (walk on the neighbour table)")
+struct NewUserNeighbourTests {
+    @Test("finds most of the exact nearest rows with a fraction of the cosines; nil (scan) up to the exact limit")
+    func walkFindsMostNeighbours() {
+        // 3,040 rows of one distribution: the first 3,000 are the users, the last 40 new users' keys.
+        let rows = NeighbourSearchTests.unitRows(3_040, 16, seed: 21)
+        let unit = DenseMatrix(rows: 3_000, columns: 16, values: Array(rows.values.prefix(3_000 * 16)))
+        let keys = DenseMatrix(rows: 40, columns: 16, values: Array(rows.values.suffix(40 * 16)))
+        let table = NeighbourSearch(unit: unit, seed: 2, clusters: 60, probes: 8).nearest(30)
+        var hits = 0
+        for q in 0..<keys.rows {
+            let key = Array(keys.values[(q * 16)..<((q + 1) * 16)])
+            #expect(NeighbourSearch.nearest(30, toKey: key, unit: unit, neighbours: table.indices, width: 30) == nil)
+            let found = NeighbourSearch.nearest(30, toKey: key, unit: unit, neighbours: table.indices, width: 30,
+                                                exactLimit: 1_000, sample: 200, expand: 8, rounds: 3)!
+            #expect(found.count == 30)
+            #expect(zip(found, found.dropFirst()).allSatisfy { $0.score >= $1.score })
+            // The reference: the key's cosine with every row, summed in plain order.
+            var all: [(index: Int, cosine: Float)] = []
+            for v in 0..<unit.rows {
+                var sum: Float = 0
+                for c in 0..<16 { sum += key[c] * unit.values[v * 16 + c] }
+                all.append((v, sum))
+            }
+            all.sort { $0.cosine > $1.cosine || ($0.cosine == $1.cosine && $0.index < $1.index) }
+            for entry in found {
+                #expect(abs(entry.score - all.first { $0.index == entry.index }!.cosine) < 1e-5)
+            }
+            hits += Set(all.prefix(30).map(\.index)).intersection(found.map(\.index)).count
+        }
+        let recall = Double(hits) / Double(keys.rows * 30)
+        // At most 200 + 3·8·30 = 920 of the 3,000 rows are compared; 920 rows at random would hold 31 % of them.
+        #expect(recall > 0.7, "recall \(recall)")
+    }
+}

@@ -26,6 +26,10 @@ extension BenchmarkReport {
             add("ranking neighbour index", String(format: "recall %.3f of the exact nearest users (200 users)",
                                                   rankingNeighbourRecall), load: nil)
         }
+        if let newUserNeighbourRecall {
+            add("new user's neighbours", String(format: "recall %.3f of the exact nearest users (200 users)",
+                                                newUserNeighbourRecall), load: nil)
+        }
         if !trainOnly {
             add("residual SVD alone", String(format: "%.2f s (%.2f CPU s), relative residual %.4f", svdSeconds, svdCPUSeconds,
                                                    svdRelativeResidual),

@@ -41,6 +41,8 @@ struct BenchmarkReport: Codable {
     /// Share of the true K_r nearest users that the ranking neighbour index built in `train` holds (1 = exact),
     /// over 200 users.
     var rankingNeighbourRecall: Double?
+    /// Share of a new user's true K_r nearest users that the walk on the neighbour index finds (200 users' keys).
+    var newUserNeighbourRecall: Double?
     /// Seconds of the rank-k residual SVD alone, run by itself on the residual matrix.
     var svdSeconds: Double
     /// CPU seconds (all threads) of the residual SVD alone.

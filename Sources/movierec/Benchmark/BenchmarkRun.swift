@@ -113,6 +113,7 @@ struct BenchmarkRun {
             recommendAllSeconds: 0, recommendAllMsPerUser: 0, peakRSSBytes: 0, loadAverages: loads)
         report.trainCPUSeconds = trainCPUSeconds
         report.rankingNeighbourRecall = model.rankingNeighbourRecall(sample: 200)
+        report.newUserNeighbourRecall = model.newUserNeighbourRecall(sample: 200)
         if stopAfterTraining {
             report.peakRSSBytes = SystemProbe.peakResidentBytes()
             return report
