@@ -234,8 +234,10 @@ private struct CandidateBlock {
         transposed = t
     }
 
-    /// Offers every candidate (never the query itself) to the selection of each of `queries` (rows of `source`).
-    func offer(to selections: inout [Int32: TopSelection], queries: [Int32], in source: DenseMatrix) {
+    /// Offers every candidate (never the query itself when `excludingSelf`) to the selection of each of `queries`
+    /// (rows of `source`), 32 queries per block product.
+    func offer(to selections: inout [Int32: TopSelection], queries: [Int32], in source: DenseMatrix,
+               excludingSelf: Bool = true) {
         let d = source.columns
         let chunk = 32
         var gathered = [Float](repeating: 0, count: chunk * d)
@@ -261,12 +263,13 @@ private struct CandidateBlock {
                 candidates.withUnsafeBufferPointer { candidates in
                     for r in 0..<rows {
                         let query = queries[first + r]
+                        let excluded = excludingSelf ? query : -1
                         let row = s.baseAddress! + r * stride
                         var selection = selections.removeValue(forKey: query)!   // uniquely held while offering
                         var threshold = selection.threshold ?? -.infinity
                         for j in 0..<candidates.count {
                             let score = row[j]
-                            guard score >= threshold, candidates[j] != query else { continue }
+                            guard score >= threshold, candidates[j] != excluded else { continue }
                             selection.offer(score: score, index: Int(candidates[j]))
                             threshold = selection.threshold ?? -.infinity
                         }
@@ -290,57 +293,16 @@ private struct CandidateBlock {
         Self.search([self], queries: queries, in: source, count: count, excludingSelf: excludingSelf, body)
     }
 
-    /// Calls `body(query, best)` for each query row of `source` with its `count` best candidates among all
-    /// `blocks` (never itself when `excludingSelf`), in chunks of 32 queries.
+    /// Calls `body(query, best)` for each query row of `source` (distinct rows) with its `count` best candidates
+    /// among all `blocks` (never itself when `excludingSelf`).
     static func search(_ blocks: [CandidateBlock], queries: [Int32], in source: DenseMatrix, count: Int,
                        excludingSelf: Bool = true, _ body: (Int, [TopSelection.Entry]) -> Void) {
-        let d = source.columns
-        let chunk = 32
-        var gathered = [Float](repeating: 0, count: chunk * d)
-        var scores = [Float](repeating: 0, count: chunk * (blocks.map(\.stride).max() ?? 16))
-        var selections: [TopSelection] = []
-        var first = 0
-        while first < queries.count {
-            let rows = min(chunk, queries.count - first)
-            source.values.withUnsafeBufferPointer { values in
-                for r in 0..<rows {
-                    let base = Int(queries[first + r]) * d
-                    for c in 0..<d { gathered[r * d + c] = values[base + c] }
-                }
-            }
-            selections = (0..<rows).map { _ in TopSelection(capacity: count) }
-            for block in blocks {
-                let stride = block.stride
-                gathered.withUnsafeBufferPointer { a in
-                    block.transposed.withUnsafeBufferPointer { t in
-                        scores.withUnsafeMutableBufferPointer { out in
-                            denseRowsProduct(a.baseAddress!, aStride: d, inner: d, times: t.baseAddress!, stride: stride,
-                                             rows: rows, output: out.baseAddress!)
-                        }
-                    }
-                }
-                scores.withUnsafeBufferPointer { s in
-                    block.candidates.withUnsafeBufferPointer { candidates in
-                        for r in 0..<rows {
-                            let query = Int32(excludingSelf ? queries[first + r] : -1)
-                            let row = s.baseAddress! + r * stride
-                            var selection = TopSelection(capacity: 0)
-                            swap(&selection, &selections[r])   // uniquely held while offering
-                            var threshold = selection.threshold ?? -.infinity
-                            for j in 0..<candidates.count {
-                                let score = row[j]
-                                guard score >= threshold, candidates[j] != query else { continue }
-                                selection.offer(score: score, index: Int(candidates[j]))
-                                threshold = selection.threshold ?? -.infinity
-                            }
-                            swap(&selection, &selections[r])
-                        }
-                    }
-                }
-            }
-            for r in 0..<rows { body(Int(queries[first + r]), selections[r].sorted()) }
-            first += rows
+        var selections: [Int32: TopSelection] = [:]
+        for query in queries { selections[query] = TopSelection(capacity: count) }
+        for block in blocks {
+            block.offer(to: &selections, queries: queries, in: source, excludingSelf: excludingSelf)
         }
+        for query in queries { body(Int(query), selections[query]!.sorted()) }
     }
 }
 
