@@ -12,7 +12,9 @@ import MovieRecNumerics
 public struct ModelArchive: Sendable, Equatable {
     /// Shapes and parameters.
     public struct Header: Codable, Sendable, Equatable {
-        /// Layout version of the arrays (currently 2: version 1 had no ranking neighbour index).
+        /// Layout version of the arrays and header (currently 3: version 1 had no ranking neighbour index, version 2
+        /// no rated-film ranking knobs in its parameters; an older header does not decode, and the store asks to
+        /// retrain).
         public var formatVersion: Int
         /// The training parameters.
         public var parameters: ModelParameters
@@ -31,7 +33,7 @@ public struct ModelArchive: Sendable, Equatable {
     }
 
     /// The current layout version.
-    public static let formatVersion = 2
+    public static let formatVersion = 3
 
     /// Shapes and parameters.
     public var header: Header

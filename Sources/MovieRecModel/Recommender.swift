@@ -28,6 +28,16 @@ public struct Recommendation: Sendable, Equatable {
 /// is a plain share. Each neighbour's contribution `(λ/Ā)·w_v·r_vi/r̄_v` is its part of the score: the
 /// reasons of ``RankingBreakdown``.
 ///
+/// A re-ranking stage adds a third term, attention from the candidate over the films the user rated
+/// (``ModelParameters/movieRankingWeight`` λ_m > 0): the best `max(M, n)` films by the score above are re-scored as
+///
+///     score_i = (1 − λ_m)·(λ·A_i/Ā + (1 − λ)·W_i/W̄) + λ_m·I_i/Ī,    I_i = Σ_j w_ij·r_uj/r̄_u  (over the films j u rated)
+///
+/// with weights `softmax(0, √k·cos(i, j₁)/τ_m, …)` over cosines of unit rows of `V_k·S_k^e` (null key, value 0) and
+/// Ī the mean of `I_j` over the user's own films (each without itself; at most 16 of them, evenly spaced). Each
+/// rated film's contribution `(λ_m/Ī)·w_ij·r_uj/r̄_u` is a reason too ("because you rated Alien 5.0"). It costs
+/// `max(M, n)·n_u` cosines per list, never one per catalogue film.
+///
 /// By default films the model predicts the user would dislike are left out (``RatingFloor``): the best
 /// films by score are taken in order and those whose predicted rating (the rating attention of
 /// ``TrainedModel/predict(_:movie:)``) is below the floor are skipped; only the best `16·N + 64` films by
@@ -100,7 +110,8 @@ public struct Recommender: Sendable {
     /// on the workers of `options`), so a user whose best films pass costs `count` predictions. The top
     /// `2·count + 8` films by score are ranked first, and the window grows fourfold when they run out, up to the
     /// best `16·count + 64` films: a user for whom fewer pass among those gets a shorter list (rather than
-    /// predictions for the whole catalogue).
+    /// predictions for the whole catalogue). With the rated-film term a larger window re-ranks a larger pool, so
+    /// the films not predicted yet are taken in its order; the list is sorted by score at the end.
     private func accepted(_ context: UserContext, query: RankingQuery, count: Int, candidates: CandidateFilter,
                           floor: RatingFloor, explanationLimit: Int? = nil, scratch: inout RankingScratch,
                           options: ParallelOptions)
@@ -114,12 +125,16 @@ public struct Recommender: Sendable {
         let available = min(max(listable, 0), threshold == nil ? count : 16 * count + 64)
         var window = threshold == nil ? count : min(2 * count + 8, available)
         var chosen: [(movie: RankedMovie, predicted: Float, explanation: Explanation?)] = []
-        var examined = 0   // films of the ranking already predicted, in order
+        // Films already predicted. A larger window re-ranks a larger pool (the rated-film term), so its first films
+        // need not be the smaller window's: those not predicted yet are taken in the new order.
+        var examined = Set<Int>()
         while true {
             let ranked = model.rankedMovies(context, query: query, count: window, candidates: candidates,
                                             scratch: &scratch)
-            while chosen.count < count && examined < ranked.count {
-                let round = Array(ranked[examined..<min(ranked.count, examined + count - chosen.count)])
+            let fresh = ranked.filter { !examined.contains($0.movie) }
+            var position = 0
+            while chosen.count < count && position < fresh.count {
+                let round = Array(fresh[position..<min(fresh.count, position + count - chosen.count)])
                 var explanations = [Explanation?](repeating: nil, count: round.count)
                 explanations.withUnsafeMutableBufferPointer { buffer in
                     let slots = SendablePointer(buffer.baseAddress!)
@@ -133,10 +148,12 @@ public struct Recommender: Sendable {
                         chosen.append((movie, predicted, explanationLimit == nil ? nil : explanation))
                     }
                 }
-                examined += round.count
+                examined.formUnion(round.map(\.movie))
+                position += round.count
             }
             if chosen.count >= count || ranked.count < window || window >= available {
-                return chosen
+                // Best first (ties: lower index), also when a later window brought a film above earlier ones.
+                return chosen.sorted { ($0.movie.score, -$0.movie.movie) > ($1.movie.score, -$1.movie.movie) }
             }
             window = min(window * 4, available)
         }

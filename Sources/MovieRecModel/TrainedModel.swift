@@ -62,7 +62,7 @@ public struct TrainedModel: Sendable {
             ?? RankingNeighbourIndex.build(keys: keys, count: parameters.rankingNeighbours, seed: parameters.seed)
     }
 
-    /// The same model with other ranking knobs (K_r, τ_r, λ, the rating margin) or blend weights α: the SVDs are
+    /// The same model with other ranking knobs (K_r, τ_r, λ, λ_m, τ_m, M, the rating margin) or blend weights α: the SVDs are
     /// reused, only the neighbour index is rebuilt when K_r changes. For sweeps of these knobs without retraining.
     ///
     /// - Throws: ``ModelError`` `.invalidParameter` when a knob is out of range, or when `parameters`
@@ -77,10 +77,14 @@ public struct TrainedModel: Sendable {
         same.rankingTemperature = self.parameters.rankingTemperature
         same.attentionRankingWeight = self.parameters.attentionRankingWeight
         same.predictedRatingMargin = self.parameters.predictedRatingMargin
+        same.movieRankingWeight = self.parameters.movieRankingWeight
+        same.movieRankingTemperature = self.parameters.movieRankingTemperature
+        same.movieRankingDepth = self.parameters.movieRankingDepth
         guard same == self.parameters else {
             throw ModelError(.invalidParameter, field: "parameters", value: "a change beyond the ranking and blend knobs",
                              expected: "only rankingNeighbours, rankingTemperature, attentionRankingWeight, "
-                                + "predictedRatingMargin or the α weights changed (retrain for the others)")
+                                + "predictedRatingMargin, the movieRanking knobs or the α weights changed "
+                                + "(retrain for the others)")
         }
         let index = parameters.rankingNeighbours == self.parameters.rankingNeighbours ? rankingNeighbours : nil
         return TrainedModel(parameters: parameters, ratings: ratings, baseline: baseline, factors: factors,
@@ -208,6 +212,11 @@ extension ModelParameters {
                     "τ_r > 0")
         try require(attentionRankingWeight >= 0 && attentionRankingWeight <= 1, "attentionRankingWeight",
                     attentionRankingWeight, "λ between 0 and 1")
+        try require(movieRankingWeight >= 0 && movieRankingWeight < 1, "movieRankingWeight", movieRankingWeight,
+                    "λ_m in [0, 1)")
+        try require(movieRankingTemperature > 0 && movieRankingTemperature.isFinite, "movieRankingTemperature",
+                    movieRankingTemperature, "τ_m > 0")
+        try require(movieRankingDepth >= 0, "movieRankingDepth", movieRankingDepth, "M ≥ 0")
         try require(predictedRatingMargin.isFinite, "predictedRatingMargin", predictedRatingMargin, "a finite margin")
         for (name, value) in [("svdWeight", svdWeight), ("userAttentionWeight", userAttentionWeight),
                               ("movieAttentionWeight", movieAttentionWeight), ("popularityExponent", popularityExponent),

@@ -145,6 +145,14 @@ extension RecommendationList: FastJSONEncodable {
             json.string(item.movie)
             json.key("predictedRating")
             json.number(item.predictedRating)
+            if let ratedMovieScore = item.ratedMovieScore {
+                json.key("ratedMovieScore")
+                json.number(ratedMovieScore)
+            }
+            if let ratedMovieShare = item.ratedMovieShare {
+                json.key("ratedMovieShare")
+                json.number(ratedMovieShare)
+            }
             json.key("score")
             json.number(item.score)
             if let supportShare = item.supportShare {

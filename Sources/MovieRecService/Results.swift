@@ -3,30 +3,32 @@ import MovieRecModel
 import MovieRecNumerics
 import MovieRecStore
 
-/// One reason behind a recommendation: a similar user whose rating of the film makes part of its ranking score
-/// (see ``MovieRecModel/RankingBreakdown``).
+/// One reason behind a recommendation: a similar user whose rating of the film, or a film the user rated, makes part
+/// of its ranking score (see ``MovieRecModel/RankingBreakdown``).
 public struct RecommendationReason: Codable, Sendable, Equatable {
-    /// `user`: a similar user who rated the film.
+    /// `user`: a similar user who rated the film; `movie`: a film the user rated, close to the recommended one.
     public let kind: String
-    /// The neighbour user's id.
+    /// The neighbour user's id (kind `user`).
     public let user: String?
-    /// Unused for a user reason (kept for the layout of film reasons).
+    /// The rated film's id (kind `movie`).
     public let movie: String?
-    /// Unused for a user reason.
+    /// The rated film's title (kind `movie`).
     public let title: String?
-    /// Its attention weight in the ranking attention.
+    /// Its attention weight in the ranking attention (over similar users, or over the user's rated films).
     public let weight: Float
-    /// Its cosine to the user (unit watch vectors).
+    /// Its cosine to the user (unit watch vectors) or to the recommended film (film-similarity space).
     public let cosine: Float
-    /// The neighbour's rating of the film.
+    /// The neighbour's rating of the film (kind `user`), or the user's rating of the rated film (kind `movie`).
     public let rating: Float
-    /// Its contribution to the ranking score, `(λ/Ā)·weight·rating/(the neighbour's mean rating)`.
+    /// Its contribution to the ranking score: `(1 − λ_m)·(λ/Ā)·weight·rating/(the neighbour's mean rating)` for a
+    /// user, `(λ_m/Ī)·weight·rating/(the user's mean rating)` for a rated film.
     public let contribution: Float
-    /// That contribution's share of the pick (over the attention part plus a positive watch part).
+    /// That contribution's share of the pick (over both attention parts plus a positive watch part).
     public let share: Float
-    /// Titles of films both the user and the neighbour loved (at most 2): what ties them.
+    /// Titles of films both the user and the neighbour loved (at most 2): what ties them (empty for a film).
     public let sharedFavourites: [String]
-    /// The reason in words, e.g. "someone who also loved Alien and Heat rated it 5.0 (3 % of this pick)".
+    /// The reason in words, e.g. "someone who also loved Alien and Heat rated it 5.0 (3 % of this pick)" or
+    /// "you rated Alien 5.0 (12 % of this pick)".
     public let text: String
 }
 
@@ -40,10 +42,15 @@ public struct RecommendedMovie: Codable, Sendable, Equatable {
     public let score: Float
     /// The predicted rating.
     public let predictedRating: Float
-    /// Why (when explanations were asked for): the supporting neighbours with the largest contributions.
+    /// Why (when explanations were asked for): the supporting neighbours and rated films with the largest
+    /// contributions, largest first (at most 5).
     public let because: [RecommendationReason]?
     /// With explanations: the attention part of the score (the sum of every neighbour's contribution).
     public let attentionScore: Float?
+    /// With explanations: the rated-film attention part of the score (the sum of every rated film's contribution).
+    public let ratedMovieScore: Float?
+    /// With explanations: that part's share of the pick.
+    public let ratedMovieShare: Float?
     /// With explanations: the watch SVD part of the score.
     public let watchScore: Float?
     /// With explanations: how many similar users rated the film.
@@ -199,20 +206,43 @@ extension ModelSession {
         var filmIndices = list.map(\.movie)
         for recommendation in list {
             filmIndices += (recommendation.ranking?.reasons ?? []).flatMap(\.sharedFavourites)
+            filmIndices += (recommendation.ranking?.movieReasons ?? []).map(\.movie)
         }
         let titles = try titles(filmIndices)
         let items = list.map { recommendation in
             RecommendedMovie(movie: movieID(recommendation.movie), title: titles[recommendation.movie] ?? "",
                              score: recommendation.score, predictedRating: recommendation.predictedRating,
-                             because: recommendation.ranking.map { ranking in
-                                 ranking.reasons.map { reason(for: $0, in: ranking, titles: titles) }
-                             },
-                             attentionScore: recommendation.ranking?.attention, watchScore: recommendation.ranking?.watch,
+                             because: recommendation.ranking.map { reasons(of: $0, titles: titles) },
+                             attentionScore: recommendation.ranking?.attention,
+                             ratedMovieScore: recommendation.ranking?.ratedMovies,
+                             ratedMovieShare: recommendation.ranking?.ratedMovieShare,
+                             watchScore: recommendation.ranking?.watch,
                              supporters: recommendation.ranking?.supporters,
                              supportShare: recommendation.ranking?.attentionShare)
         }
         return RecommendationList(user: user.label, newUser: user.trainedIndex == nil, recommendations: items,
                                   unmatched: unmatched)
+    }
+
+    /// The neighbours' and rated films' contributions of `ranking` as reasons, largest first (ties: users first, in
+    /// their own order), at most 5.
+    private func reasons(of ranking: RankingBreakdown, titles: [Int: String]) -> [RecommendationReason] {
+        let users = ranking.reasons.map { reason(for: $0, in: ranking, titles: titles) }
+        let movies = ranking.movieReasons.map { reason(for: $0, in: ranking, titles: titles) }
+        let all = users + movies
+        return all.indices.sorted { (all[$0].contribution, -$0) > (all[$1].contribution, -$1) }.prefix(5).map { all[$0] }
+    }
+
+    /// A rated film's contribution as a ``RecommendationReason``: "you rated Alien 5.0 (12 % of this pick)".
+    private func reason(for contribution: RatedMovieContribution, in ranking: RankingBreakdown,
+                        titles: [Int: String]) -> RecommendationReason {
+        let title = titles[contribution.movie] ?? movieID(contribution.movie)
+        let share = ranking.share(of: contribution)
+        return RecommendationReason(kind: "movie", user: nil, movie: movieID(contribution.movie), title: title,
+                                    weight: contribution.weight, cosine: contribution.cosine, rating: contribution.rating,
+                                    contribution: contribution.contribution, share: share, sharedFavourites: [],
+                                    text: "you rated \(title) \(fixedDigits(contribution.rating, 1)) "
+                                        + "(\(fixedDigits(share * 100, 0)) % of this pick)")
     }
 
     /// A ranking contribution as a ``RecommendationReason``, e.g. "someone who also loved Alien and Heat rated it

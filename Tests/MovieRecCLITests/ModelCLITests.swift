@@ -107,13 +107,23 @@ struct ModelCLITests {
                 #expect(item["predictedRating"] as? Double != nil)
                 let because = try #require(item["because"] as? [[String: Any]])
                 #expect(!because.isEmpty)
-                // Each reason is a neighbour's contribution to the score: positive, shares of the score at most 1,
-                // and together at most the attention part.
+                // Each reason is a neighbour's or a rated film's contribution to the score: positive, largest first,
+                // and together at most the two attention parts.
                 let contributions = because.compactMap { $0["contribution"] as? Double }
                 #expect(contributions.count == because.count && contributions.allSatisfy { $0 > 0 })
+                #expect(contributions == contributions.sorted(by: >))
                 let attention = try #require(item["attentionScore"] as? Double)
-                #expect(contributions.reduce(0, +) <= attention * (1 + 1e-6))
-                #expect(because.allSatisfy { ($0["user"] as? String)?.hasPrefix("P") == true })
+                let ratedFilms = try #require(item["ratedMovieScore"] as? Double)
+                #expect(contributions.reduce(0, +) <= (attention + ratedFilms) * (1 + 1e-6))
+                for reason in because {
+                    if reason["kind"] as? String == "movie" {
+                        #expect(films.contains(reason["movie"] as? String ?? ""), "a rated film: \(reason)")
+                        #expect((reason["text"] as? String)?.hasPrefix("you rated ") == true)
+                    } else {
+                        #expect(reason["kind"] as? String == "user")
+                        #expect((reason["user"] as? String)?.hasPrefix("P") == true)
+                    }
+                }
             }
         }
         // The floor: with --min-predicted R no listed film is predicted below R, and fewer films pass a higher R.

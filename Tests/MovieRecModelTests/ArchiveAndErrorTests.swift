@@ -1,3 +1,4 @@
+import Foundation
 import MovieRecModel
 import MovieRecNumerics
 import Testing
@@ -36,6 +37,24 @@ struct ArchiveAndErrorTests {
         var future = archive
         future.header.formatVersion = 99
         #expect { try TrainedModel(archive: future, ratings: data) } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
+        var older = archive
+        older.header.formatVersion = 2
+        #expect { try TrainedModel(archive: older, ratings: data) } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
+    }
+
+    @Test("a format-2 header (no rated-film ranking knobs) does not decode: such a model must be retrained")
+    func formatTwoHeader() throws {
+        let header = try Model.train(data: syntheticData(), parameters: smallParameters()).archiveHeader
+        #expect(header.formatVersion == 3)
+        var json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(header)) as? [String: Any])
+        var parameters = try #require(json["parameters"] as? [String: Any])
+        for key in ["movieRankingWeight", "movieRankingTemperature", "movieRankingDepth"] {
+            #expect(parameters.removeValue(forKey: key) != nil)
+        }
+        json["parameters"] = parameters
+        json["formatVersion"] = 2
+        let old = try JSONSerialization.data(withJSONObject: json)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ModelArchive.Header.self, from: old) }
     }
 
     @Test("the archive arrays are the model's segments joined, and the model restores from the segments")

@@ -18,11 +18,24 @@ struct RecommenderTests {
         }
     }
 
-    @Test("scores are λ·A/Ā + (1−λ)·W/W̄ over the K_r nearest users by watch cosine (reference in Double)")
-    func scoresMatchReference() throws {
+    @Test("scores are (1−λ_m)·(λ·A/Ā + (1−λ)·W/W̄) + λ_m·I/Ī: nearest users by watch cosine, rated films by film cosine (reference in Double)",
+          arguments: [Float(0), 0.5])
+    func scoresMatchReference(movieShare: Float) throws {
         var parameters = smallParameters()
         parameters.rankingNeighbours = 12
+        parameters.movieRankingWeight = movieShare
+        parameters.movieRankingTemperature = 0.7
+        parameters.movieRankingDepth = 60
         let model = try Model.train(data: syntheticData(), parameters: parameters)
+        // Unit rows of V_k·S_k^e: the film-similarity space of the rated-film attention.
+        let factors = model.factors
+        let k = factors.rank
+        let filmKeys: [[Double]] = (0..<model.movieCount).map { i in
+            let row = (0..<k).map { Double(factors.movieVectors[i, $0])
+                * Foundation.pow(Double(factors.singularValues[$0]), Double(parameters.movieSimilarityExponent)) }
+            let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+            return row.map { $0 / norm }
+        }
         let watch = model.watchFactors
         let (kw, users) = (watch.rank, model.userCount)
         let filter = (0..<kw).map { Foundation.pow(Double(watch.singularValues[$0] / watch.singularValues[0]),
@@ -40,6 +53,7 @@ struct RecommenderTests {
         }
         let mean = rating.map { $0.values.reduce(0, +) / Double($0.count) }
         let lambda = Double(parameters.attentionRankingWeight)
+        var filmCounts: [Int] = []
         for user in [4, 33] {
             var all: [(user: Int, cosine: Double)] = []
             for v in 0..<users where v != user {
@@ -64,11 +78,31 @@ struct RecommenderTests {
                 (0..<kw).map { Double(watch.userVectors[user, $0]) * filter[$0] * Double(watch.movieVectors[i, $0]) }
                     .reduce(0, +)
             }
+            // I_i = Σ_j w_ij·r_uj/r̄_u over the films j ≠ i the user rated, w = softmax(0, √k·cos(i, j)/τ_m, …).
+            func ratedFilms(_ i: Int) -> Double {
+                let others = rating[user].filter { $0.key != i }
+                let logits = others.map { other in
+                    Double(k).squareRoot() * zip(filmKeys[i], filmKeys[other.key]).map { $0 * $1 }.reduce(0, +)
+                        / Double(parameters.movieRankingTemperature)
+                }
+                let denominator = 1 + logits.map { Foundation.exp($0) }.reduce(0, +)
+                return zip(others, logits).map { Foundation.exp($1) / denominator * $0.value / mean[user] }.reduce(0, +)
+            }
             let own = rating[user].keys
             let meanAttention = own.map(attention).reduce(0, +) / Double(own.count)
             let meanWatch = own.map(watchScore).reduce(0, +) / Double(own.count)
+            // Ī: over S = min(n, 16) of the user's n films, evenly spaced in ascending film order (t·n/S, t < S).
+            let sorted = own.sorted()
+            let sample = min(sorted.count, 16)
+            filmCounts.append(sorted.count)
+            let sampled = (0..<sample).map { sorted[$0 * sorted.count / sample] }
+            let meanRated = sampled.map(ratedFilms).reduce(0, +) / Double(sample)
+            let share = Double(movieShare)
+            // 60 films, M = 60: every unrated film is re-ranked.
+            #expect(model.movieCount - own.count <= parameters.movieRankingDepth)
             let reference = (0..<model.movieCount).filter { rating[user][$0] == nil }.map { i in
-                lambda * attention(i) / meanAttention + (1 - lambda) * watchScore(i) / meanWatch
+                (1 - share) * (lambda * attention(i) / meanAttention + (1 - lambda) * watchScore(i) / meanWatch)
+                    + share * ratedFilms(i) / meanRated
             }.sorted(by: >)
             let list = try Recommender(model: model).topN(user: user, count: 10, explain: true, floor: .off)
             #expect(list.count == 10)
@@ -77,10 +111,43 @@ struct RecommenderTests {
                 #expect(entry.predictedRating == (try model.predict(user: user, movie: entry.movie)))
                 let ranking = try #require(entry.ranking)
                 #expect(abs(ranking.score - entry.score) < 1e-5)
-                #expect(abs(Double(ranking.attention) - lambda * attention(entry.movie) / meanAttention) < 1e-4)
+                #expect(abs(Double(ranking.attention) - (1 - share) * lambda * attention(entry.movie) / meanAttention)
+                        < 1e-4)
+                #expect(abs(Double(ranking.ratedMovies) - share * ratedFilms(entry.movie) / meanRated) < 1e-4)
                 #expect(ranking.reasons.allSatisfy { $0.contribution > 0 && rating[$0.user][entry.movie] != nil })
+                #expect(ranking.movieReasons.count == (share > 0 ? 5 : 0))
+                #expect(ranking.movieReasons.allSatisfy { rating[user][$0.movie] == Double($0.rating) && $0.contribution > 0 })
+                #expect(ranking.movieReasons.map(\.contribution) == ranking.movieReasons.map(\.contribution).sorted(by: >))
             }
         }
+        #expect(filmCounts.contains { $0 <= 16 } && filmCounts.contains { $0 > 16 })   // both cases of Ī
+    }
+
+    @Test("the rated-film term re-ranks only the best max(M, n) films of the other two terms")
+    func reRankingDepth() throws {
+        var parameters = smallParameters()
+        parameters.movieRankingDepth = 0
+        let model = try Model.train(data: syntheticData(), parameters: parameters)
+        var plain = parameters
+        plain.movieRankingWeight = 0
+        let without = Recommender(model: try model.reconfigured(plain))
+        var changed = 0
+        for user in 0..<model.userCount {
+            // M = 0: the ten films re-ranked are the ten best of the other two terms, re-sorted by the whole score.
+            let list = try Recommender(model: model).topN(user: user, count: 10, explain: true, floor: .off)
+            let first = try without.topN(user: user, count: 10, floor: .off)
+            #expect(Set(list.map(\.movie)) == Set(first.map(\.movie)))
+            #expect(list.map(\.score) == list.map(\.score).sorted(by: >))
+            for entry in list { #expect(abs(try #require(entry.ranking).score - entry.score) < 1e-5) }
+            if list.map(\.movie) != first.map(\.movie) { changed += 1 }
+            // A deeper pool can bring in films from below the first ten.
+            var deeper = parameters
+            deeper.movieRankingDepth = 30
+            let deep = try Recommender(model: try model.reconfigured(deeper)).topN(user: user, count: 10, floor: .off)
+            let pool = Set(try without.topN(user: user, count: 30, floor: .off).map(\.movie))
+            #expect(Set(deep.map(\.movie)).isSubset(of: pool))
+        }
+        #expect(changed > 0, "the rated-film term changes some orders")
     }
 
     @Test("the default floor drops films predicted below max(μ + b_u, μ) − m and keeps the score order")

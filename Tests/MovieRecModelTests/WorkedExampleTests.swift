@@ -94,17 +94,73 @@ struct WorkedExampleRankingTests {
             #expect(ranking.reasons.allSatisfy { $0.value == 1 && $0.rating == [1, 3, 4, 5][$0.user] })
             let total = ranking.reasons.map(\.contribution).reduce(0, +)
             #expect(abs(total - ranking.attention) <= 1e-6 * abs(ranking.attention))
-            #expect(abs(ranking.attention + ranking.watch - entry.score) <= 1e-6 * abs(entry.score))
+            #expect(abs(ranking.attention + ranking.watch + ranking.ratedMovies - entry.score) <= 1e-6 * abs(entry.score))
             let first = ranking.reasons[0]
             #expect(ranking.reasons.allSatisfy { abs($0.contribution - first.contribution) <= 1e-6 * first.contribution })
             #expect(ranking.reasons.allSatisfy { abs($0.cosine - first.cosine) < 1e-5 })
             // The weights are the softmax of √d·cos/τ over the six neighbours and the null key (logit 0):
             // the four of P1–P4 plus those of P6, P7 (who did not rate the film) and the null key sum to 1.
-            #expect(abs(ranking.share(of: first) * (ranking.attention + max(ranking.watch, 0)) - first.contribution) < 1e-6)
-            #expect(ranking.reasons.map { ranking.share(of: $0) }.reduce(0, +) <= 1 + 1e-6)
+            let positive = ranking.attention + ranking.ratedMovies + max(ranking.watch, 0)
+            #expect(abs(ranking.share(of: first) * positive - first.contribution) < 1e-6)
+            let userShares: Float = ranking.reasons.map { ranking.share(of: $0) }.reduce(0, +)
+            let movieShares: Float = ranking.movieReasons.map { ranking.share(of: $0) }.reduce(0, +)
+            #expect(userShares + movieShares <= 1 + 1e-6)
             #expect(first.weight < 0.25 && first.weight > 0)
             #expect(abs(first.weight - Foundation.exp(scale * first.cosine) / (1 + 4 * Foundation.exp(scale * first.cosine)
                 + otherWeightsSum(model: model, scale: scale))) < 1e-5)
+        }
+    }
+
+    /// P5 rated The Matrix 2, You've Got Mail 4 and Titanic 4 (mean 10/3: values 0.6, 1.2, 1.2). Film cosines in
+    /// `V_k·S_k^1.5` (k = 2, from numpy's exact SVD of the matrix): Star Wars–Matrix 0.983677, Star Wars–Mail and
+    /// –Titanic 0.043826 (Iron Man's column equals Star Wars'). With τ_m = 1 the weights softmax(0, √2·cos) are
+    /// 0.562367, 0.148860, 0.148860, so I = 0.694683; Ī over P5's own films (each without itself) is 0.885142, and
+    /// with λ_m = 0.5 the rated-film part is 0.5·I/Ī = 0.392413, made of 0.190602 (Matrix) + 2 × 0.100906.
+    @Test("the rated-film reasons: weights, contributions and part match a numpy reference; they sum to the part")
+    func ratedFilmReasons() throws {
+        var parameters = WorkedExample.parameters(rank: 2)
+        parameters.rankingNeighbours = 6
+        parameters.movieRankingWeight = 0.5
+        parameters.movieRankingTemperature = 1
+        let model = try Model.train(data: WorkedExample.data, parameters: parameters)
+        let list = try Recommender(model: model).topN(user: 4, count: 2, explain: true, floor: .off)
+        #expect(Set(list.map(\.movie)) == [0, 2])
+        let p5 = WorkedExample.matrix[4].enumerated().filter { $0.element != 0 }
+            .map { (movie: Int32($0.offset), rating: $0.element) }
+        let folded = try Recommender(model: model).topN(folded: try model.foldIn(ratings: p5), count: 2, explain: true,
+                                                        floor: .off)
+        for entry in list + folded {
+            let ranking = try #require(entry.ranking)
+            #expect(abs(ranking.ratedMovies - 0.392413) < 1e-3)
+            #expect(ranking.movieReasons.map(\.movie) == [1, 3, 4])
+            let expected: [(weight: Float, cosine: Float, rating: Float, value: Float, contribution: Float)] = [
+                (0.562367, 0.983677, 2, 0.6, 0.190602), (0.148860, 0.043826, 4, 1.2, 0.100906),
+                (0.148860, 0.043826, 4, 1.2, 0.100906)]
+            for (reason, reference) in zip(ranking.movieReasons, expected) {
+                #expect(abs(reason.weight - reference.weight) < 1e-3)
+                #expect(abs(reason.cosine - reference.cosine) < 1e-3)
+                #expect(reason.rating == reference.rating)
+                #expect(abs(reason.value - reference.value) < 1e-6)
+                #expect(abs(reason.contribution - reference.contribution) < 1e-3)
+            }
+            // The reasons reproduce the part exactly, and the three parts the score.
+            let total = ranking.movieReasons.map(\.contribution).reduce(0, +)
+            #expect(abs(total - ranking.ratedMovies) <= 1e-6 * ranking.ratedMovies)
+            #expect(abs(ranking.score - entry.score) <= 1e-6 * abs(entry.score))
+            let positive = ranking.attention + ranking.ratedMovies + max(ranking.watch, 0)
+            #expect(abs(ranking.ratedMovieShare * positive - ranking.ratedMovies) < 1e-6)
+        }
+        // Without the rated-film term the other two parts keep their whole shares: each is 1/(1 − λ_m) as large.
+        var plain = parameters
+        plain.movieRankingWeight = 0
+        let without = try Recommender(model: try model.reconfigured(plain)).topN(user: 4, count: 2, explain: true,
+                                                                                 floor: .off)
+        for b in without {
+            let a = try #require(list.first { $0.movie == b.movie })
+            let (with, alone) = (try #require(a.ranking), try #require(b.ranking))
+            #expect(alone.ratedMovies == 0 && alone.movieReasons.isEmpty)
+            #expect(abs(alone.attention - 2 * with.attention) <= 1e-5 * abs(alone.attention))
+            #expect(abs(alone.watch - 2 * with.watch) <= 1e-5 * abs(alone.watch) + 1e-6)
         }
     }
 

@@ -165,9 +165,14 @@ struct FittedSplit {
         predicting.rankingTemperature = parameters.rankingTemperature
         predicting.attentionRankingWeight = parameters.attentionRankingWeight
         predicting.predictedRatingMargin = parameters.predictedRatingMargin
+        predicting.movieRankingWeight = parameters.movieRankingWeight
+        predicting.movieRankingTemperature = parameters.movieRankingTemperature
+        predicting.movieRankingDepth = parameters.movieRankingDepth
+        // Attention alone keeps both attention terms (neighbours and rated films); the watch SVD alone has neither.
         var attentionOnly = predicting, watchOnly = predicting
         attentionOnly.attentionRankingWeight = 1
         watchOnly.attentionRankingWeight = 0
+        watchOnly.movieRankingWeight = 0
         let full = try model.reconfigured(predicting)
         return [.fullModel: full, .fullRanking: full, .attentionRankingOnly: try full.reconfigured(attentionOnly),
                 .watchRankingOnly: try full.reconfigured(watchOnly)]

@@ -103,6 +103,9 @@ public struct ParameterSweep: Sendable {
         key.rankingTemperature = defaults.rankingTemperature
         key.attentionRankingWeight = defaults.attentionRankingWeight
         key.predictedRatingMargin = defaults.predictedRatingMargin
+        key.movieRankingWeight = defaults.movieRankingWeight
+        key.movieRankingTemperature = defaults.movieRankingTemperature
+        key.movieRankingDepth = defaults.movieRankingDepth
         guard !parameters.fitsBlend else { return key }
         key.svdWeight = 1
         key.userAttentionWeight = 1

@@ -24,6 +24,9 @@ import MovieRecModel
 /// | `ranking-neighbours` | ``ModelParameters/rankingNeighbours`` | nDCG@K |
 /// | `ranking-temperature` | ``ModelParameters/rankingTemperature`` | nDCG@K |
 /// | `attention-ranking-weight` | ``ModelParameters/attentionRankingWeight`` | nDCG@K |
+/// | `movie-ranking-weight` | ``ModelParameters/movieRankingWeight`` | nDCG@K |
+/// | `movie-ranking-temperature` | ``ModelParameters/movieRankingTemperature`` | nDCG@K |
+/// | `movie-ranking-depth` | ``ModelParameters/movieRankingDepth`` | nDCG@K |
 /// | `predicted-margin` | ``ModelParameters/predictedRatingMargin`` | nDCG@K |
 ///
 /// Rating-prediction knobs are chosen by validation RMSE, ranking knobs by validation nDCG@K.
@@ -85,6 +88,12 @@ public struct TunableParameter: Sendable {
                          write: { $0.rankingTemperature = Float($1) }),
         TunableParameter("attention-ranking-weight", .ndcg, read: { Double($0.attentionRankingWeight) },
                          write: { $0.attentionRankingWeight = Float($1) }),
+        TunableParameter("movie-ranking-weight", .ndcg, read: { Double($0.movieRankingWeight) },
+                         write: { $0.movieRankingWeight = Float($1) }),
+        TunableParameter("movie-ranking-temperature", .ndcg, read: { Double($0.movieRankingTemperature) },
+                         write: { $0.movieRankingTemperature = Float($1) }),
+        TunableParameter("movie-ranking-depth", .ndcg, integer: true, read: { Double($0.movieRankingDepth) },
+                         write: { $0.movieRankingDepth = Int($1) }),
         TunableParameter("predicted-margin", .ndcg, read: { Double($0.predictedRatingMargin) },
                          write: { $0.predictedRatingMargin = Float($1) }),
     ]

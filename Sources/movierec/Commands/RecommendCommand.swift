@@ -59,7 +59,7 @@ struct RecommendCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --all: write user,rank,movie,score rows to this file (CSV; JSON lines when it ends in .jsonl).", valueName: "file"))
     var out: String?
 
-    @Flag(help: "Explain each film: the similar users whose ratings contribute most to its ranking score.")
+    @Flag(help: "Explain each film: the similar users and your rated films that contribute most to its ranking score.")
     var explain = false
 
     @Option(help: ArgumentHelp("Leave out films predicted below this rating (default: your mean rating or the overall mean, whichever is higher, minus 0.5; 0 turns the filter off).", valueName: "R"))
@@ -203,8 +203,11 @@ struct RecommendCommand: ParsableCommand {
                           fixed(item.score, 3)])
             var reasons = (item.because ?? []).prefix(3).map(\.text)
             if let supporters = item.supporters, let share = item.supportShare, supporters > 0 {
+                let films = (item.ratedMovieShare ?? 0) > 0
+                    ? "; films you rated like it: \(fixed((item.ratedMovieShare ?? 0) * 100, 0)) %" : ""
                 reasons.append("in all \(supporters) similar user\(supporters == 1 ? "" : "s") rated it: "
-                               + "\(fixed(share * 100, 0)) % of this pick; the rest is your viewing profile (watch SVD)")
+                               + "\(fixed(share * 100, 0)) % of this pick\(films); the rest is your viewing profile "
+                               + "(watch SVD)")
             }
             table.note(reasons.enumerated().map { ($0 == 0 ? "because " : "        ") + $1 })
         }
