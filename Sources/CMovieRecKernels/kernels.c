@@ -339,12 +339,37 @@ MR_INLINE mr_f16 mr_load_half_native(const uint16_t *p) {
         mr_half_panel_block_##suffix(panels, columns, firstPanel, endPanel, query, output);                       \
     }
 
+/* Dot products of a query with gathered binary16 rows (`stride` halves apart, a multiple of 16; the query holds
+   `stride` floats): 16 lane sums over the pieces in order, then the lanes folded pairwise. */
+#define MR_DEFINE_HALF_DOTS(suffix, attributes, load)                                                            \
+    MR_INLINE void mr_half_dots_block_##suffix(const float *query, const uint16_t *rows, intptr_t stride,         \
+                                               const int32_t *rowIndices, intptr_t count, float *output) {        \
+        for (intptr_t t = 0; t < count; t++) {                                                                    \
+            const intptr_t ahead = t + 8 < count ? t + 8 : count - 1;                                             \
+            const uint16_t *next = rows + (intptr_t)rowIndices[ahead] * stride;                                   \
+            for (intptr_t o = 0; o < stride; o += 32) __builtin_prefetch(next + o, 0, 3);                         \
+            const uint16_t *row = rows + (intptr_t)rowIndices[t] * stride;                                        \
+            mr_f16 acc = 0;                                                                                       \
+            for (intptr_t c = 0; c < stride; c += 16) acc = acc + mr_load(query + c) * load(row + c);            \
+            const mr_f8 s8 = acc.lo + acc.hi;                                                                     \
+            const mr_f4 s4 = s8.lo + s8.hi;                                                                       \
+            const mr_f2 s2 = s4.lo + s4.hi;                                                                       \
+            output[t] = s2.x + s2.y;                                                                              \
+        }                                                                                                         \
+    }                                                                                                             \
+    attributes static void mr_half_dots_##suffix(const float *query, const uint16_t *rows, intptr_t stride,      \
+                                                 const int32_t *rowIndices, intptr_t count, float *output) {      \
+        mr_half_dots_block_##suffix(query, rows, stride, rowIndices, count, output);                              \
+    }
+
 #if defined(__aarch64__)
 MR_DEFINE_HALF_GATHER(baseline, , mr_load_half_native)
 MR_DEFINE_HALF_PANELS(baseline, , mr_load_half_native)
+MR_DEFINE_HALF_DOTS(baseline, , mr_load_half_native)
 #else
 MR_DEFINE_HALF_GATHER(baseline, , mr_load_half_bits)
 MR_DEFINE_HALF_PANELS(baseline, , mr_load_half_bits)
+MR_DEFINE_HALF_DOTS(baseline, , mr_load_half_bits)
 #endif
 
 static void mr_float_to_half_baseline(const float *input, uint16_t *output, intptr_t count) {
@@ -380,6 +405,8 @@ MR_DEFINE_HALF_GATHER(avx2, __attribute__((target("avx2,f16c"))), mr_load_half_n
 MR_DEFINE_HALF_GATHER(avx512, __attribute__((target("avx512f,f16c"))), mr_load_half_native)
 MR_DEFINE_HALF_PANELS(avx2, __attribute__((target("avx2,f16c"))), mr_load_half_native)
 MR_DEFINE_HALF_PANELS(avx512, __attribute__((target("avx512f,f16c"))), mr_load_half_native)
+MR_DEFINE_HALF_DOTS(avx2, __attribute__((target("avx2,f16c"))), mr_load_half_native)
+MR_DEFINE_HALF_DOTS(avx512, __attribute__((target("avx512f,f16c"))), mr_load_half_native)
 
 #define MR_DEFINE_TO_HALF(suffix, attributes)                                                                     \
     attributes static void mr_float_to_half_##suffix(const float *input, uint16_t *output, intptr_t count) {     \
@@ -546,6 +573,11 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
 
 void mr_float_to_half(const float *input, uint16_t *output, intptr_t count) {
     MR_DISPATCH(mr_float_to_half, input, output, count)
+}
+
+void mr_gathered_half_dots(const float *query, const uint16_t *rows, intptr_t stride, const int32_t *rowIndices,
+                           intptr_t count, float *output) {
+    MR_DISPATCH(mr_half_dots, query, rows, stride, rowIndices, count, output)
 }
 
 void mr_half_panel_scores(const uint16_t *panels, intptr_t columns, intptr_t firstPanel, intptr_t endPanel,

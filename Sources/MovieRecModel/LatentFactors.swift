@@ -27,6 +27,11 @@ public struct LatentFactors: Sendable {
     let unitUserVectors: DenseMatrix
     /// ``unitUserVectors`` in panels (with a binary16 copy), for one-pass cosines against all users.
     let unitUserPanels: RowPanels
+    /// ``unitUserVectors`` as binary16 rows of ``halfStride`` values (zero padded), for a cheap first pass over
+    /// gathered users (a film's raters).
+    let halfUnitUserRows: [UInt16]
+    /// Row length of ``halfUnitUserRows``: k rounded up to a multiple of 16.
+    let halfStride: Int
     /// ``unitMovieVectors`` in panels, for one-pass cosines against all films.
     let unitMoviePanels: RowPanels
     /// Rows of `V_k·S_k^e` scaled to unit length (zero rows stay zero).
@@ -49,6 +54,13 @@ public struct LatentFactors: Sendable {
         unitMovieVectors = scaled.rowsNormalized()
         unitUserPanels = RowPanels(unitUserVectors, halfCopy: true)
         unitMoviePanels = RowPanels(unitMovieVectors)
+        let stride = (k + 15) / 16 * 16
+        var padded = [Float](repeating: 0, count: unitUserVectors.rows * stride)
+        for r in 0..<unitUserVectors.rows {
+            for c in 0..<k { padded[r * stride + c] = unitUserVectors.values[r * k + c] }
+        }
+        halfStride = stride
+        halfUnitUserRows = halfPrecisionBits(padded)
     }
 
     /// Computes the factors of `ratings − baseline` with a seeded randomized truncated SVD.

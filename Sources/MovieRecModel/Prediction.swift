@@ -33,7 +33,7 @@ extension TrainedModel {
     ///   compared, evenly strided) with the largest latent cosine to u; values `r_vi − (μ + b_v + b_i)`.
     /// - Film neighbours: the K films j rated by u with the largest latent cosine to i; values
     ///   `r_uj − (μ + b_u + b_j)`.
-    func explanation(for user: UserContext, movie i: Int, limit: Int) -> Explanation {
+    func explanation(for user: UserContext, movie i: Int, limit: Int, screen: Bool = true) -> Explanation {
         let mu = baseline.globalMean
         let movieBias = baseline.movieBias[i]
         let base = mu + user.bias + movieBias
@@ -56,8 +56,9 @@ extension TrainedModel {
             positions.append(p)
             raters.append(v)
         }
-        let raterCosines = gatheredDots(user.unitLatent, rowsOf: factors.unitUserVectors, at: raters)
-        for (p, cosine) in zip(positions, raterCosines) { users.offer(score: cosine, index: p) }
+        for (t, cosine) in raterCosines(user.unitLatent, raters: raters, keep: k, screen: screen) {
+            users.offer(score: cosine, index: positions[t])
+        }
         let userKept = users.sorted()
         let userWeights = scorer.weights(cosines: userKept.map(\.score))
         var userSum: Float = 0
@@ -94,6 +95,46 @@ extension TrainedModel {
                            movieAttention: parameters.movieAttentionWeight * filmSum,
                            userNullWeight: userWeights.nullWeight, movieNullWeight: filmWeights.nullWeight,
                            neighbours: strongest.sorted().map { neighbours[$0.index] })
+    }
+}
+
+extension TrainedModel {
+    /// Cosines below which the binary16 first pass cannot hide a rater of the top `keep`: twice the largest
+    /// error of a binary16 cosine of unit vectors (2⁻¹¹ for the rounding of the row, plus the sums' rounding).
+    static let halfScreeningMargin: Float = 2e-3
+
+    /// The exact latent cosines (``gatheredDots(_:rowsOf:at:)``) between the unit `query` and the user rows
+    /// `raters`, as `(position in raters, cosine)`, for at least every rater that can be among the `keep` with
+    /// the largest cosines (ties: lower position).
+    ///
+    /// With `screen` and more than `4·keep` raters, all are first scored on binary16 copies of the rows (half
+    /// the bytes read), and only those within ``halfScreeningMargin`` of the `keep`-th largest of those scores are
+    /// scored again exactly: a rater left out is beaten, exactly, by `keep` others, so the top `keep` and their
+    /// cosines are the same as when every rater is scored exactly.
+    func raterCosines(_ query: [Float], raters: [Int32], keep: Int, screen: Bool) -> [(Int, Float)] {
+        guard screen, keep > 0, raters.count > 4 * keep else {
+            return Array(gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters).enumerated())
+        }
+        var padded = query
+        padded.append(contentsOf: repeatElement(0, count: factors.halfStride - query.count))
+        var approximate = [Float](repeating: 0, count: raters.count)
+        padded.withUnsafeBufferPointer { q in
+            factors.halfUnitUserRows.withUnsafeBufferPointer { rows in
+                raters.withUnsafeBufferPointer { picks in
+                    approximate.withUnsafeMutableBufferPointer { out in
+                        gatheredHalfDots(query: q, rows: rows, stride: factors.halfStride, rowIndices: picks, output: out)
+                    }
+                }
+            }
+        }
+        var best = TopSelection(capacity: keep)
+        for (t, score) in approximate.enumerated() { best.offer(score: score, index: t) }
+        guard let cut = best.threshold else {
+            return Array(gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters).enumerated())
+        }
+        let positions = approximate.indices.filter { !(approximate[$0] < cut - Self.halfScreeningMargin) }
+        let exact = gatheredDots(query, rowsOf: factors.unitUserVectors, at: positions.map { raters[$0] })
+        return Array(zip(positions, exact))
     }
 }
 

@@ -62,6 +62,18 @@ public func halfPanelScores(_ panels: UnsafePointer<UInt16>, columns: Int, panel
     mr_half_panel_scores(panels, columns, panelRange.lowerBound, panelRange.upperBound, query, output)
 }
 
+/// `output[t] = Σ_c query[c]·row_c` for the binary16 row `rowIndices[t]` of `rows` (bit patterns, rows `stride`
+/// halves apart, `stride` a multiple of 16 and `query.count == stride`), rows fetched a few steps ahead. With
+/// rows that are binary16 roundings of unit vectors and a query of norm at most 1, each value is within about
+/// 2⁻¹¹ of the full-precision cosine: a cheap first pass whose candidates a caller scores again exactly.
+public func gatheredHalfDots(query: UnsafeBufferPointer<Float>, rows: UnsafeBufferPointer<UInt16>, stride: Int,
+                             rowIndices: UnsafeBufferPointer<Int32>, output: UnsafeMutableBufferPointer<Float>) {
+    precondition(stride % 16 == 0 && query.count == stride && output.count >= rowIndices.count,
+                 "gatheredHalfDots: stride \(stride), query \(query.count), output \(output.count)")
+    mr_gathered_half_dots(query.baseAddress!, rows.baseAddress!, stride, rowIndices.baseAddress!, rowIndices.count,
+                          output.baseAddress!)
+}
+
 /// `output[t] = dot(query, row rowIndices[t] of rows)` for every t, where `rows` holds rows of
 /// `query.count` floats back to back; rows are fetched a few steps ahead (for large factor matrices whose
 /// rows are not in cache). Each value equals ``dot(_:_:)-(UnsafeBufferPointer<Float>,_)`` of the two rows.

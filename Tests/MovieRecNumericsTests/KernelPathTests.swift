@@ -246,6 +246,43 @@ struct KernelPathTests {
     #endif
 
     #if !(os(macOS) && arch(x86_64))   // Swift has no Float16 on Intel Macs
+    @Test("gathered half-precision dots equal 16 lane sums over Float(Float16(row)) folded pairwise, on every instruction set")
+    func gatheredHalfDotsMatchReference() {
+        let (rows, rowStride) = (23, 48)
+        let values = Fixtures.randomDense(rows: rows, columns: rowStride, seed: 68).values
+        let query = Fixtures.randomDense(rows: 1, columns: rowStride, seed: 69).values
+        let halves = halfPrecisionBits(values)
+        let picks: [Int32] = [22, 0, 7, 7, 13, 1, 21]
+        let expected = picks.map { row -> Float in
+            var lanes = [Float](repeating: 0, count: 16)
+            for piece in stride(from: 0, to: rowStride, by: 16) {
+                for l in 0..<16 {
+                    lanes[l] = lanes[l] + query[piece + l] * Float(Float16(values[Int(row) * rowStride + piece + l]))
+                }
+            }
+            var width = 16
+            while width > 1 {   // lo + hi halves, as the vector folds do
+                width /= 2
+                for l in 0..<width { lanes[l] = lanes[l] + lanes[l + width] }
+            }
+            return lanes[0]
+        }
+        let results = perLevel { () -> [Float] in
+            var out = [Float](repeating: .nan, count: picks.count)
+            query.withUnsafeBufferPointer { q in
+                halves.withUnsafeBufferPointer { h in
+                    picks.withUnsafeBufferPointer { p in
+                        out.withUnsafeMutableBufferPointer { o in
+                            gatheredHalfDots(query: q, rows: h, stride: rowStride, rowIndices: p, output: o)
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        for result in results { #expect(result == expected) }
+    }
+
     @Test("half-precision panel scores equal scalar sums over Float(Float16(row)) in order, on every instruction set")
     func halfPanels() {
         let (panelCount, columns) = (5, 37)

@@ -87,6 +87,12 @@ void mr_float_to_half(const float *input, uint16_t *output, intptr_t count);
 void mr_half_panel_scores(const uint16_t *panels, intptr_t columns, intptr_t firstPanel, intptr_t endPanel,
                           const float *query, float *output);
 
+/// `output[t] = Σ_c query[c] · row_c` for the binary16 row `rowIndices[t]` of `rows` (rows `stride` halves apart,
+/// `stride` a multiple of 16, `query` holding `stride` floats), rows fetched a few steps ahead: a cheap first
+/// pass over gathered rows whose error a caller bounds.
+void mr_gathered_half_dots(const float *query, const uint16_t *rows, intptr_t stride, const int32_t *rowIndices,
+                           intptr_t count, float *output);
+
 /// In place, `values[i]` for `i < count` replaced by its binary16 rounding (as ``mr_float_to_half``) converted
 /// back exactly: the values a ``mr_sparse_half_rows`` product actually multiplies by.
 void mr_round_to_half(float *values, intptr_t count);

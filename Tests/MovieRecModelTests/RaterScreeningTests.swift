@@ -1,0 +1,44 @@
+@testable import MovieRecModel
+import MovieRecNumerics
+import Testing
+
+@Suite("Prediction: the binary16 first pass over a film's raters")
+struct RaterScreeningTests {
+    /// 700 users rating 30 films at density 0.6: about 420 raters a film, more than 4·K (K = 10), so the
+    /// first pass runs for every film.
+    @Test("leaves every prediction and explanation exactly as scoring every rater in full precision")
+    func screeningChangesNothing() throws {
+        let model = try Model.train(data: syntheticData(users: 700, movies: 30, density: 0.6, seed: 31),
+                                    parameters: smallParameters())
+        var screened = 0
+        for user in stride(from: 0, to: 700, by: 7) {
+            let context = try model.context(.trained(user))
+            for movie in 0..<30 {
+                let raters = model.ratings.movieRange(movie).count
+                if raters > 4 * model.parameters.neighbours { screened += 1 }
+                let fast = model.explanation(for: context, movie: movie, limit: 5, screen: true)
+                let full = model.explanation(for: context, movie: movie, limit: 5, screen: false)
+                #expect(fast == full, "user \(user), movie \(movie)")
+            }
+        }
+        #expect(screened == 100 * 30)
+    }
+
+    @Test("scores again exactly only the raters within the margin of the K-th first-pass score")
+    func rescoresFewRaters() throws {
+        let model = try Model.train(data: syntheticData(users: 700, movies: 30, density: 0.6, seed: 31),
+                                    parameters: smallParameters())
+        let context = try model.context(.trained(3))
+        let range = model.ratings.movieRange(4)
+        let raters = Array(model.ratings.byMovie.columnIndices[range])
+        let kept = model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: true)
+        let all = model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: false)
+        #expect(all.count == raters.count)
+        #expect(kept.count >= 10 && kept.count < raters.count / 4, "\(kept.count) of \(raters.count) rescored")
+        // The kept cosines are the exact ones, and the best 10 of all are among them.
+        let exact = Dictionary(uniqueKeysWithValues: all)
+        for (position, cosine) in kept { #expect(exact[position] == cosine) }
+        let best = all.sorted { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }.prefix(10).map(\.0)
+        #expect(Set(best).isSubset(of: kept.map(\.0)))
+    }
+}
