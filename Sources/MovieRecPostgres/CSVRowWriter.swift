@@ -11,8 +11,9 @@ public struct CSVRowWriter: Sendable {
     /// Rows written, header not counted.
     public private(set) var rows = 0
 
-    /// Creates a writer that starts with the header line `header` (names joined by commas).
-    public init(header: [String]) {
+    /// Creates a writer that starts with the header line `header` (names joined by commas), or with nothing.
+    public init(header: [String]?) {
+        guard let header else { return }
         for (index, name) in header.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             Self.appendField(Array(name.utf8)[...], to: &bytes)

@@ -10,6 +10,8 @@ public enum PostgresError: Error, CustomStringConvertible, LocalizedError, Equat
     case statementFailed(server: String, doing: String, reason: String)
     /// The COPY stream was not well-formed CSV.
     case badCopyStream(line: Int, reason: String)
+    /// The temporary file the rows are written to cannot be created or written.
+    case temporaryFile(path: String, reason: String)
     /// Command-line arguments that do not fit together.
     case badArguments(String)
     /// No model has been published to this server.
@@ -25,6 +27,7 @@ public enum PostgresError: Error, CustomStringConvertible, LocalizedError, Equat
         case .statementFailed(let server, let doing, let reason):
             return "PostgreSQL at \(server) failed while \(doing): \(reason)"
         case .badCopyStream(let line, let reason): return "COPY stream line \(line): \(reason)"
+        case .temporaryFile(let path, let reason): return "temporary file \(path): \(reason)"
         case .badArguments(let message): return message
         case .noPublishedModel(let server): return "no model has been published to PostgreSQL at \(server)"
         }

@@ -44,6 +44,31 @@ public struct PostgresRatingsQuery: Sendable, Equatable {
             + " FROM " + source
     }
 
+    /// The quoted column names, in the exported file's order.
+    var quotedColumns: [String] {
+        ([userColumn, movieColumn, ratingColumn] + (timestampColumn.map { [$0] } ?? [])).map(PostgresConnector.quoteIdentifier)
+    }
+
+    /// The SELECT of one block range of ``table`` (blocks `first..<end`, or from `first` on when `end` is nil)
+    /// that returns one row: the row count, the number of rows holding a NULL, and the rows as CSV lines
+    /// (fields joined by commas, lines by line feeds) formatted by the server. ``CSVChunk`` checks that the
+    /// lines need no quoting; `tidRange` is the row-by-row SELECT of the same rows for when they do.
+    func chunkSQL(blocks first: Int, end: Int?) -> (aggregate: String, rowByRow: String) {
+        let columns = quotedColumns
+        let range = tidRange(first: first, end: end)
+        let line = columns.map { "\($0)::text" }.joined(separator: " || ',' || ")
+        let anyNull = columns.map { "\($0) IS NULL" }.joined(separator: " OR ")
+        let aggregate = "SELECT count(*), count(*) FILTER (WHERE \(anyNull)), string_agg(\(line), E'\\n') FROM "
+            + PostgresConnector.quoteIdentifier(table ?? "") + " WHERE " + range
+        let rowByRow = "SELECT " + columns.map { $0 + "::text" }.joined(separator: ", ") + " FROM "
+            + PostgresConnector.quoteIdentifier(table ?? "") + " WHERE " + range
+        return (aggregate, rowByRow)
+    }
+
+    private func tidRange(first: Int, end: Int?) -> String {
+        "ctid >= '(\(first),0)'::tid" + (end.map { " AND ctid < '(\($0),0)'::tid" } ?? "")
+    }
+
     /// The header of the exported CSV file (the file importer's column names).
     public var header: [String] {
         ["user_id", "movie_id", "rating"] + (timestampColumn == nil ? [] : ["rated_at"])
@@ -61,41 +86,198 @@ public struct PostgresRatingsQuery: Sendable, Equatable {
 /// the file takes them), for ``RatingsImporter`` to import with its validation, `--on-error`, progress and
 /// atomicity.
 ///
-/// postgres-nio 1.33 implements `COPY … FROM STDIN` but not `COPY … TO STDOUT`, so the rows come as a streamed
-/// query (every column cast to text, read as raw bytes, no per-row decoding).
+/// postgres-nio 1.33 implements `COPY … FROM STDIN` but not `COPY … TO STDOUT`. Rows streamed one by one cost
+/// the client about 3 µs each (a DataRow message, a row and its cells per row), so a table (`--table`, a plain or
+/// materialized table on PostgreSQL 14 or later) is read in ranges of ``blocksPerChunk`` heap blocks
+/// (`WHERE ctid >= … AND ctid < …`, a TID range scan) inside one read-only repeatable-read transaction: one
+/// snapshot, every row exactly once, in the table's physical order (the order a plain SELECT returns). The
+/// server formats each range as CSV lines in one aggregate value, which ``CSVChunk`` checks needs no quoting
+/// (else that range is read again row by row). A `--query` (any SELECT) is streamed row by row.
 public enum PostgresRatingsExport {
+    /// Heap blocks (8 KiB each by default) per aggregated range: about 80,000 ratings rows, 2 MB of CSV.
+    static let blocksPerChunk = 512
+
     /// Writes the rows of `query` at `location` to `file` (created or truncated); `progress` receives the row
-    /// count every 100,000 rows. Returns the number of rows.
+    /// count every 100,000 rows or so. Returns the number of rows.
     ///
-    /// - Throws: ``PostgresError`` when the server cannot be reached or the statement fails (the file is
-    ///   removed then).
+    /// - Throws: ``PostgresError`` when the server cannot be reached, the statement fails or the file cannot be
+    ///   written (the file is removed then).
     public static func export(from location: PostgresLocation, query: PostgresRatingsQuery, to file: String,
                               progress: @escaping (Int) -> Void = { _ in }) async throws -> Int {
-        guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
-            throw PostgresError.badArguments("cannot create the temporary file \(file)")
-        }
-        defer { try? handle.close() }
+        let output = try OutputFile(path: file)
         let connection = try await PostgresConnector.connect(location)
         do {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: query.sql), logger: PostgresConnector.logger)
             var writer = CSVRowWriter(header: query.header)
-            var fields: [ByteBufferView?] = []
-            for try await row in rows {
-                fields.removeAll(keepingCapacity: true)
-                for cell in row { fields.append(cell.bytes?.readableBytesView) }
-                writer.append(fields)
-                if writer.bytes.count >= 1 << 20 { handle.write(Data(writer.takeBytes())) }
-                if writer.rows % 100_000 == 0 { progress(writer.rows) }
+            try output.write(writer.takeBytes())
+            var rows = 0
+            if let table = query.table {
+                try await run("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", on: connection)
+                if let blocks = try await tableBlocks(table, on: connection) {
+                    rows = try await exportChunks(of: query, blocks: blocks, on: connection, to: output,
+                                                  server: location.description, progress: progress)
+                } else {
+                    rows = try await exportRows(query.sql, fields: query.header.count, on: connection, to: output,
+                                                progress: progress)
+                }
+                try await run("COMMIT", on: connection)
+            } else {
+                rows = try await exportRows(query.sql, fields: query.header.count, on: connection, to: output,
+                                            progress: progress)
             }
-            handle.write(Data(writer.takeBytes()))
+            try output.close()
             try? await connection.close()
-            return writer.rows
+            return rows
         } catch {
             try? await connection.close()
-            try? FileManager.default.removeItem(atPath: file)
+            output.discard()
             if let error = error as? PostgresError { throw error }
             throw PostgresError.statementFailed(server: location.description, doing: "reading the ratings",
                                                 reason: PostgresConnector.reason(error))
         }
     }
+
+    /// The number of heap blocks of `table` when it can be read in block ranges (a plain or materialized table,
+    /// server 14 or later: TID range scans), else nil. Run inside the export's transaction, after its snapshot is
+    /// taken, so every row the snapshot sees lies in these blocks (the last range is open-ended all the same).
+    static func tableBlocks(_ table: String, on connection: PostgresConnection) async throws -> Int? {
+        var probe = PostgresQuery(unsafeSQL: """
+            SELECT current_setting('server_version_num')::int >= 140000 AND c.relkind IN ('r', 'm'),
+                   pg_relation_size(c.oid) / current_setting('block_size')::bigint
+            FROM pg_class c WHERE c.oid = to_regclass($1)
+            """)
+        probe.binds.append(PostgresConnector.quoteIdentifier(table))
+        for try await (rangeable, blocks) in try await connection.query(probe, logger: PostgresConnector.logger)
+            .decode((Bool, Int64).self) {
+            return rangeable ? Int(blocks) : nil
+        }
+        return nil  // no such table: the row-by-row SELECT reports the server's error
+    }
+
+    /// Reads `blocks` heap blocks of the query's table range by range (the last range open-ended).
+    static func exportChunks(of query: PostgresRatingsQuery, blocks: Int, on connection: PostgresConnection,
+                             to output: OutputFile, server: String, progress: (Int) -> Void) async throws -> Int {
+        let fields = query.header.count
+        var rows = 0
+        var reported = 0
+        var first = 0
+        repeat {
+            let end = first + blocksPerChunk < blocks ? first + blocksPerChunk : nil
+            let sql = query.chunkSQL(blocks: first, end: end)
+            var plain = false
+            var chunkRows = 0
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql.aggregate),
+                                                            logger: PostgresConnector.logger) {
+                var cells = row.makeIterator()
+                guard let countCell = cells.next(), let nullCell = cells.next(), let linesCell = cells.next() else { break }
+                chunkRows = try countCell.decode(Int.self)
+                let nullRows = try nullCell.decode(Int.self)
+                guard chunkRows > 0 else { break }
+                if let lines = linesCell.bytes {
+                    plain = lines.withUnsafeReadableBytes {
+                        CSVChunk.isPlain($0, rows: chunkRows, fields: fields, nullRows: nullRows)
+                    }
+                    if plain {
+                        try output.write(lines)
+                        try output.write(lineFeed)
+                    }
+                }
+            }
+            if chunkRows > 0 && !plain {
+                let written = try await exportRows(sql.rowByRow, fields: fields, on: connection, to: output) { _ in }
+                guard written == chunkRows else {
+                    throw PostgresError.statementFailed(server: server, doing: "reading the ratings",
+                                                        reason: "blocks from \(first) gave \(chunkRows) rows, "
+                                                            + "then \(written) read row by row")
+                }
+            }
+            rows += chunkRows
+            if rows - reported >= 100_000 {
+                progress(rows)
+                reported = rows
+            }
+            first += blocksPerChunk
+        } while first < blocks
+        return rows
+    }
+
+    /// Streams the rows of `sql` (every column text) one by one into `output` as CSV lines.
+    static func exportRows(_ sql: String, fields: Int, on connection: PostgresConnection, to output: OutputFile,
+                           progress: (Int) -> Void) async throws -> Int {
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
+        var writer = CSVRowWriter(header: nil)
+        var cells: [ByteBufferView?] = []
+        cells.reserveCapacity(fields)
+        for try await row in rows {
+            cells.removeAll(keepingCapacity: true)
+            for cell in row { cells.append(cell.bytes?.readableBytesView) }
+            writer.append(cells)
+            if writer.bytes.count >= 1 << 20 { try output.write(writer.takeBytes()) }
+            if writer.rows % 100_000 == 0 { progress(writer.rows) }
+        }
+        try output.write(writer.takeBytes())
+        return writer.rows
+    }
+
+    private static let lineFeed: [UInt8] = [UInt8(ascii: "\n")]
+
+    private static func run(_ sql: String, on connection: PostgresConnection) async throws {
+        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
+    }
 }
+
+/// The exported file, written with `write(2)` so that a full disk is an error rather than a crash.
+final class OutputFile: @unchecked Sendable {
+    let path: String
+    private var descriptor: Int32
+
+    init(path: String) throws {
+        self.path = path
+        descriptor = posixOpen(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard descriptor >= 0 else { throw Self.failure(path, "cannot create") }
+    }
+
+    deinit { if descriptor >= 0 { posixClose(descriptor) } }
+
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    func write(_ buffer: ByteBuffer) throws {
+        try buffer.withUnsafeReadableBytes { try write($0) }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = posixWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Self.failure(path, "cannot write")
+            }
+            offset += written
+        }
+    }
+
+    func close() throws {
+        let result = posixClose(descriptor)
+        descriptor = -1
+        guard result == 0 else { throw Self.failure(path, "cannot write") }
+    }
+
+    /// Closes and removes the file.
+    func discard() {
+        if descriptor >= 0 { posixClose(descriptor) }
+        descriptor = -1
+        posixUnlink(path)
+    }
+
+    private static func failure(_ path: String, _ what: String) -> PostgresError {
+        .temporaryFile(path: path, reason: "\(what) it: \(String(cString: strerror(errno)))")
+    }
+}
+
+// The C calls by other names (inside ``OutputFile`` its own methods would shadow them).
+private func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+private func posixWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { write(fd, bytes, count) }
+@discardableResult private func posixClose(_ fd: Int32) -> Int32 { close(fd) }
+private func posixUnlink(_ path: String) { unlink(path) }

@@ -70,6 +70,53 @@ final class PostgresImportTests: XCTestCase {
         XCTAssertThrowsError(try PostgresRatingsQuery(table: nil, query: nil))
     }
 
+    func testChunkSQLReadsOneBlockRangeAndTheSameRowsRowByRow() throws {
+        let query = try PostgresRatingsQuery(table: "public.Ratings", query: nil)
+        let middle = query.chunkSQL(blocks: 512, end: 1024)
+        XCTAssertEqual(middle.aggregate, "SELECT count(*), count(*) FILTER (WHERE \"user_id\" IS NULL OR \"movie_id\" IS NULL "
+                       + "OR \"rating\" IS NULL OR \"rated_at\" IS NULL), string_agg(\"user_id\"::text || ',' || "
+                       + "\"movie_id\"::text || ',' || \"rating\"::text || ',' || \"rated_at\"::text, E'\\n') "
+                       + "FROM \"public\".\"Ratings\" WHERE ctid >= '(512,0)'::tid AND ctid < '(1024,0)'::tid")
+        XCTAssertEqual(middle.rowByRow, "SELECT \"user_id\"::text, \"movie_id\"::text, \"rating\"::text, \"rated_at\"::text "
+                       + "FROM \"public\".\"Ratings\" WHERE ctid >= '(512,0)'::tid AND ctid < '(1024,0)'::tid")
+        let last = try PostgresRatingsQuery(table: "r", query: nil, userColumn: "who", movieColumn: "film",
+                                            ratingColumn: "stars").chunkSQL(blocks: 0, end: nil)
+        XCTAssertTrue(last.aggregate.hasSuffix("FROM \"r\" WHERE ctid >= '(0,0)'::tid"), last.aggregate)
+        XCTAssertTrue(last.aggregate.contains("string_agg(\"who\"::text || ',' || \"film\"::text || ',' || \"stars\"::text,"))
+    }
+
+    /// Server-formatted blocks are taken only when they equal what the row writer writes for the same rows:
+    /// each rejected block below would import differently (a comma, a line feed or a quote inside a field, a
+    /// NULL dropping a line, a space the importer would trim).
+    func testServerFormattedChunkIsTakenOnlyWhenNothingNeedsQuoting() {
+        func check(_ rows: [[String?]]) -> Bool {
+            let lines = rows.compactMap { row -> String? in
+                row.contains { $0 == nil } ? nil : row.map { $0! }.joined(separator: ",")
+            }
+            let nullRows = rows.filter { $0.contains { $0 == nil } }.count
+            let plain = CSVChunk.isPlain(Array(lines.joined(separator: "\n").utf8), rows: rows.count, fields: 3,
+                                         nullRows: nullRows)
+            if plain {  // then it is byte for byte the writer's output
+                var writer = CSVRowWriter(header: nil)
+                for row in rows { writer.append(row.map { $0.map { Array($0.utf8) } }) }
+                XCTAssertEqual(String(decoding: writer.takeBytes(), as: UTF8.self), lines.joined(separator: "\n") + "\n")
+            }
+            return plain
+        }
+        XCTAssertTrue(check([["1", "10", "4.5"], ["1", "20", "3"], ["u-2", "é", ""]]))
+        XCTAssertTrue(check([["7", "8", "2"]]))
+        XCTAssertFalse(check([["1", "a,b", "4"], ["2", "3", "5"]]))
+        XCTAssertFalse(check([["1", "a\nb", "4"], ["2", "3", "5"]]))
+        XCTAssertFalse(check([["1", "say \"hi\"", "4"]]))
+        XCTAssertFalse(check([["1", "10", " 4"]]))
+        XCTAssertFalse(check([["1", "a\rb", "4"]]))
+        XCTAssertFalse(check([["1", nil, "4"], ["2", "3", "5"]]))
+        // A NULL row hidden by a field holding a whole extra line: counts alone would balance, the NULL count does not.
+        XCTAssertFalse(check([["1", nil, "4"], ["2,3,4\n5", "6", "7"]]))
+        XCTAssertTrue(CSVChunk.isPlain([], rows: 0, fields: 3, nullRows: 0))
+        XCTAssertFalse(CSVChunk.isPlain(Array("1,2,3".utf8), rows: 2, fields: 3, nullRows: 0))
+    }
+
     func testWriterQuotesOnlyWhatNeedsIt() {
         var writer = CSVRowWriter(header: ["user_id", "movie_id", "rating"])
         writer.append([Array("u1".utf8), Array("a,b".utf8), Array("4.5".utf8)])

@@ -34,7 +34,7 @@ enum CLIExitCode {
         case let error as PostgresError:
             switch error {
             case .badURL, .badArguments, .badCopyStream: return 4
-            case .unreachable, .statementFailed, .noPublishedModel: return 5
+            case .unreachable, .statementFailed, .noPublishedModel, .temporaryFile: return 5
             }
         case is CommandError:
             return 1
