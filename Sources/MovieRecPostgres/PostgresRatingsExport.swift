@@ -103,31 +103,40 @@ public enum PostgresRatingsExport {
     /// - Throws: ``PostgresError`` when the server cannot be reached, the statement fails or the file cannot be
     ///   written (the file is removed then).
     public static func export(from location: PostgresLocation, query: PostgresRatingsQuery, to file: String,
-                              progress: @escaping (Int) -> Void = { _ in }) async throws -> Int {
+                              progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Int {
         let output = try OutputFile(path: file)
         let connection = try await PostgresConnector.connect(location)
+        var helper: PostgresConnection?
         do {
             var writer = CSVRowWriter(header: query.header)
             try output.write(writer.takeBytes())
             var rows = 0
             if let table = query.table {
                 try await run("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", on: connection)
-                if let blocks = try await tableBlocks(table, on: connection) {
-                    rows = try await exportChunks(of: query, blocks: blocks, on: connection, to: output,
-                                                  server: location.description, progress: progress)
+                if let layout = try await tableLayout(table, on: connection) {
+                    // A second connection in the same snapshot halves the server's share when there is enough to share.
+                    if layout.blocks > 2 * blocksPerChunk && layout.canExportSnapshot {
+                        helper = try await PostgresConnector.connect(location)
+                        try await joinSnapshot(of: connection, with: helper!)
+                    }
+                    rows = try await exportChunks(of: query, blocks: layout.blocks, on: [connection] + (helper.map { [$0] } ?? []),
+                                                  to: output, server: location.description, progress: progress)
                 } else {
                     rows = try await exportRows(query.sql, fields: query.header.count, on: connection, to: output,
                                                 progress: progress)
                 }
+                if let helper { try await run("COMMIT", on: helper) }
                 try await run("COMMIT", on: connection)
             } else {
                 rows = try await exportRows(query.sql, fields: query.header.count, on: connection, to: output,
                                             progress: progress)
             }
             try output.close()
+            try? await helper?.close()
             try? await connection.close()
             return rows
         } catch {
+            try? await helper?.close()
             try? await connection.close()
             output.discard()
             if let error = error as? PostgresError { throw error }
@@ -136,73 +145,104 @@ public enum PostgresRatingsExport {
         }
     }
 
-    /// The number of heap blocks of `table` when it can be read in block ranges (a plain or materialized table,
-    /// server 14 or later: TID range scans), else nil. Run inside the export's transaction, after its snapshot is
+    /// How `table` can be read in block ranges: its number of heap blocks, and whether its snapshot can be shared
+    /// with a second connection (not on a standby); nil when it cannot (not a plain or materialized table, or a
+    /// server older than 14: no TID range scans). Run inside the export's transaction, after its snapshot is
     /// taken, so every row the snapshot sees lies in these blocks (the last range is open-ended all the same).
-    static func tableBlocks(_ table: String, on connection: PostgresConnection) async throws -> Int? {
+    static func tableLayout(_ table: String, on connection: PostgresConnection) async throws
+        -> (blocks: Int, canExportSnapshot: Bool)? {
         var probe = PostgresQuery(unsafeSQL: """
             SELECT current_setting('server_version_num')::int >= 140000 AND c.relkind IN ('r', 'm'),
-                   pg_relation_size(c.oid) / current_setting('block_size')::bigint
+                   pg_relation_size(c.oid) / current_setting('block_size')::bigint, NOT pg_is_in_recovery()
             FROM pg_class c WHERE c.oid = to_regclass($1)
             """)
         probe.binds.append(PostgresConnector.quoteIdentifier(table))
-        for try await (rangeable, blocks) in try await connection.query(probe, logger: PostgresConnector.logger)
-            .decode((Bool, Int64).self) {
-            return rangeable ? Int(blocks) : nil
+        for try await (rangeable, blocks, primary) in try await connection.query(probe, logger: PostgresConnector.logger)
+            .decode((Bool, Int64, Bool).self) {
+            return rangeable ? (Int(blocks), primary) : nil
         }
         return nil  // no such table: the row-by-row SELECT reports the server's error
     }
 
-    /// Reads `blocks` heap blocks of the query's table range by range (the last range open-ended).
-    static func exportChunks(of query: PostgresRatingsQuery, blocks: Int, on connection: PostgresConnection,
-                             to output: OutputFile, server: String, progress: (Int) -> Void) async throws -> Int {
+    /// Starts a read-only repeatable-read transaction on `helper` that sees exactly the snapshot of `connection`'s.
+    static func joinSnapshot(of connection: PostgresConnection, with helper: PostgresConnection) async throws {
+        var snapshot = ""
+        for try await (id) in try await connection.query("SELECT pg_export_snapshot()", logger: PostgresConnector.logger)
+            .decode(String.self) {
+            snapshot = id
+        }
+        try await run("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", on: helper)
+        let set = PostgresQuery(unsafeSQL: "SET TRANSACTION SNAPSHOT '"
+                                + snapshot.replacingOccurrences(of: "'", with: "''") + "'")
+        try await helper.query(set, logger: PostgresConnector.logger)
+    }
+
+    /// Reads `blocks` heap blocks of the query's table range by range (the last range open-ended), range i on
+    /// connection i mod n, written to `output` in range order.
+    static func exportChunks(of query: PostgresRatingsQuery, blocks: Int, on connections: [PostgresConnection],
+                             to output: OutputFile, server: String,
+                             progress: @escaping @Sendable (Int) -> Void) async throws -> Int {
+        let chunks = max(1, (blocks + blocksPerChunk - 1) / blocksPerChunk)
+        let sequencer = ChunkSequencer()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (lane, connection) in connections.enumerated() {
+                let stride = connections.count
+                group.addTask {
+                    do {
+                        for chunk in Swift.stride(from: lane, to: chunks, by: stride) {
+                            let first = chunk * blocksPerChunk
+                            let end = chunk + 1 < chunks ? first + blocksPerChunk : nil
+                            try await exportChunk(of: query, blocks: first, end: end, index: chunk, on: connection,
+                                                  to: output, sequencer: sequencer, server: server, progress: progress)
+                        }
+                    } catch {
+                        await sequencer.fail(error)
+                        throw error
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return await sequencer.rows
+    }
+
+    /// Reads the blocks `first..<end` as one server-formatted range, waits for its turn and writes it (or, when it
+    /// needs quoting, reads the same rows again row by row on its turn).
+    private static func exportChunk(of query: PostgresRatingsQuery, blocks first: Int, end: Int?, index: Int,
+                                    on connection: PostgresConnection, to output: OutputFile, sequencer: ChunkSequencer,
+                                    server: String, progress: @Sendable (Int) -> Void) async throws {
         let fields = query.header.count
+        let sql = query.chunkSQL(blocks: first, end: end)
+        var lines: ByteBuffer?
         var rows = 0
-        var reported = 0
-        var first = 0
-        repeat {
-            let end = first + blocksPerChunk < blocks ? first + blocksPerChunk : nil
-            let sql = query.chunkSQL(blocks: first, end: end)
-            var plain = false
-            var chunkRows = 0
-            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql.aggregate),
-                                                            logger: PostgresConnector.logger) {
-                var cells = row.makeIterator()
-                guard let countCell = cells.next(), let nullCell = cells.next(), let linesCell = cells.next() else { break }
-                chunkRows = try countCell.decode(Int.self)
-                let nullRows = try nullCell.decode(Int.self)
-                guard chunkRows > 0 else { break }
-                if let lines = linesCell.bytes {
-                    plain = lines.withUnsafeReadableBytes {
-                        CSVChunk.isPlain($0, rows: chunkRows, fields: fields, nullRows: nullRows)
-                    }
-                    if plain {
-                        try output.write(lines)
-                        try output.write(lineFeed)
-                    }
-                }
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql.aggregate),
+                                                        logger: PostgresConnector.logger) {
+            var cells = row.makeIterator()
+            guard let countCell = cells.next(), let nullCell = cells.next(), let linesCell = cells.next() else { break }
+            rows = try countCell.decode(Int.self)
+            let nullRows = try nullCell.decode(Int.self)
+            if rows > 0, let bytes = linesCell.bytes,
+               bytes.withUnsafeReadableBytes({ CSVChunk.isPlain($0, rows: rows, fields: fields, nullRows: nullRows) }) {
+                lines = bytes
             }
-            if chunkRows > 0 && !plain {
-                let written = try await exportRows(sql.rowByRow, fields: fields, on: connection, to: output) { _ in }
-                guard written == chunkRows else {
-                    throw PostgresError.statementFailed(server: server, doing: "reading the ratings",
-                                                        reason: "blocks from \(first) gave \(chunkRows) rows, "
-                                                            + "then \(written) read row by row")
-                }
+        }
+        try await sequencer.waitForTurn(index)
+        if let lines {
+            try output.write(lines)
+            try output.write(lineFeed)
+        } else if rows > 0 {
+            let written = try await exportRows(sql.rowByRow, fields: fields, on: connection, to: output) { _ in }
+            guard written == rows else {
+                throw PostgresError.statementFailed(server: server, doing: "reading the ratings",
+                                                    reason: "blocks from \(first) gave \(rows) rows, then \(written) read row by row")
             }
-            rows += chunkRows
-            if rows - reported >= 100_000 {
-                progress(rows)
-                reported = rows
-            }
-            first += blocksPerChunk
-        } while first < blocks
-        return rows
+        }
+        if let total = await sequencer.finished(index, rows: rows) { progress(total) }
     }
 
     /// Streams the rows of `sql` (every column text) one by one into `output` as CSV lines.
     static func exportRows(_ sql: String, fields: Int, on connection: PostgresConnection, to output: OutputFile,
-                           progress: (Int) -> Void) async throws -> Int {
+                           progress: @Sendable (Int) -> Void) async throws -> Int {
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
         var writer = CSVRowWriter(header: nil)
         var cells: [ByteBufferView?] = []
@@ -222,6 +262,42 @@ public enum PostgresRatingsExport {
 
     private static func run(_ sql: String, on connection: PostgresConnection) async throws {
         try await connection.query(PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
+    }
+}
+
+/// Hands out turns to write the ranges in order: a range read early waits (holding one range per connection).
+actor ChunkSequencer {
+    /// The range whose turn it is.
+    private var next = 0
+    /// Rows written so far.
+    private(set) var rows = 0
+    private var reported = 0
+    private var failure: Error?
+    private var waiting: [Int: CheckedContinuation<Void, Error>] = [:]
+
+    /// Returns when range `index` may be written; throws when another range failed meanwhile.
+    func waitForTurn(_ index: Int) async throws {
+        if let failure { throw failure }
+        if index == next { return }
+        try await withCheckedThrowingContinuation { waiting[index] = $0 }
+    }
+
+    /// Range `index` is written with `rows` rows: the next range's turn. Returns the row count when another
+    /// 100,000 rows are done (for the progress report).
+    func finished(_ index: Int, rows: Int) -> Int? {
+        self.rows += rows
+        next = index + 1
+        waiting.removeValue(forKey: next)?.resume()
+        guard self.rows - reported >= 100_000 else { return nil }
+        reported = self.rows
+        return self.rows
+    }
+
+    /// A range failed: every waiting range gives up.
+    func fail(_ error: Error) {
+        failure = failure ?? error
+        for continuation in waiting.values { continuation.resume(throwing: error) }
+        waiting.removeAll()
     }
 }
 
