@@ -3,17 +3,18 @@
 #   import of N generated ratings from PostgreSQL vs from the CSV file (best of 3 each);
 #   recommendations/s with one and with two `serve --ratings-source` replicas (wrk, 127.0.0.1 only);
 #   replication lag of a write between replicas: PUT through A, then GET B until its answer reflects it (p50/p99).
-# Usage: Scripts/postgres-scaling-measure.sh [--bin BIN] [--ratings N] [--duration S] [--import-only]
-#   (N default 1000000; --import-only stops after the import figures)
+# Usage: Scripts/postgres-scaling-measure.sh [--bin BIN] [--ratings N] [--duration S] [--import-only] [--no-query]
+#   (N default 1000000; --import-only stops after the import figures; --no-query skips the --query import)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN="" N=1000000 DURATION=10 IMPORT_ONLY=0
+BIN="" N=1000000 DURATION=10 IMPORT_ONLY=0 QUERY=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) BIN="$2"; shift 2 ;;
     --ratings) N="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --import-only) IMPORT_ONLY=1; shift ;;
+    --no-query) QUERY=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -52,9 +53,9 @@ best() {  # label command…
 }
 best csv "$BIN" import "$WORK/gen/ratings.csv" --db "$WORK/imp.sqlite" --quiet
 best postgresql "$BIN" import "$PG_URL" --table ratings --db "$WORK/imp.sqlite" --quiet
-best postgresql-query "$BIN" import "$PG_URL" --query "SELECT * FROM ratings" --db "$WORK/imp.sqlite" --quiet
+[ "$QUERY" = 1 ] && best postgresql-query "$BIN" import "$PG_URL" --query "SELECT * FROM ratings" --db "$WORK/imp.sqlite" --quiet
 ratio() { python3 -c "print(round($(cat "$WORK/best-$1") / $(cat "$WORK/best-csv"), 2))"; }
-echo "  PostgreSQL import / CSV import time: --table $(ratio postgresql), --query $(ratio postgresql-query)"
+echo "  PostgreSQL import / CSV import time: --table $(ratio postgresql)$([ "$QUERY" = 1 ] && echo ", --query $(ratio postgresql-query)")"
 [ "$IMPORT_ONLY" = 1 ] && exit 0
 
 "$BIN" import "$WORK/gen/ratings.csv" --movies "$WORK/gen/movies.csv" --db "$WORK/r.sqlite" --quiet > /dev/null
