@@ -4,6 +4,7 @@ import Logging
 import MovieRecModel
 import MovieRecService
 import MovieRecStore
+import ServiceLifecycle
 
 /// The JSON error body: `{"error": kind, "message": text}`.
 public struct ErrorBody: Codable, Sendable, Equatable {
@@ -152,4 +153,16 @@ public func buildApplication(host: ModelHost, configuration: ServerConfiguration
             }
         },
         logger: logger)
+}
+
+/// Runs `app` until SIGTERM or SIGINT, then shuts it down gracefully: no new connections, requests in flight
+/// answered. A request that cannot finish (one waiting on a PostgreSQL connection lost in a restart) must not keep
+/// the server up for ever, so after `gracePeriod` the server is cancelled, and after 2 s more it returns anyway.
+public func runUntilSignalled(_ app: some ApplicationProtocol, gracePeriod: Duration = .seconds(8),
+                              logger: Logger = Logger(label: "movierec.serve")) async throws {
+    var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                  logger: logger)
+    configuration.maximumGracefulShutdownDuration = gracePeriod
+    configuration.maximumCancellationDuration = .seconds(2)
+    try await ServiceGroup(configuration: configuration).run()
 }

@@ -68,31 +68,57 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let app = buildApplication(host: modelHost, configuration: configuration, policy: model.policy)
         guard let source else {
-            try await app.runService()
+            try await runUntilSignalled(app)
             printError("movierec serve: stopped")
             return
         }
         let follower = PublishedModelFollower(source: source, host: modelHost,
                                               folder: database.resolvedPath + ".published") { printError($0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await source.run() }
-            group.addTask {
-                var reported = false
-                while !Task.isCancelled {
-                    do {
-                        try await source.prepare()
-                        break
-                    } catch {
-                        if !reported { printError("movierec serve: \(error) (retrying every second)") }
-                        reported = true
-                        try? await Task.sleep(for: .seconds(1))
-                    }
-                }
-                await follower.run()
-            }
-            try await app.runService()
-            group.cancelAll()
+        let finished = StoppedFlag()
+        let sourceTask = Task {
+            await source.run()
+            finished.set()
         }
+        let followerTask = Task {
+            var reported = false
+            while !Task.isCancelled {
+                do {
+                    try await source.prepare()
+                    break
+                } catch {
+                    if !reported { printError("movierec serve: \(error) (retrying every second)") }
+                    reported = true
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+            await follower.run()
+        }
+        defer {
+            followerTask.cancel()
+            sourceTask.cancel()
+        }
+        try await runUntilSignalled(app)
+        followerTask.cancel()
+        sourceTask.cancel()
+        // Cancelled, the PostgreSQL client waits for every connection it has lent; a query given up after its
+        // timeout while PostgreSQL restarted can hold one for ever (a replica then never stopped on SIGTERM).
+        // Its connections are closed with the process anyway, so the wait is bounded.
+        for _ in 0..<50 where !finished.isSet {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        if !finished.isSet { printError("movierec serve: PostgreSQL connections still busy after 5 s; stopping anyway") }
         printError("movierec serve: stopped")
     }
+}
+
+/// Set once by one task, read by another: whether the PostgreSQL client has stopped.
+private final class StoppedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Marks it set.
+    func set() { lock.withLock { value = true } }
+
+    /// Whether it is set.
+    var isSet: Bool { lock.withLock { value } }
 }
