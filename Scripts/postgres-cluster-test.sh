@@ -26,16 +26,6 @@ command -v wrk >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-g
 source Scripts/postgres-cluster.sh
 WORK=$(mktemp -d)
 PIDS=()
-# SIGTERM, then SIGKILL after 10 s: a replica that ignores SIGTERM must not hang the script (it is reported).
-stop_pid() {
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do
-    kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
-    sleep 0.2
-  done
-  echo "note: process $1 did not stop within 10 s of SIGTERM: killed" >&2
-  kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null || true
-}
 cleanup() {
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
   pg_cluster_stop

@@ -56,3 +56,15 @@ pg_cluster_restart() {
 }
 
 pg_psql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U movierec -d site -v ON_ERROR_STOP=1 -qtA "$@"; }
+
+# SIGTERM, then SIGKILL after 10 s: a process (a serve replica) that ignores SIGTERM must not hang the
+# calling script's cleanup; it is reported.
+stop_pid() {
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do
+    kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
+    sleep 0.2
+  done
+  echo "note: process $1 did not stop within 10 s of SIGTERM: killed" >&2
+  kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null || true
+}
