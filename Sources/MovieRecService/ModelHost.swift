@@ -190,12 +190,9 @@ public final class ModelHost: @unchecked Sendable {
         return CurrentUser(user: resolved, fresh: true)
     }
 
-    /// Stores a rating: in the shared source when there is one (one upsert, newest timestamp wins), else as
-    /// ``setRating(user:movie:rating:)``. Same checks and errors, plus `.ratingsSourceUnavailable` (nothing
-    /// written) when the shared source cannot be reached.
-    public func storeRating(user: String, movie: String, rating: Float) async throws -> RatingEdit {
-        guard let sharedRatings else { return try setRating(user: user, movie: movie, rating: rating) }
-        let session = try session()
+    /// Throws `.unknownMovie` unless the model knows `movie`, `.invalidRatings` unless `rating` is on its scale:
+    /// the checks of every rating write, before anything is written.
+    private func checkRating(_ rating: Float, of movie: String, in session: ModelSession) throws {
         _ = try movieIndex(movie, in: session)
         let scale = session.model.ratingRange
         guard rating.isFinite, scale.contains(rating) else {
@@ -203,6 +200,15 @@ public final class ModelHost: @unchecked Sendable {
                                "rating \(rating) of movie \(movie) is outside the rating scale of the data "
                                + "(\(scale.lowerBound)–\(scale.upperBound))")
         }
+    }
+
+    /// Stores a rating: in the shared source when there is one (one upsert, newest timestamp wins), else as
+    /// ``setRating(user:movie:rating:)``. Same checks and errors, plus `.ratingsSourceUnavailable` (nothing
+    /// written) when the shared source cannot be reached.
+    public func storeRating(user: String, movie: String, rating: Float) async throws -> RatingEdit {
+        guard let sharedRatings else { return try setRating(user: user, movie: movie, rating: rating) }
+        let session = try session()
+        try checkRating(rating, of: movie, in: session)
         let changed = try await sharedRatings.upsertRating(user: user, movie: movie, rating: rating,
                                                            timestamp: Int64(Date().timeIntervalSince1970))
         let count = (try? await sharedRatings.ratings(ofUser: user).count) ?? -1
@@ -286,13 +292,7 @@ public final class ModelHost: @unchecked Sendable {
     ///   rating off the model's scale; `.modelLoading`/`.noModel` without a model. Nothing is written then.
     public func setRating(user: String, movie: String, rating: Float) throws -> RatingEdit {
         let session = try session()
-        _ = try movieIndex(movie, in: session)
-        let scale = session.model.ratingRange
-        guard rating.isFinite, scale.contains(rating) else {
-            throw ServiceError(.invalidRatings, file: "request body",
-                               "rating \(rating) of movie \(movie) is outside the rating scale of the data "
-                               + "(\(scale.lowerBound)–\(scale.upperBound))")
-        }
+        try checkRating(rating, of: movie, in: session)
         let after = try store.setRating(user: user, movie: movie, rating: rating,
                                         timestamp: Int64(Date().timeIntervalSince1970))
         try refold(user: user, after: after, trainedOn: session)
