@@ -22,6 +22,8 @@ struct ImportBatch {
     let fileName: String
     /// The links file, if one was given.
     var links: ParsedLinks? = nil
+    /// Whether the rows replace the stored ratings (``ImportMode/replace``) rather than merge into them.
+    var replacing = false
 
     /// The format of the ratings file.
     var format: RatingsFormat {
@@ -68,6 +70,7 @@ struct ImportBatch {
         var inserted = 0
         var updated = 0
         var unchanged = 0
+        var removed = 0
         var users = 0
         var movies = 0
         var ratings = 0
@@ -115,7 +118,7 @@ struct ImportBatch {
             try write(db, stream: stream, userIDs: users.ids, movieIDs: movies.ids, counts: &counts, progress: progress)
         }
 
-        if counts.inserted + counts.updated > 0 {
+        if counts.inserted + counts.updated + counts.removed > 0 {
             try db.execute(sql: "UPDATE store_state SET ratings_version = ratings_version + 1 WHERE id = 1")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -227,7 +230,9 @@ struct ImportBatch {
     /// row's outcome, and writes the winning row of each changed pair, in primary-key order.
     ///
     /// A row replaces the current rating when `timestamp ≥ current timestamp` (a missing timestamp is older than
-    /// any other, and on a tie the later row wins).
+    /// any other, and on a tie the later row wins). When ``replacing``, only the rows of a pair are compared with
+    /// each other that way; the pair's winning row then replaces a stored rating that differs in any way, and the
+    /// stored pairs the rows lack are deleted (first every rating of the users the rows lack).
     private func write(
         _ db: Database, sorted: SortedRows, checkExisting: Bool, counts: inout Counts,
         progress: ((ImportProgress) -> Void)?
@@ -238,6 +243,17 @@ struct ImportBatch {
             ? try RawStatement(db, sql: "SELECT movie_id, rating, timestamp FROM ratings WHERE user_id = ? ORDER BY movie_id")
             : nil
         defer { existing?.finalize() }
+        let remover = replacing && checkExisting
+            ? try RawStatement(db, sql: "DELETE FROM ratings WHERE user_id = ? AND movie_id = ?") : nil
+        defer { remover?.finalize() }
+        if remover != nil { counts.removed += try Self.removeRatings(db, ofUsersOtherThan: sorted.userIDs) }
+        func remove(user: Int64, movie: Int64) throws {
+            guard let remover else { return }
+            sqlite3_bind_int64(remover.handle, 1, user)
+            sqlite3_bind_int64(remover.handle, 2, movie)
+            try remover.run()
+            counts.removed += 1
+        }
         var storedMovie: [Int64] = []
         var storedRating: [Double] = []
         var storedTimestamp: [Int64] = []
@@ -267,10 +283,34 @@ struct ImportBatch {
             while position < end {
                 let movie = movieRank[position]
                 let movieID = sorted.movieIDs[Int(movie)]
-                while stored < storedMovie.count && storedMovie[stored] < movieID { stored += 1 }
+                while stored < storedMovie.count && storedMovie[stored] < movieID {
+                    try remove(user: userID, movie: storedMovie[stored])
+                    stored += 1
+                }
                 var current: (rating: Double, timestamp: Int64)?
                 if stored < storedMovie.count && storedMovie[stored] == movieID {
                     current = (storedRating[stored], storedTimestamp[stored])
+                }
+                if replacing {
+                    var winner = position
+                    position += 1
+                    while position < end && movieRank[position] == movie {
+                        if RankedRows.replaces(timestamp[position], timestamp[winner]) { winner = position }
+                        counts.unchanged += 1
+                        position += 1
+                    }
+                    if let present = current {
+                        stored += 1
+                        if present.rating == rating[winner] && present.timestamp == timestamp[winner] {
+                            counts.unchanged += 1
+                            continue
+                        }
+                        counts.updated += 1
+                    } else {
+                        counts.inserted += 1
+                    }
+                    try writer.append(user: userID, movie: movieID, rating: rating[winner], timestamp: timestamp[winner])
+                    continue
                 }
                 var winner = -1
                 while position < end && movieRank[position] == movie {
@@ -295,6 +335,9 @@ struct ImportBatch {
                     try writer.append(user: userID, movie: movieID, rating: rating[winner], timestamp: timestamp[winner])
                 }
             }
+            if remover != nil {
+                for movieID in storedMovie[stored...] { try remove(user: userID, movie: movieID) }
+            }
             if position - reported >= 1 << 18 {
                 reported = position
                 progress?(ImportProgress(phase: .writing, completed: position, total: total, rows: position))
@@ -302,6 +345,22 @@ struct ImportBatch {
         }
         try writer.flush()
         progress?(ImportProgress(phase: .writing, completed: total, total: total, rows: total))
+    }
+
+    /// Deletes every rating of the users not in `userIDs` (ascending database ids); returns how many.
+    private static func removeRatings(_ db: Database, ofUsersOtherThan userIDs: [Int64]) throws -> Int {
+        let kept = Set(userIDs)
+        let absent = try Int64.fetchAll(db, sql: "SELECT DISTINCT user_id FROM ratings").filter { !kept.contains($0) }
+        guard !absent.isEmpty else { return 0 }
+        let delete = try RawStatement(db, sql: "DELETE FROM ratings WHERE user_id = ?")
+        defer { delete.finalize() }
+        var removed = 0
+        for user in absent {
+            sqlite3_bind_int64(delete.handle, 1, user)
+            try delete.run()
+            removed += Int(sqlite3_changes(db.sqliteConnection))
+        }
+        return removed
     }
 
     /// Writes a stream into a brand-new database: the rows come in (user, movie) order, so each pair's rows are

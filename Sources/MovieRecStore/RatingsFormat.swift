@@ -164,6 +164,17 @@ public enum ErrorPolicy: String, Sendable, Equatable, CaseIterable {
     case skip
 }
 
+/// How an import treats the ratings already in the store.
+public enum ImportMode: String, Sendable, Equatable, CaseIterable {
+    /// Add and update: a row replaces the stored rating of its (user, movie) pair when its timestamp is newer or
+    /// equal; stored pairs the file lacks stay (the default).
+    case merge
+    /// The file is the whole truth (a snapshot): afterwards the store's ratings are exactly the file's pairs, each
+    /// with the file's newest row whatever the stored timestamp; stored pairs the file lacks (or whose row was
+    /// skipped as bad) are removed. Users and movies stay, with their titles.
+    case replace
+}
+
 /// A row that was skipped under ``ErrorPolicy/skip``.
 public struct RejectedRow: Sendable, Equatable {
     /// The file the row came from.

@@ -24,13 +24,16 @@ public struct ImportOptions: Sendable {
     /// An optional MovieLens `links.csv` (`movieId,imdbId,tmdbId`): each listed movie of the store gets its IMDb
     /// and TMDb ids (see ``RatingStore/movieLinks()``).
     public var linksFile: String?
+    /// Whether the file is merged into the stored ratings or replaces them (see ``ImportMode``).
+    public var mode: ImportMode
 
     /// Creates import settings.
     public init(
         format: RatingsFormat = .auto, moviesFile: String? = nil, moviesFormat: MoviesFormat = .auto,
         bounds: ClosedRange<Double>? = nil, onError: ErrorPolicy = .abort, encoding: TextEncoding = .auto,
-        linksFile: String? = nil
+        linksFile: String? = nil, mode: ImportMode = .merge
     ) {
+        self.mode = mode
         self.format = format
         self.moviesFile = moviesFile
         self.moviesFormat = moviesFormat
@@ -69,6 +72,10 @@ public struct ImportProgress: Sendable {
 ///   timestamp is newer or equal (on a tie the later row wins) and its value or timestamp differs;
 /// - `unchanged`: identical to the pair's current rating, or older than it (so it was not applied);
 /// - `skipped`: malformed and skipped under ``ErrorPolicy/skip``.
+///
+/// Under ``ImportMode/replace`` a pair's newest row is `inserted` (the store lacked the pair), `updated` (its
+/// rating or timestamp differs from the stored one, older or not) or `unchanged` (identical: kept), and every
+/// other row of the same pair is `unchanged`; `removed` counts the stored pairs the file lacks, deleted.
 public struct ImportSummary: Sendable, Equatable, Codable {
     /// The ratings file.
     public var file: String
@@ -88,6 +95,8 @@ public struct ImportSummary: Sendable, Equatable, Codable {
     public let unchanged: Int
     /// Malformed rating rows skipped.
     public let skipped: Int
+    /// Stored ratings deleted because the file lacks their pair (``ImportMode/replace`` only; 0 otherwise).
+    public var removed = 0
     /// Rows of the movie file read (0 without one).
     public let moviesRead: Int
     /// Malformed movie rows skipped.
@@ -118,7 +127,7 @@ public struct ImportSummary: Sendable, Equatable, Codable {
     public let firstRejects: [String]
 
     private enum CodingKeys: String, CodingKey {
-        case file, format, database, createdDatabase, read, inserted, updated, unchanged, skipped, moviesRead,
+        case file, format, database, createdDatabase, read, inserted, updated, unchanged, skipped, removed, moviesRead,
              moviesSkipped, linksRead, linksApplied, linksUnknownMovie, linksSkipped, seconds, rowsPerSecond, users,
              movies, ratings, ratingsVersion, rejectsFile, firstRejects
     }
@@ -135,6 +144,7 @@ public struct ImportSummary: Sendable, Equatable, Codable {
         try container.encode(updated, forKey: .updated)
         try container.encode(unchanged, forKey: .unchanged)
         try container.encode(skipped, forKey: .skipped)
+        try container.encode(removed, forKey: .removed)
         try container.encode(moviesRead, forKey: .moviesRead)
         try container.encode(moviesSkipped, forKey: .moviesSkipped)
         try container.encode(linksRead, forKey: .linksRead)
@@ -243,6 +253,7 @@ public struct RatingsImporter: Sendable {
             users: counts.users, movies: counts.movies, ratings: counts.ratings, ratingsVersion: counts.ratingsVersion,
             rejectsFile: rejects.isEmpty ? nil : rejectsPath,
             firstRejects: rejects.prefix(5).map { "\($0.file):\($0.line): field \($0.field): \($0.reason)" })
+        summary.removed = counts.removed
         if let links = batch.links {
             summary.linksRead = links.rowsRead
             summary.linksSkipped = links.rejects.count
@@ -285,7 +296,7 @@ public struct RatingsImporter: Sendable {
                 var batch = ImportBatch(source: .streamed(stream), catalogue: movies,
                                         checksum: BackgroundTask { mapped.checksum() }, fileName: fileName)
                 batch.links = parsedLinks
-                return batch
+                return batch  // a brand-new database: replacing its (no) ratings is merging
             }
         }
         // The checksum and the movie file are read alongside the ratings; errors keep their sequential order
@@ -308,6 +319,7 @@ public struct RatingsImporter: Sendable {
         var batch = ImportBatch(source: .parsed(parsed), catalogue: try catalogue.value(), checksum: checksum,
                                 fileName: fileName)
         batch.links = try links.value()
+        batch.replacing = options.mode == .replace
         try writeRejects(of: batch)
         return batch
     }
