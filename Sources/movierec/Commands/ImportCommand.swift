@@ -75,6 +75,10 @@ struct ImportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("abort (default): stop at the first bad row, change nothing; skip: skip bad rows.", valueName: "policy"))
     var onError = ErrorPolicy.abort
 
+    @Option(help: ArgumentHelp("merge (default): add and update ratings (newer timestamp wins); replace: the source is "
+                               + "every rating, stored ratings it lacks are removed.", valueName: "mode"))
+    var mode = ImportMode.merge
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
@@ -83,36 +87,25 @@ struct ImportCommand: ParsableCommand {
         guard isPostgres || (table == nil && query == nil) else {
             throw ValidationError("--table and --query need a postgresql:// source instead of a file.")
         }
+        let showsProgress = stderrIsTerminal && !output.quiet
         var exported: PostgresExportedFile?
-        if isPostgres { exported = try exportFromPostgres() }
+        if isPostgres {
+            guard movies == nil || FileManager.default.fileExists(atPath: movies!) else {
+                throw ValidationError("--movies file not found: \(movies!)")
+            }
+            let rows = try PostgresRatingsQuery(table: table, query: query, userColumn: columns.userColumn,
+                                                movieColumn: columns.movieColumn, ratingColumn: columns.ratingColumn,
+                                                timestampColumn: columns.timestampColumn)
+            exported = try PostgresImport.export(from: try PostgresLocation(ratings), query: rows, showsProgress: showsProgress)
+        }
         defer { exported?.remove() }
         let options = try exported.map { try importOptions(postgres: $0.query) } ?? importOptions()
-        let importer = RatingsImporter(databasePath: database.resolvedPath, options: options)
-        let bar = ProgressBar(enabled: stderrIsTerminal && !output.quiet)
-        var summary: ImportSummary
-        do {
-            summary = try importer.run(ratingsFile: exported?.path ?? ratings) { bar.update($0) }
-            bar.finish()
-        } catch {
-            bar.finish()
-            if let exported {
-                printError("note: \(exported.path) holds the rows read from \(exported.source); its line N is row N−1 "
-                           + "of the result (line 1 is the header)")
-            }
-            throw error
+        let summary = try PostgresImport.importRatings(file: ratings, exported: exported, into: database.resolvedPath,
+                                                       options: options, showsProgress: showsProgress)
+        if let exported, !output.quiet && !output.json {
+            print(String(format: "Read %@ rows from PostgreSQL in %.2f s", groupedDigits(exported.rows), exported.seconds))
         }
-        if let exported {
-            summary.file = exported.source
-            if !output.quiet && !output.json {
-                print(String(format: "Read %@ rows from PostgreSQL in %.2f s", groupedDigits(exported.rows), exported.seconds))
-            }
-        }
-        if !summary.firstRejects.isEmpty {
-            let total = summary.skipped + summary.moviesSkipped + summary.linksSkipped
-            printError("Skipped \(groupedDigits(total)) bad row\(total == 1 ? "" : "s")\(total > 5 ? "; the first 5" : ""):")
-            summary.firstRejects.forEach { printError("  " + $0) }
-            if let rejects = summary.rejectsFile { printError("All rejected rows: \(rejects)") }
-        }
+        PostgresImport.reportRejects(of: summary)
         if output.json {
             try printJSON(summary)
             return
@@ -120,7 +113,8 @@ struct ImportCommand: ParsableCommand {
         print("Imported \(summary.file) (\(summary.format)) into \(summary.database)\(summary.createdDatabase ? " (new)" : "")")
         print("  read \(groupedDigits(summary.read)) rows: \(groupedDigits(summary.inserted)) inserted, "
               + "\(groupedDigits(summary.updated)) updated, \(groupedDigits(summary.unchanged)) unchanged, "
-              + "\(groupedDigits(summary.skipped)) skipped")
+              + "\(groupedDigits(summary.skipped)) skipped"
+              + (mode == .replace ? "; \(groupedDigits(summary.removed)) stored ratings not in the source removed" : ""))
         if movies != nil {
             print("  movies: \(groupedDigits(summary.moviesRead)) rows read, \(groupedDigits(summary.moviesSkipped)) skipped")
         }
@@ -134,38 +128,9 @@ struct ImportCommand: ParsableCommand {
               + "\(groupedDigits(summary.ratings)) ratings (ratings version \(summary.ratingsVersion))")
     }
 
-    /// Streams the PostgreSQL rows into a temporary CSV file (the file importer then imports it).
-    private func exportFromPostgres() throws -> PostgresExportedFile {
-        guard movies == nil || FileManager.default.fileExists(atPath: movies!) else {
-            throw ValidationError("--movies file not found: \(movies!)")
-        }
-        let location = try PostgresLocation(ratings)
-        let query = try PostgresRatingsQuery(table: table, query: query, userColumn: columns.userColumn,
-                                             movieColumn: columns.movieColumn, ratingColumn: columns.ratingColumn,
-                                             timestampColumn: columns.timestampColumn)
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("movierec-postgres-\(ProcessInfo.processInfo.processIdentifier)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let path = folder.appendingPathComponent("ratings-from-postgresql.csv").path
-        let showsProgress = stderrIsTerminal && !output.quiet
-        let started = ContinuousClock.now
-        let rows = try runBlocking {
-            try await PostgresRatingsExport.export(from: location, query: query, to: path) { count in
-                if showsProgress { FileHandle.standardError.write(Data("\rreading PostgreSQL: \(groupedDigits(count)) rows".utf8)) }
-            }
-        }
-        if showsProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        let source = "\(location) " + (table.map { "table \($0)" } ?? "query")
-        return PostgresExportedFile(path: path, folder: folder.path, source: source, query: query, rows: rows, seconds: seconds)
-    }
-
     /// ``ImportOptions`` for the CSV file exported from PostgreSQL: its own columns, the command's other flags.
     func importOptions(postgres query: PostgresRatingsQuery) throws -> ImportOptions {
-        var options = try importOptions(format: .csv(query.columnSpec))
-        options.encoding = .utf8
-        return options
+        PostgresImport.options(for: query, try importOptions(format: .csv(query.columnSpec)))
     }
 
     /// Turns the command-line flags into ``ImportOptions``.
@@ -186,33 +151,8 @@ struct ImportCommand: ParsableCommand {
             bounds = low...high
         }
         return ImportOptions(format: format, moviesFile: movies, moviesFormat: catalogueFormat, bounds: bounds, onError: policy,
-                             encoding: encoding, linksFile: links)
+                             encoding: encoding, linksFile: links, mode: mode)
     }
 }
 
 extension TextEncoding: ExpressibleByArgument {}
-
-/// The temporary CSV file a PostgreSQL import reads, and where it came from.
-struct PostgresExportedFile {
-    let path: String
-    let folder: String
-    /// The redacted server and table (or "query"), shown as the import's file.
-    let source: String
-    let query: PostgresRatingsQuery
-    let rows: Int
-    let seconds: Double
-
-    func remove() { try? FileManager.default.removeItem(atPath: folder) }
-}
-
-/// Runs `work` to completion from synchronous code (a command's `run()`, never an event loop thread).
-func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-    nonisolated(unsafe) var result: Result<T, Error>?
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        do { result = .success(try await work()) } catch { result = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    return try result!.get()
-}

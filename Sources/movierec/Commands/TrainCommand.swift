@@ -16,10 +16,18 @@ struct TrainCommand: ParsableCommand {
             watch factors used for ranking; the same data and seed give an identical model. The model records the \
             ratings version it was trained on: after a new import the other commands report it as stale.
 
+            With --ratings-source the ratings currently in PostgreSQL (the table `serve --ratings-source` writes) \
+            first replace the database's ratings: one consistent snapshot, applied in one SQLite transaction \
+            (ratings it lacks are removed, changed ones updated, new ones added; movie titles stay; if PostgreSQL \
+            fails nothing changes). The counts are printed on stderr. With --publish the model then goes to every \
+            replica.
+
             Examples:
               movierec train --db movies.sqlite
               movierec train --rank 2 --baseline none --json
               movierec train --plot spectrum.svg
+              movierec train --ratings-source postgresql://app@db:5432/site \\
+                  --publish postgresql://app@db:5432/site
             """
     )
 
@@ -44,11 +52,30 @@ struct TrainCommand: ParsableCommand {
                                valueName: "url"))
     var publish: String?
 
+    @Option(help: ArgumentHelp("Train on the ratings currently in this postgresql://USER@HOST:PORT/DB: they replace "
+                               + "the database's ratings first (password from PGPASSWORD or ~/.pgpass; "
+                               + "?sslmode=require for TLS).", valueName: "url"))
+    var ratingsSource: String?
+
+    @Option(help: ArgumentHelp("The ratings table in --ratings-source (columns user_id, movie_id, rating, rated_at, "
+                               + "as `serve --ratings-source` writes them).", valueName: "table"))
+    var ratingsTable = "ratings"
+
+    @Option(help: ArgumentHelp("With --ratings-source: abort (default): a bad row stops before anything changes; "
+                               + "skip: skip bad rows (their pairs are removed too).", valueName: "policy"))
+    var onError = ErrorPolicy.abort
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
     /// What `train --json` prints.
     typealias Report = TrainReport
+
+    func validate() throws {
+        if ratingsSource == nil && onError != .abort {
+            throw ValidationError("--on-error goes with --ratings-source.")
+        }
+    }
 
     func run() throws {
         var parameters = ModelParameters()
@@ -56,6 +83,7 @@ struct TrainCommand: ParsableCommand {
         parameters.baselineMode = baseline
         parameters.seed = seed
         parameters.fitsBlend = fitBlend
+        if let ratingsSource { try takeRatings(from: ratingsSource) }
         Self.returnLargeFreedBlocksToTheSystem()
         let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
         defer { line.finish() }
@@ -81,6 +109,26 @@ struct TrainCommand: ParsableCommand {
             return
         }
         print(Self.render(report))
+    }
+
+    /// Replaces the database's ratings with a snapshot of `--ratings-table` at `url` (an import in replace mode)
+    /// and reports the counts on stderr.
+    private func takeRatings(from url: String) throws {
+        let location = try PostgresLocation(url)
+        let query = try PostgresRatingsQuery(table: ratingsTable, query: nil)
+        let showsProgress = stderrIsTerminal && !output.quiet
+        let exported = try PostgresImport.export(from: location, query: query, showsProgress: showsProgress)
+        defer { exported.remove() }
+        let options = PostgresImport.options(for: query, ImportOptions(onError: onError, mode: .replace))
+        let summary = try PostgresImport.importRatings(file: exported.path, exported: exported, into: database.resolvedPath,
+                                                       options: options, showsProgress: showsProgress)
+        PostgresImport.reportRejects(of: summary)
+        printError(String(format: "Took %@ ratings from %@ in %.2f s: %@ kept, %@ updated, %@ added, %@ removed, "
+                          + "%@ skipped; %@ now holds %@ ratings (ratings version %lld)",
+                          groupedDigits(exported.rows), exported.source, exported.seconds + summary.seconds,
+                          groupedDigits(summary.unchanged), groupedDigits(summary.updated), groupedDigits(summary.inserted),
+                          groupedDigits(summary.removed), groupedDigits(summary.skipped), summary.database,
+                          groupedDigits(summary.ratings), summary.ratingsVersion))
     }
 
     /// On Linux, makes glibc serve every allocation of 1 MiB or more with its own mapping, returned to the system

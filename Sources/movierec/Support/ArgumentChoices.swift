@@ -8,6 +8,7 @@ import MovieRecStore
 
 extension BaselineMode: ExpressibleByArgument {}
 extension ErrorPolicy: ExpressibleByArgument {}
+extension ImportMode: ExpressibleByArgument {}
 extension MoviesFormat: ExpressibleByArgument {}
 extension SelectionMetric: ExpressibleByArgument {}
 
