@@ -119,7 +119,9 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "MovieRecPostgresTests", dependencies: ["MovieRecPostgres", "MovieRecStore"]),
+        .testTarget(name: "MovieRecPostgresTests", dependencies: [
+            "MovieRecPostgres", "MovieRecStore", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "MovieRecCLITests", dependencies: ["movierec", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]

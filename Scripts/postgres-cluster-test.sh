@@ -3,7 +3,8 @@
 # loopback (Scripts/postgres-cluster.sh) and ml-latest-small from ../shared:
 #   1. `movierec import postgresql://… --table ratings` gives the same store as the CSV import;
 #   2. two `serve --ratings-source` replicas A and B: a rating written through A changes B's next answer;
-#   3. a model published with `train --publish` reaches both (GET /api/v1/health modelVersion);
+#   3. `train --ratings-source … --publish …` trains on the ratings in PostgreSQL (writes and deletes made
+#      through the replicas included) and the model reaches both (GET /api/v1/health modelVersion, ratings);
 #   4. a bounded mixed wrk run against both (5 % PUTs, 127.0.0.1 only) loses no acknowledged write;
 #   5. PostgreSQL restarted mid-run: reads keep answering (no 5xx), writes get 503 only, replicas reconnect.
 # Usage: Scripts/postgres-cluster-test.sh [--bin BIN] [--duration S]   (about 1–2 minutes)
@@ -158,12 +159,27 @@ curl -sf "$A/api/v1/users/1/recommendations?count=5&explain=false" > "$WORK/a-af
 grep -q "\"$TOP\"" "$WORK/a-after-delete.json" || echo "note: $TOP did not come back to A's top 5 after the delete"
 [ -z "$(pg_psql -c "SELECT 1 FROM ratings WHERE user_id = '1' AND movie_id = '$TOP'")" ] || fail "the DELETE through B left the row"
 
-echo "== 3. a newer published model reaches both"
-"$BIN" import "$PG_URL" --table ratings --db "$WORK/pg.sqlite" --quiet > /dev/null
-"$BIN" train --db "$WORK/pg.sqlite" --quiet --rank 16 --publish "$PG_URL" > /dev/null 2> "$WORK/publish2.log" || fail "second publish"
+echo "== 3. train on the ratings now in PostgreSQL (after writes and a delete through the replicas); the model reaches both"
+# pg.sqlite still holds the 100,836 ratings of step 1. Through the replicas: a new pair, a changed rating and a
+# deleted one; `train --ratings-source` must take all three (a merge would keep the deleted one).
+curl -sf -X PUT -H 'Content-Type: application/json' -d '{"rating":4.5}' "$A/api/v1/users/trained-new/ratings/$TOP" > /dev/null || fail "PUT new pair"
+curl -sf -X PUT -H 'Content-Type: application/json' -d '{"rating":0.5}' "$B/api/v1/users/1/ratings/1" > /dev/null || fail "PUT changed rating"
+curl -sf -X DELETE "$A/api/v1/users/2/ratings/318" > /dev/null || fail "DELETE 2/318"
+COUNT=$(pg_psql -c "SELECT count(*) FROM ratings")
+"$BIN" train --db "$WORK/pg.sqlite" --quiet --json --rank 16 --ratings-source "$PG_URL" --publish "$PG_URL" \
+  > "$WORK/train2.json" 2> "$WORK/publish2.log" || fail "train --ratings-source --publish"
+grep -q "Took $(python3 -c "print(f'{$COUNT:,}')") ratings from postgresql://movierec@127.0.0.1:$PG_PORT/site table ratings in .* s: 100,834 kept, 1 updated, 1 added, 1 removed, 0 skipped" \
+  "$WORK/publish2.log" || fail "train --ratings-source counts: $(cat "$WORK/publish2.log")"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ratings"] == int(sys.argv[2]), (r["ratings"], sys.argv[2])' \
+  "$WORK/train2.json" "$COUNT" || fail "the model was not trained on the $COUNT ratings in PostgreSQL"
+[ -z "$(sqlite3 "$WORK/pg.sqlite" "SELECT 1 FROM ratings r JOIN users u ON u.id = r.user_id JOIN movies m ON m.id = r.movie_id
+       WHERE u.external_id = '2' AND m.external_id = '318'")" ] || fail "the rating deleted through a replica is still in the local store"
 wait_version "$A" 2 || fail "A never served model 2"
 wait_version "$B" 2 || fail "B never served model 2"
-echo "both replicas serve published model 2"
+for side in "$A" "$B"; do
+  curl -sf "$side/api/v1/health" | grep -q "\"ratings\":$COUNT[,}]" || fail "$side does not serve the model of $COUNT ratings: $(curl -s "$side/api/v1/health")"
+done
+echo "trained on the $COUNT ratings in PostgreSQL ($(grep -o '100,834 kept.*skipped' "$WORK/publish2.log")); both replicas serve published model 2"
 
 echo "== 4. mixed wrk run against both replicas (5 % PUTs, ${DURATION} s, 127.0.0.1 only)"
 pg_psql -c "SELECT user_id FROM ratings GROUP BY user_id ORDER BY random() LIMIT 300" > "$WORK/users.txt"

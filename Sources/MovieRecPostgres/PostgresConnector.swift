@@ -9,15 +9,45 @@ public enum PostgresConnector {
     /// The postgres-nio configuration of `location` (TLS when the URL asks for it).
     static func configuration(_ location: PostgresLocation) throws -> PostgresConnection.Configuration {
         var tls = PostgresConnection.Configuration.TLS.disable
-        if location.requiresTLS {
+        if let settings = try tlsSettings(location) {
             do {
-                tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                let context = try NIOSSLContext(configuration: settings)
+                tls = location.tlsMode == .prefer ? .prefer(context) : .require(context)
             } catch {
                 throw PostgresError.unreachable(server: location.description, reason: "cannot set up TLS: \(error)")
             }
         }
         return PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
                                                 password: location.password, database: location.database, tls: tls)
+    }
+
+    /// The TLS setting of a connection pool to `location` (the same rules as ``configuration(_:)``).
+    static func clientTLS(_ location: PostgresLocation) throws -> PostgresClient.Configuration.TLS {
+        guard let settings = try tlsSettings(location) else { return .disable }
+        return location.tlsMode == .prefer ? .prefer(settings) : .require(settings)
+    }
+
+    /// The TLS settings of `location`'s `sslmode` (nil: no TLS): `prefer` and `require` check no certificate
+    /// (as libpq), `verify-ca` checks the chain against ``PostgresLocation/rootCertificate`` (else the system's
+    /// roots), `verify-full` also the host name or IP address.
+    ///
+    /// - Throws: ``PostgresError/badURL(_:reason:)`` when the root certificate file does not exist.
+    static func tlsSettings(_ location: PostgresLocation) throws -> TLSConfiguration? {
+        var settings = TLSConfiguration.makeClientConfiguration()
+        switch location.tlsMode {
+        case .disable: return nil
+        case .prefer, .require: settings.certificateVerification = .none
+        case .verifyCA: settings.certificateVerification = .noHostnameVerification
+        case .verifyFull: settings.certificateVerification = .fullVerification
+        }
+        if let root = location.rootCertificate, location.tlsMode == .verifyCA || location.tlsMode == .verifyFull {
+            guard FileManager.default.fileExists(atPath: root) else {
+                throw PostgresError.badURL(location.description, reason: "the root certificate file \(root) (sslrootcert) "
+                                           + "does not exist")
+            }
+            settings.trustRoots = .file(root)
+        }
+        return settings
     }
 
     /// A quiet logger (postgres-nio logs nothing unless asked).
@@ -34,8 +64,32 @@ public enum PostgresConnector {
         } catch let error as PostgresError {
             throw error
         } catch {
-            throw PostgresError.unreachable(server: location.description, reason: reason(error))
+            throw PostgresError.unreachable(server: location.description, reason: reason(error, at: location))
         }
+    }
+
+    /// ``reason(_:)``, saying in plain words when TLS is what failed (the certificate not trusted, not naming the
+    /// host, or TLS not offered by the server).
+    static func reason(_ error: Error, at location: PostgresLocation) -> String {
+        let psql = error as? PSQLError
+        if psql?.code == .sslUnsupported {
+            return "the server does not offer TLS, which sslmode=\(location.tlsMode.rawValue) requires"
+        }
+        let underlying = psql?.underlying ?? error
+        guard underlying is NIOSSLError || underlying is BoringSSLError || underlying is NIOSSLExtraError else {
+            return reason(error)
+        }
+        let text = PostgresLocation.redact("\(underlying)")
+        let roots = location.rootCertificate.map { "the root certificates in \($0)" } ?? "the system's root certificates"
+        let detail: String
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            detail = "the server's certificate is not signed by \(roots) (CERTIFICATE_VERIFY_FAILED)"
+        } else if underlying is NIOSSLExtraError, text.contains("ostname") {
+            detail = "the server's certificate does not name \(location.host) (\(text))"
+        } else {
+            detail = text
+        }
+        return "TLS (sslmode=\(location.tlsMode.rawValue)) failed: \(detail)"
     }
 
     /// The server's own words for `error` (its message for a PSQLError), with any URL password redacted.

@@ -1,7 +1,21 @@
 import Foundation
 
-/// A `postgresql://USER@HOST:PORT/DB[?sslmode=require]` connection string, with the password taken from the
-/// environment (never from the URL) and a redacted form for every message.
+/// How a connection uses TLS: libpq's `sslmode` values.
+public enum PostgresTLSMode: String, Sendable, Equatable, CaseIterable {
+    /// No TLS (the default); `allow` means the same here.
+    case disable
+    /// TLS when the server offers it, else plain; the certificate is not checked.
+    case prefer
+    /// TLS or no connection; the certificate is not checked (libpq's `require`).
+    case require
+    /// TLS, and the server's certificate must be signed by a trusted root (``PostgresLocation/rootCertificate``).
+    case verifyCA = "verify-ca"
+    /// As ``verifyCA``, and the certificate must name the host (or its IP address).
+    case verifyFull = "verify-full"
+}
+
+/// A `postgresql://USER@HOST:PORT/DB[?sslmode=…&sslrootcert=…]` connection string, with the password taken from
+/// the environment (never from the URL) and a redacted form for every message.
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// The user name.
     public let user: String
@@ -11,8 +25,14 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public let port: Int
     /// The database name.
     public let database: String
+    /// How TLS is used (`sslmode`; default ``PostgresTLSMode/disable``).
+    public let tlsMode: PostgresTLSMode
+    /// The file of trusted root certificates (PEM) that `verify-ca` and `verify-full` check the server against:
+    /// `sslrootcert` in the URL, else `PGSSLROOTCERT`, else `~/.postgresql/root.crt` when it exists; nil (or
+    /// `sslrootcert=system`) for the system's roots.
+    public let rootCertificate: String?
     /// Whether TLS is required (`sslmode=require`, `verify-ca` or `verify-full`).
-    public let requiresTLS: Bool
+    public var requiresTLS: Bool { [.require, .verifyCA, .verifyFull].contains(tlsMode) }
     /// The password found in `PGPASSWORD` or `~/.pgpass` (nil: none, for trust or peer authentication).
     let password: String?
 
@@ -44,16 +64,21 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         let port = components.port ?? 5432
         guard (1...65535).contains(port) else { throw PostgresError.badURL(shown, reason: "port \(port) is out of range") }
         let user = components.user ?? environment["PGUSER"] ?? environment["USER"] ?? "postgres"
-        let sslmode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
-        guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(sslmode) else {
-            throw PostgresError.badURL(shown, reason: "sslmode \"\(sslmode)\" is not one of disable, prefer, require, "
+        let parameter = { (name: String) in components.queryItems?.first(where: { $0.name == name })?.value }
+        let sslmode = parameter("sslmode") ?? environment["PGSSLMODE"] ?? "disable"
+        guard let mode = sslmode == "allow" ? .disable : PostgresTLSMode(rawValue: sslmode) else {
+            throw PostgresError.badURL(shown, reason: "sslmode \"\(sslmode)\" is not one of disable, allow, prefer, require, "
                                        + "verify-ca, verify-full")
         }
         self.user = user
         self.host = host
         self.port = port
         self.database = database
-        requiresTLS = ["require", "verify-ca", "verify-full"].contains(sslmode)
+        tlsMode = mode
+        let defaultRoot = environment["HOME"].map { $0 + "/.postgresql/root.crt" }
+        let root = parameter("sslrootcert") ?? environment["PGSSLROOTCERT"]
+            ?? defaultRoot.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        rootCertificate = root == "system" ? nil : root
         password = environment["PGPASSWORD"] ?? Self.passwordFromPassFile(
             host: host, port: port, database: database, user: user,
             file: environment["PGPASSFILE"] ?? (environment["HOME"].map { $0 + "/.pgpass" }))

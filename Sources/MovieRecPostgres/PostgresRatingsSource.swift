@@ -21,18 +21,21 @@ public final class PostgresRatingsSource: SharedRatingsSource, @unchecked Sendab
     public let client: PostgresClient
     /// How long a call waits for the server before answering unavailable.
     public let timeout: Duration
+    /// The server (for messages).
+    let location: PostgresLocation
 
     /// A source for table `table` at `location` (nothing is connected until ``run()`` runs).
     public init(location: PostgresLocation, table: String = "ratings", timeout: Duration = .seconds(2)) throws {
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database,
-            tls: location.requiresTLS ? .require(.makeClientConfiguration()) : .disable)
+            tls: try PostgresConnector.clientTLS(location))
         configuration.options.connectTimeout = .seconds(1)
         configuration.options.maximumConnections = 8
         client = PostgresClient(configuration: configuration, backgroundLogger: PostgresConnector.logger)
         self.table = PostgresConnector.quoteIdentifier(table)
         self.timeout = timeout
+        self.location = location
         name = "\(location) table \(table)"
     }
 
@@ -118,7 +121,7 @@ public final class PostgresRatingsSource: SharedRatingsSource, @unchecked Sendab
             throw PostgresError.statementFailed(server: name, doing: doing, reason: PostgresConnector.reason(error))
         } catch {
             throw ServiceError(.ratingsSourceUnavailable, "\(name) cannot be reached while \(doing) "
-                               + "(\(PostgresConnector.reason(error))): retry in a moment")
+                               + "(\(PostgresConnector.reason(error, at: self.location))): retry in a moment")
         }
     }
 }

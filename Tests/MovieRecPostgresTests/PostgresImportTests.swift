@@ -1,6 +1,7 @@
 import Foundation
 @testable import MovieRecPostgres
 import MovieRecStore
+import NIOSSL
 import XCTest
 
 /// The pure parts of the PostgreSQL import: connection strings and their redaction, the CSV written from a
@@ -55,6 +56,52 @@ final class PostgresImportTests: XCTestCase {
         let override = try PostgresLocation("postgresql://app@127.0.0.1:7000/site",
                                             environment: ["PGPASSFILE": file.path, "PGPASSWORD": "env"])
         XCTAssertEqual(override.password, "env")
+    }
+
+    func testSSLModeAndRootCertificateFollowLibpq() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("pghome-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let url = "postgresql://app@db/site"
+        func location(_ query: String, _ environment: [String: String] = [:]) throws -> PostgresLocation {
+            try PostgresLocation(url + query, environment: environment)
+        }
+        XCTAssertEqual(try location("").tlsMode, .disable)
+        XCTAssertEqual(try location("?sslmode=allow").tlsMode, .disable)
+        XCTAssertEqual(try location("?sslmode=prefer").tlsMode, .prefer)
+        XCTAssertFalse(try location("?sslmode=prefer").requiresTLS)
+        XCTAssertEqual(try location("", ["PGSSLMODE": "verify-ca"]).tlsMode, .verifyCA)
+        XCTAssertEqual(try location("?sslmode=require", ["PGSSLMODE": "verify-ca"]).tlsMode, .require)   // the URL wins
+        XCTAssertTrue(try location("?sslmode=verify-full").requiresTLS)
+        // sslrootcert in the URL, else PGSSLROOTCERT, else ~/.postgresql/root.crt only when it exists.
+        XCTAssertNil(try location("?sslmode=verify-full", ["HOME": home.path]).rootCertificate)
+        try FileManager.default.createDirectory(at: home.appendingPathComponent(".postgresql"), withIntermediateDirectories: true)
+        try "x".write(to: home.appendingPathComponent(".postgresql/root.crt"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try location("?sslmode=verify-full", ["HOME": home.path]).rootCertificate,
+                       home.path + "/.postgresql/root.crt")
+        XCTAssertEqual(try location("?sslmode=verify-full", ["HOME": home.path, "PGSSLROOTCERT": "/e.crt"]).rootCertificate, "/e.crt")
+        XCTAssertEqual(try location("?sslmode=verify-full&sslrootcert=/u.crt", ["PGSSLROOTCERT": "/e.crt"]).rootCertificate,
+                       "/u.crt")
+        XCTAssertNil(try location("?sslmode=verify-full&sslrootcert=system", ["HOME": home.path]).rootCertificate)
+    }
+
+    func testTLSSettingsCheckWhatTheModeAsks() throws {
+        func settings(_ query: String) throws -> TLSConfiguration? {
+            try PostgresConnector.tlsSettings(PostgresLocation("postgresql://app@db/site" + query, environment: [:]))
+        }
+        XCTAssertNil(try settings(""))
+        XCTAssertEqual(try settings("?sslmode=prefer")?.certificateVerification, CertificateVerification.none)
+        XCTAssertEqual(try settings("?sslmode=require")?.certificateVerification, CertificateVerification.none)
+        XCTAssertEqual(try settings("?sslmode=verify-ca")?.certificateVerification, .noHostnameVerification)
+        XCTAssertEqual(try settings("?sslmode=verify-full")?.certificateVerification, .fullVerification)
+        XCTAssertEqual(try settings("?sslmode=verify-full")?.trustRoots, .default)   // the system's
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("root-\(UUID().uuidString).crt")
+        try "x".write(to: root, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: root) }
+        XCTAssertEqual(try settings("?sslmode=verify-ca&sslrootcert=" + root.path)?.trustRoots, .file(root.path))
+        XCTAssertThrowsError(try settings("?sslmode=verify-full&sslrootcert=/nonexistent/root.crt")) { error in
+            XCTAssertTrue("\(error)".contains("/nonexistent/root.crt"), "\(error)")
+            XCTAssertTrue("\(error)".contains("does not exist"), "\(error)")
+        }
     }
 
     func testQuerySQLQuotesIdentifiersAndCastsToText() throws {
