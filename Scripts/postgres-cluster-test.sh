@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration test of PostgreSQL as the shared source of ratings (issue 13), on a throwaway cluster on
 # loopback (Scripts/postgres-cluster.sh) and ml-latest-small from ../shared:
-#   1. `movierec import postgresql://… --table ratings` gives the same store as the CSV import;
+#   1. `movierec import postgresql://… --table ratings` gives the same store as the CSV import; over TLS
+#      (sslmode=require, verify-full) too, and verify-full refuses a certificate of another root;
 #   2. two `serve --ratings-source` replicas A and B: a rating written through A changes B's next answer;
 #   3. `train --ratings-source … --publish …` trains on the ratings in PostgreSQL (writes and deletes made
 #      through the replicas included) and the model reaches both (GET /api/v1/health modelVersion, ratings);
@@ -76,6 +77,31 @@ grep -q "cannot reach PostgreSQL at postgresql://movierec@127.0.0.1:1/site" "$WO
 grep -q "not-printed" "$WORK/down.txt" && fail "the password was printed"
 echo "errors ok: bad row aborts with its line, skip counts it, an unreachable server is named without secrets"
 
+echo "== 1b. TLS when the URL asks for it (a self-signed certificate made here; ssl turned on by a reload)"
+TLS="$PG_ROOT/tls"; mkdir -p "$TLS"
+certificate() {  # name subject-alt-names
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "/CN=$1" \
+    -addext "subjectAltName=$2" -keyout "$TLS/$1.key" -out "$TLS/$1.crt" 2> "$WORK/openssl.log" || fail "openssl: $(cat "$WORK/openssl.log")"
+}
+certificate localhost "IP:127.0.0.1,DNS:localhost"; certificate other "DNS:other"
+chmod 600 "$TLS"/*.key; [ "$(id -u)" -ne 0 ] || chown -R nobody: "$TLS"
+pg_psql -c "ALTER SYSTEM SET ssl_cert_file = '$TLS/localhost.crt'" -c "ALTER SYSTEM SET ssl_key_file = '$TLS/localhost.key'" \
+  -c "ALTER SYSTEM SET ssl = on" -c "ALTER SYSTEM SET log_connections = on" -c "SELECT pg_reload_conf()" > /dev/null
+for _ in $(seq 1 50); do [ "$(pg_psql -c "SHOW ssl")" = on ] && break; sleep 0.1; done
+"$BIN" import "$PG_URL?sslmode=require" --table ratings --db "$WORK/tls.sqlite" --quiet --json > "$WORK/tls.json" \
+  || fail "import with sslmode=require"
+"$BIN" import "$PG_URL?sslmode=verify-full&sslrootcert=$TLS/localhost.crt" --table ratings --db "$WORK/tls.sqlite" --quiet \
+  > /dev/null || fail "import with sslmode=verify-full and the server's own certificate as root"
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["inserted"] == 100836, s' "$WORK/tls.json" || fail "TLS import counts"
+grep -q "connection authorized: user=movierec database=site.* SSL enabled" "$PG_ROOT/server.log" || fail "no TLS connection in the server log"
+PGPASSWORD=not-printed "$BIN" import "$PG_URL?sslmode=verify-full&sslrootcert=$TLS/other.crt" --table ratings \
+  --db "$WORK/tls.sqlite" 2> "$WORK/tls-wrong-ca.txt" && fail "verify-full accepted a certificate of another root"
+grep -q "TLS (sslmode=verify-full) failed: the server's certificate is not signed by the root certificates in $TLS/other.crt" \
+  "$WORK/tls-wrong-ca.txt" || fail "wrong-CA message: $(cat "$WORK/tls-wrong-ca.txt")"
+grep -q "not-printed" "$WORK/tls-wrong-ca.txt" && fail "the password was printed"
+pg_psql -c "ALTER SYSTEM RESET log_connections" -c "SELECT pg_reload_conf()" > /dev/null
+echo "TLS ok: sslmode=require and verify-full (right root) import over TLS; verify-full with another root fails: $(cut -c1-160 "$WORK/tls-wrong-ca.txt")"
+
 # A --table is read as server-formatted block ranges on two connections sharing one snapshot; ranges whose
 # fields need quoting (or hold NULLs) are read again row by row. It must import exactly what the row-by-row
 # --query path imports, with the same rejects on the same lines.
@@ -119,9 +145,11 @@ echo "== 2. two replicas sharing the ratings"
 grep -q "Published model version 1" "$WORK/publish1.log" || fail "no version 1: $(cat "$WORK/publish1.log")"
 cp "$WORK/csv.sqlite" "$WORK/a.sqlite"; cp "$WORK/csv.sqlite" "$WORK/b.sqlite"   # replicas start without a model
 PORT_A=$(free_port); PORT_B=$(free_port)
-"$BIN" serve --db "$WORK/a.sqlite" --port "$PORT_A" --ratings-source "$PG_URL" --no-request-log > "$WORK/a.log" 2>&1 & PIDS+=($!)
+# Replica A talks to PostgreSQL over TLS (sslmode=require), B without.
+"$BIN" serve --db "$WORK/a.sqlite" --port "$PORT_A" --ratings-source "$PG_URL?sslmode=require" --no-request-log > "$WORK/a.log" 2>&1 & PIDS+=($!)
 "$BIN" serve --db "$WORK/b.sqlite" --port "$PORT_B" --ratings-source "$PG_URL" --no-request-log > "$WORK/b.log" 2>&1 & PIDS+=($!)
 A="http://127.0.0.1:$PORT_A" B="http://127.0.0.1:$PORT_B"
+echo "replica A (TLS to PostgreSQL): pid ${PIDS[0]}, port $PORT_A; replica B: pid ${PIDS[1]}, port $PORT_B"
 wait_version() {  # url version
   for _ in $(seq 1 120); do
     curl -sf "$1/api/v1/health" 2>/dev/null | grep -q "\"modelVersion\":$2[,}]" && return 0
@@ -267,6 +295,7 @@ echo "replicas reconnected by themselves"
 echo "== 6. a replica killed with kill -9 and restarted serves the newest published model"
 kill -9 "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null || true
 "$BIN" serve --db "$WORK/b.sqlite" --port "$PORT_B" --ratings-source "$PG_URL" --no-request-log >> "$WORK/b.log" 2>&1 & PIDS[1]=$!
+echo "replica B restarted: pid ${PIDS[1]}"
 wait_version "$B" 2 || fail "restarted B does not serve model 2"
 echo "restarted B serves model 2"
 echo "postgres cluster test: 6 passed, 0 failed"
