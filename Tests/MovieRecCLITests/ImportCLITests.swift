@@ -44,6 +44,25 @@ struct ImportCLITests {
         #expect(text.stdout.contains("Heat, The (1995)  2 ratings, mean 4.50"))
     }
 
+    @Test("import --mode replace removes the stored ratings the file lacks and says how many; --json has removed")
+    func replaceMode() throws {
+        let dir = try Directory()
+        try dir.write("all.csv", header + "1,10,4,1\n1,20,3.5,2\n2,10,5,3\n")
+        try dir.write("now.csv", header + "1,10,2,0\n2,30,1,4\n")
+        #expect(try BinaryRunner.run(["import", "all.csv", "--db", "s.sqlite", "--quiet"], in: dir.url).status == 0)
+        let replaced = try BinaryRunner.run(["import", "now.csv", "--db", "s.sqlite", "--mode", "replace", "--json"], in: dir.url)
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        let summary = try json(replaced.stdout)
+        // 1/10 changed to an older row (updated), 2/30 new (inserted), 1/20 and 2/10 gone (removed).
+        #expect([summary["inserted"], summary["updated"], summary["unchanged"], summary["removed"], summary["ratings"]]
+                    .map { $0 as? Int } == [1, 1, 0, 2, 2])
+        let again = try BinaryRunner.run(["import", "now.csv", "--db", "s.sqlite", "--mode", "replace"], in: dir.url)
+        #expect(again.stdout.contains("0 inserted, 0 updated, 2 unchanged, 0 skipped; 0 stored ratings not in the source removed"),
+                "\(again.stdout)")
+        let refused = try BinaryRunner.run(["train", "--db", "s.sqlite", "--on-error", "skip"], in: dir.url)
+        #expect(refused.status != 0 && refused.stderr.contains("--on-error goes with --ratings-source"), "\(refused.stderr)")
+    }
+
     @Test("the database defaults to $MOVIEREC_DB, else ./movierec.sqlite")
     func defaultDatabasePath() throws {
         let dir = try Directory()
