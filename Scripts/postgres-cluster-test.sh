@@ -194,6 +194,11 @@ curl -sf -X PUT -H 'Content-Type: application/json' -d '{"rating":4.5}' "$A/api/
 curl -sf -X PUT -H 'Content-Type: application/json' -d '{"rating":0.5}' "$B/api/v1/users/1/ratings/1" > /dev/null || fail "PUT changed rating"
 curl -sf -X DELETE "$A/api/v1/users/2/ratings/318" > /dev/null || fail "DELETE 2/318"
 COUNT=$(pg_psql -c "SELECT count(*) FROM ratings")
+BEFORE=$(sqlite3 "$WORK/pg.sqlite" "SELECT count(*), sum(rating) FROM ratings")
+"$BIN" train --db "$WORK/pg.sqlite" --quiet --ratings-source "postgresql://movierec@127.0.0.1:1/site" > /dev/null 2> "$WORK/down2.txt" \
+  && fail "train --ratings-source from a closed port succeeded"
+grep -q "cannot reach PostgreSQL" "$WORK/down2.txt" || fail "train from a closed port: $(cat "$WORK/down2.txt")"
+[ "$(sqlite3 "$WORK/pg.sqlite" "SELECT count(*), sum(rating) FROM ratings")" = "$BEFORE" ] || fail "a failed snapshot changed the store"
 "$BIN" train --db "$WORK/pg.sqlite" --quiet --json --rank 16 --ratings-source "$PG_URL" --publish "$PG_URL" \
   > "$WORK/train2.json" 2> "$WORK/publish2.log" || fail "train --ratings-source --publish"
 grep -q "Took $(python3 -c "print(f'{$COUNT:,}')") ratings from postgresql://movierec@127.0.0.1:$PG_PORT/site table ratings in .* s: 100,834 kept, 1 updated, 1 added, 1 removed, 0 skipped" \
@@ -202,6 +207,9 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ratings"]
   "$WORK/train2.json" "$COUNT" || fail "the model was not trained on the $COUNT ratings in PostgreSQL"
 [ -z "$(sqlite3 "$WORK/pg.sqlite" "SELECT 1 FROM ratings r JOIN users u ON u.id = r.user_id JOIN movies m ON m.id = r.movie_id
        WHERE u.external_id = '2' AND m.external_id = '318'")" ] || fail "the rating deleted through a replica is still in the local store"
+"$BIN" import "$PG_URL" --table ratings --mode replace --db "$WORK/pg.sqlite" --quiet --json > "$WORK/replace-again.json"
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert (s["inserted"], s["updated"], s["removed"]) == (0, 0, 0), s' \
+  "$WORK/replace-again.json" || fail "replacing with the same snapshot again changed the store"
 wait_version "$A" 2 || fail "A never served model 2"
 wait_version "$B" 2 || fail "B never served model 2"
 for side in "$A" "$B"; do
