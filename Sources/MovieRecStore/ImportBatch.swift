@@ -124,11 +124,12 @@ struct ImportBatch {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         try db.execute(sql: """
             INSERT INTO import_log(imported_at, file_name, file_size, checksum, format, movies_file, rows_read,
-                                   inserted, updated, unchanged, skipped, seconds)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   inserted, updated, unchanged, skipped, removed, seconds)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [ISO8601DateFormatter().string(from: Date()), fileName, byteCount, try checksum.value(),
                              format.description, catalogue.map { ($0.file as NSString).lastPathComponent },
-                             rowsRead, counts.inserted, counts.updated, counts.unchanged, rejects.count, seconds])
+                             rowsRead, counts.inserted, counts.updated, counts.unchanged, rejects.count, counts.removed,
+                             seconds])
         counts.users = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0
         counts.movies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM movies") ?? 0
         counts.ratings = hadRatings ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ratings") ?? 0 : counts.inserted

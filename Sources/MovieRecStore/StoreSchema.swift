@@ -7,12 +7,15 @@ public enum StoreSchema {
     public static let initialMigration = "v1"
     /// Name of the migration that adds each movie's IMDb and TMDb ids (`movies.imdb_id`, `movies.tmdb_id`).
     public static let linksMigration = "v3-links"
+    /// Name of the migration that adds `import_log.removed` (the stored ratings a replace-mode import deleted).
+    public static let importRemovedMigration = "v4-import-removed"
 
     /// `PRAGMA application_id` of every database movierec writes (the bytes `MVRC`): a file with another non-zero
     /// id belongs to another program and is never opened for writing.
     public static let applicationID: Int32 = 0x4D56_5243
-    /// `PRAGMA user_version` written with ``applicationID``: the store schema's version (2 = with links).
-    public static let schemaVersion: Int32 = 2
+    /// `PRAGMA user_version` written with ``applicationID``: the store schema's version (2 = with links,
+    /// 3 = with `import_log.removed`).
+    public static let schemaVersion: Int32 = 3
 
     /// Tables the first migration creates: a database with all of them (and GRDB's migration log) but no
     /// ``applicationID`` is a movierec database written before the id existed, upgraded on the next write.
@@ -85,6 +88,10 @@ public enum StoreSchema {
     ///
     /// `v3-links` adds `movies.imdb_id TEXT` (`tt` + at least 7 digits) and `movies.tmdb_id INTEGER`, both NULL
     /// until an import with a links file sets them (see ``RatingStore/movieLinks()``).
+    ///
+    /// `v4-import-removed` adds `import_log.removed INTEGER NOT NULL DEFAULT 0`: the stored ratings an import in
+    /// ``ImportMode/replace`` deleted because the source lacks them (0 for a merge, and for the imports logged
+    /// before the column existed).
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration(initialMigration) { db in
@@ -129,6 +136,9 @@ public enum StoreSchema {
                 ALTER TABLE movies ADD COLUMN imdb_id TEXT;
                 ALTER TABLE movies ADD COLUMN tmdb_id INTEGER;
                 """)
+        }
+        migrator.registerMigration(importRemovedMigration, foreignKeyChecks: .immediate) { db in
+            try db.execute(sql: "ALTER TABLE import_log ADD COLUMN removed INTEGER NOT NULL DEFAULT 0")
         }
         return migrator
     }

@@ -94,4 +94,40 @@ struct ReplaceImportTests {
         #expect(try storedRatings(ofDatabaseAt: db)["2/2"] == nil)
         #expect(summary.ratings == 5)
     }
+
+    @Test("import_log records what each import removed; a database from before that column migrates (old rows 0)")
+    func importLogRecordsRemoved() throws {
+        let scratch = try Scratch()
+        let db = scratch.path("old.sqlite")
+        // The schema as it was before `import_log.removed`, with one logged import: users u1 (2 ratings), u2 (1).
+        let queue = try DatabaseQueue(path: db)
+        try StoreSchema.migrator.migrate(queue, upTo: StoreSchema.linksMigration)
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO users(id, external_id) VALUES (1, 'u1'), (2, 'u2');
+                INSERT INTO movies(id, external_id) VALUES (1, '1'), (2, '2');
+                INSERT INTO ratings VALUES (1, 1, 4.0, 100), (1, 2, 3.0, 100), (2, 1, 5.0, 100);
+                INSERT INTO import_log(imported_at, file_name, file_size, checksum, format, rows_read, inserted, updated,
+                                       unchanged, skipped, seconds)
+                    VALUES ('2026-01-01T00:00:00Z', 'old.csv', 40, 'x', 'movielens-csv', 3, 3, 0, 0, 0, 0.1);
+                UPDATE store_state SET ratings_version = 1;
+                """)
+        }
+        try queue.close()
+        // Replace with u1/1 only: u1/2 and all of u2 (1 rating) go, 2 removed; then a merge adds u2/2 (0 removed);
+        // then a replace with u2/2 only removes u1/1 (1 removed).
+        let replace = RatingsImporter(databasePath: db, options: ImportOptions(mode: .replace))
+        #expect(try replace.run(ratingsFile: scratch.write("a.csv", header + "u1,1,4,100\n")).removed == 2)
+        _ = try RatingsImporter(databasePath: db).run(ratingsFile: scratch.write("b.csv", header + "u2,2,2,200\n"))
+        #expect(try replace.run(ratingsFile: scratch.write("c.csv", header + "u2,2,2,200\n")).removed == 1)
+        let check = try DatabaseQueue(path: db)
+        defer { try? check.close() }
+        let logged = try check.read { db in
+            try Row.fetchAll(db, sql: "SELECT file_name, inserted, unchanged, removed FROM import_log ORDER BY id")
+                .map { "\($0[0] as String) \($0[1] as Int) \($0[2] as Int) \($0[3] as Int)" }
+        }
+        #expect(logged == ["old.csv 3 0 0", "a.csv 0 1 2", "b.csv 1 0 0", "c.csv 0 1 1"])
+        #expect(try check.read { try Int32.fetchOne($0, sql: "PRAGMA user_version") } == 3)
+        #expect(try storedRatings(ofDatabaseAt: db).keys.sorted() == ["u2/2"])
+    }
 }
