@@ -203,8 +203,14 @@ grep -q "cannot reach PostgreSQL" "$WORK/down2.txt" || fail "train from a closed
   > "$WORK/train2.json" 2> "$WORK/publish2.log" || fail "train --ratings-source --publish"
 grep -q "Took $(python3 -c "print(f'{$COUNT:,}')") ratings from postgresql://movierec@127.0.0.1:$PG_PORT/site table ratings in .* s: 100,834 kept, 1 updated, 1 added, 1 removed, 0 skipped" \
   "$WORK/publish2.log" || fail "train --ratings-source counts: $(cat "$WORK/publish2.log")"
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ratings"] == int(sys.argv[2]), (r["ratings"], sys.argv[2])' \
-  "$WORK/train2.json" "$COUNT" || fail "the model was not trained on the $COUNT ratings in PostgreSQL"
+python3 - "$WORK/train2.json" "$COUNT" <<'PY' || fail "train --json: the model was not trained on the $COUNT ratings in PostgreSQL, or the snapshot counts differ"
+import json, sys
+r, count = json.load(open(sys.argv[1])), int(sys.argv[2])
+assert r["ratings"] == count, (r["ratings"], count)
+s = r["ratingsSource"]   # the import --json fields: 1 new pair, 1 changed, 1 deleted through the replicas
+got = [s[k] for k in ("read", "unchanged", "updated", "inserted", "removed", "skipped", "ratings")]
+assert got == [count, count - 2, 1, 1, 1, 0, count] and "table ratings" in s["file"], (got, s)
+PY
 [ -z "$(sqlite3 "$WORK/pg.sqlite" "SELECT 1 FROM ratings r JOIN users u ON u.id = r.user_id JOIN movies m ON m.id = r.movie_id
        WHERE u.external_id = '2' AND m.external_id = '318'")" ] || fail "the rating deleted through a replica is still in the local store"
 "$BIN" import "$PG_URL" --table ratings --mode replace --db "$WORK/pg.sqlite" --quiet --json > "$WORK/replace-again.json"

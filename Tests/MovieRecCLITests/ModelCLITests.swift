@@ -57,6 +57,7 @@ struct ModelCLITests {
         #expect(abs(values[1] - 9.5086) < 1e-3)
         #expect(report["ratingsVersion"] as? Int == 1)
         #expect(report["ratings"] as? Int == 20)
+        #expect(report["ratingsSource"] == nil)   // only with --ratings-source (checked by the PostgreSQL cluster test)
     }
 
     @Test("the same seed gives identical models: identical recommend and similar output on two databases")

@@ -19,7 +19,8 @@ struct TrainCommand: ParsableCommand {
             With --ratings-source the ratings currently in PostgreSQL (the table `serve --ratings-source` writes) \
             first replace the database's ratings: one consistent snapshot, applied in one SQLite transaction \
             (ratings it lacks are removed, changed ones updated, new ones added; movie titles stay; if PostgreSQL \
-            fails nothing changes). The counts are printed on stderr. With --publish the model then goes to every \
+            fails nothing changes). The counts are printed on stderr (with --json also under "ratingsSource", the \
+            fields of `import --json`). With --publish the model then goes to every \
             replica.
 
             Examples:
@@ -83,7 +84,7 @@ struct TrainCommand: ParsableCommand {
         parameters.baselineMode = baseline
         parameters.seed = seed
         parameters.fitsBlend = fitBlend
-        if let ratingsSource { try takeRatings(from: ratingsSource) }
+        let snapshot = try ratingsSource.map { try takeRatings(from: $0) }
         Self.returnLargeFreedBlocksToTheSystem()
         let line = StageLine(enabled: stderrIsTerminal && !output.quiet)
         defer { line.finish() }
@@ -105,15 +106,15 @@ struct TrainCommand: ParsableCommand {
                 .write(toFile: plot, atomically: true, encoding: .utf8)
         }
         if output.json {
-            try printJSON(report)
+            try printJSON(JSONOutput(report: report, ratingsSource: snapshot))
             return
         }
         print(Self.render(report))
     }
 
-    /// Replaces the database's ratings with a snapshot of `--ratings-table` at `url` (an import in replace mode)
-    /// and reports the counts on stderr.
-    private func takeRatings(from url: String) throws {
+    /// Replaces the database's ratings with a snapshot of `--ratings-table` at `url` (an import in replace mode),
+    /// reports the counts on stderr and returns them.
+    private func takeRatings(from url: String) throws -> ImportSummary {
         let location = try PostgresLocation(url)
         let query = try PostgresRatingsQuery(table: ratingsTable, query: nil)
         let showsProgress = stderrIsTerminal && !output.quiet
@@ -129,6 +130,26 @@ struct TrainCommand: ParsableCommand {
                           groupedDigits(summary.unchanged), groupedDigits(summary.updated), groupedDigits(summary.inserted),
                           groupedDigits(summary.removed), groupedDigits(summary.skipped), summary.database,
                           groupedDigits(summary.ratings), summary.ratingsVersion))
+        return summary
+    }
+
+    /// What `train --json` prints: the fields of ``TrainReport``, and with --ratings-source the snapshot's
+    /// ``ImportSummary`` (the fields of `import --json`: inserted, updated, unchanged, removed, skipped, …) under
+    /// `ratingsSource`.
+    struct JSONOutput: Encodable {
+        /// The trained model.
+        let report: Report
+        /// The import of the --ratings-source snapshot (nil without one: the key is left out).
+        let ratingsSource: ImportSummary?
+
+        private enum CodingKeys: String, CodingKey { case ratingsSource }
+
+        /// Writes the report's keys and `ratingsSource` side by side in one object.
+        func encode(to encoder: any Encoder) throws {
+            try report.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(ratingsSource, forKey: .ratingsSource)
+        }
     }
 
     /// On Linux, makes glibc serve every allocation of 1 MiB or more with its own mapping, returned to the system
