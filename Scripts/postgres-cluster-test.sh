@@ -2,7 +2,8 @@
 # Integration test of PostgreSQL as the shared source of ratings (issue 13), on a throwaway cluster on
 # loopback (Scripts/postgres-cluster.sh) and ml-latest-small from ../shared:
 #   1. `movierec import postgresql://… --table ratings` gives the same store as the CSV import; over TLS
-#      (sslmode=require, verify-full) too, and verify-full refuses a certificate of another root;
+#      (sslmode=require, verify-full) too; verify-full refuses a certificate of another root and one that does
+#      not name the host; require checks the chain when given a root certificate (as libpq);
 #   2. two `serve --ratings-source` replicas A and B: a rating written through A changes B's next answer;
 #   3. `train --ratings-source … --publish …` trains on the ratings in PostgreSQL (writes and deletes made
 #      through the replicas included) and the model reaches both (GET /api/v1/health modelVersion, ratings);
@@ -83,14 +84,15 @@ certificate() {  # name subject-alt-names
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "/CN=$1" \
     -addext "subjectAltName=$2" -keyout "$TLS/$1.key" -out "$TLS/$1.crt" 2> "$WORK/openssl.log" || fail "openssl: $(cat "$WORK/openssl.log")"
 }
-certificate localhost "IP:127.0.0.1,DNS:localhost"; certificate other "DNS:other"
+# The server's certificate names 127.0.0.1 only: connecting by `localhost` is the host-name mismatch.
+certificate loopback "IP:127.0.0.1"; certificate other "DNS:other"
 chmod 600 "$TLS"/*.key; [ "$(id -u)" -ne 0 ] || chown -R nobody: "$TLS"
-pg_psql -c "ALTER SYSTEM SET ssl_cert_file = '$TLS/localhost.crt'" -c "ALTER SYSTEM SET ssl_key_file = '$TLS/localhost.key'" \
+pg_psql -c "ALTER SYSTEM SET ssl_cert_file = '$TLS/loopback.crt'" -c "ALTER SYSTEM SET ssl_key_file = '$TLS/loopback.key'" \
   -c "ALTER SYSTEM SET ssl = on" -c "ALTER SYSTEM SET log_connections = on" -c "SELECT pg_reload_conf()" > /dev/null
 for _ in $(seq 1 50); do [ "$(pg_psql -c "SHOW ssl")" = on ] && break; sleep 0.1; done
 "$BIN" import "$PG_URL?sslmode=require" --table ratings --db "$WORK/tls.sqlite" --quiet --json > "$WORK/tls.json" \
   || fail "import with sslmode=require"
-"$BIN" import "$PG_URL?sslmode=verify-full&sslrootcert=$TLS/localhost.crt" --table ratings --db "$WORK/tls.sqlite" --quiet \
+"$BIN" import "$PG_URL?sslmode=verify-full&sslrootcert=$TLS/loopback.crt" --table ratings --db "$WORK/tls.sqlite" --quiet \
   > /dev/null || fail "import with sslmode=verify-full and the server's own certificate as root"
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["inserted"] == 100836, s' "$WORK/tls.json" || fail "TLS import counts"
 grep -q "connection authorized: user=movierec database=site.* SSL enabled" "$PG_ROOT/server.log" || fail "no TLS connection in the server log"
@@ -99,8 +101,20 @@ PGPASSWORD=not-printed "$BIN" import "$PG_URL?sslmode=verify-full&sslrootcert=$T
 grep -q "TLS (sslmode=verify-full) failed: the server's certificate is not signed by the root certificates in $TLS/other.crt" \
   "$WORK/tls-wrong-ca.txt" || fail "wrong-CA message: $(cat "$WORK/tls-wrong-ca.txt")"
 grep -q "not-printed" "$WORK/tls-wrong-ca.txt" && fail "the password was printed"
+# As libpq: sslmode=require with a root certificate checks the chain (like verify-ca).
+PGPASSWORD=not-printed "$BIN" import "$PG_URL?sslmode=require&sslrootcert=$TLS/other.crt" --table ratings \
+  --db "$WORK/tls.sqlite" 2> "$WORK/tls-require-ca.txt" && fail "require with a root certificate accepted a certificate of another root"
+grep -q "TLS (sslmode=require) failed: the server's certificate is not signed by the root certificates in $TLS/other.crt" \
+  "$WORK/tls-require-ca.txt" || fail "require with another root: $(cat "$WORK/tls-require-ca.txt")"
+# The right root, but the host is `localhost` and the certificate names 127.0.0.1 only.
+PGPASSWORD=not-printed "$BIN" import "postgresql://movierec@localhost:$PG_PORT/site?sslmode=verify-full&sslrootcert=$TLS/loopback.crt" \
+  --table ratings --db "$WORK/tls.sqlite" 2> "$WORK/tls-wrong-host.txt" && fail "verify-full accepted a certificate that does not name the host"
+grep -q "TLS (sslmode=verify-full) failed: the server's certificate does not name localhost" "$WORK/tls-wrong-host.txt" \
+  || fail "host-name mismatch message: $(cat "$WORK/tls-wrong-host.txt")"
+grep -q "not-printed" "$WORK/tls-require-ca.txt" "$WORK/tls-wrong-host.txt" && fail "the password was printed"
 pg_psql -c "ALTER SYSTEM RESET log_connections" -c "SELECT pg_reload_conf()" > /dev/null
 echo "TLS ok: sslmode=require and verify-full (right root) import over TLS; verify-full with another root fails: $(cut -c1-160 "$WORK/tls-wrong-ca.txt")"
+echo "TLS ok: require with a root certificate checks the chain; verify-full by a host the certificate does not name fails: $(cut -c1-200 "$WORK/tls-wrong-host.txt")"
 
 # A --table is read as server-formatted block ranges on two connections sharing one snapshot; ranges whose
 # fields need quoting (or hold NULLs) are read again row by row. It must import exactly what the row-by-row

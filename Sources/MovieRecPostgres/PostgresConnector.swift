@@ -27,26 +27,62 @@ public enum PostgresConnector {
         return location.tlsMode == .prefer ? .prefer(settings) : .require(settings)
     }
 
-    /// The TLS settings of `location`'s `sslmode` (nil: no TLS): `prefer` and `require` check no certificate
-    /// (as libpq), `verify-ca` checks the chain against ``PostgresLocation/rootCertificate`` (else the system's
-    /// roots), `verify-full` also the host name or IP address.
+    /// What a connection checks of the server's certificate.
+    enum CertificateCheck: Equatable {
+        /// Nothing (the connection is encrypted, the server not authenticated).
+        case none
+        /// The chain, against the root certificates in `roots` (nil: the system's).
+        case chain(roots: String?)
+        /// The chain as in ``chain(roots:)``, and that the certificate names the host (or its IP address).
+        case chainAndHost(roots: String?)
+    }
+
+    /// libpq's decision of what `mode` checks (nil: no TLS), given the root certificate file `rootCertificate`
+    /// (``PostgresLocation/rootCertificate``) and whether it exists: `prefer` checks nothing; `require` checks
+    /// nothing, unless the root certificate file exists: then it checks the chain like `verify-ca` (as libpq does);
+    /// `verify-ca` checks the chain, `verify-full` also the host, both against the file when one is named, else
+    /// the system's roots.
     ///
-    /// - Throws: ``PostgresError/badURL(_:reason:)`` when the root certificate file does not exist.
-    static func tlsSettings(_ location: PostgresLocation) throws -> TLSConfiguration? {
-        var settings = TLSConfiguration.makeClientConfiguration()
-        switch location.tlsMode {
+    /// - Throws: ``PostgresError/badURL(_:reason:)`` (naming `server`) when `verify-ca` or `verify-full` names a
+    ///   root certificate file that does not exist.
+    static func certificateCheck(_ mode: PostgresTLSMode, rootCertificate: String?, rootExists: Bool,
+                                 server: String) throws -> CertificateCheck? {
+        if let rootCertificate, !rootExists, mode == .verifyCA || mode == .verifyFull {
+            throw PostgresError.badURL(server, reason: "the root certificate file \(rootCertificate) (sslrootcert) "
+                                       + "does not exist")
+        }
+        switch mode {
         case .disable: return nil
-        case .prefer, .require: settings.certificateVerification = .none
-        case .verifyCA: settings.certificateVerification = .noHostnameVerification
-        case .verifyFull: settings.certificateVerification = .fullVerification
+        case .prefer: return CertificateCheck.none
+        case .require: return rootCertificate != nil && rootExists ? .chain(roots: rootCertificate) : CertificateCheck.none
+        case .verifyCA: return .chain(roots: rootCertificate)
+        case .verifyFull: return .chainAndHost(roots: rootCertificate)
         }
-        if let root = location.rootCertificate, location.tlsMode == .verifyCA || location.tlsMode == .verifyFull {
-            guard FileManager.default.fileExists(atPath: root) else {
-                throw PostgresError.badURL(location.description, reason: "the root certificate file \(root) (sslrootcert) "
-                                           + "does not exist")
-            }
-            settings.trustRoots = .file(root)
+    }
+
+    /// The TLS settings of `location` (nil: no TLS), as ``certificateCheck(_:rootCertificate:rootExists:server:)``
+    /// decides.
+    ///
+    /// - Throws: ``PostgresError/badURL(_:reason:)`` when `verify-ca` or `verify-full` names a root certificate
+    ///   file that does not exist.
+    static func tlsSettings(_ location: PostgresLocation) throws -> TLSConfiguration? {
+        let rootExists = location.rootCertificate.map { FileManager.default.fileExists(atPath: $0) } ?? false
+        guard let check = try certificateCheck(location.tlsMode, rootCertificate: location.rootCertificate,
+                                               rootExists: rootExists, server: location.description) else { return nil }
+        var settings = TLSConfiguration.makeClientConfiguration()
+        let roots: String?
+        switch check {
+        case .none:
+            settings.certificateVerification = .none
+            roots = nil
+        case .chain(let file):
+            settings.certificateVerification = .noHostnameVerification
+            roots = file
+        case .chainAndHost(let file):
+            settings.certificateVerification = .fullVerification
+            roots = file
         }
+        if let roots { settings.trustRoots = .file(roots) }
         return settings
     }
 

@@ -6,7 +6,8 @@ public enum PostgresTLSMode: String, Sendable, Equatable, CaseIterable {
     case disable
     /// TLS when the server offers it, else plain; the certificate is not checked.
     case prefer
-    /// TLS or no connection; the certificate is not checked (libpq's `require`).
+    /// TLS or no connection; the certificate is not checked, unless a root certificate file exists
+    /// (``PostgresLocation/rootCertificate``): then, as libpq, the chain is checked as by ``verifyCA``.
     case require
     /// TLS, and the server's certificate must be signed by a trusted root (``PostgresLocation/rootCertificate``).
     case verifyCA = "verify-ca"
@@ -27,7 +28,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public let database: String
     /// How TLS is used (`sslmode`; default ``PostgresTLSMode/disable``).
     public let tlsMode: PostgresTLSMode
-    /// The file of trusted root certificates (PEM) that `verify-ca` and `verify-full` check the server against:
+    /// The file of trusted root certificates (PEM) that `verify-ca`, `verify-full` (and `require` when the file
+    /// exists) check the server against:
     /// `sslrootcert` in the URL, else `PGSSLROOTCERT`, else `~/.postgresql/root.crt` when it exists; nil (or
     /// `sslrootcert=system`) for the system's roots.
     public let rootCertificate: String?

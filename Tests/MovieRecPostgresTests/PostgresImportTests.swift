@@ -104,6 +104,47 @@ final class PostgresImportTests: XCTestCase {
         }
     }
 
+    /// libpq's rules (fe-secure-openssl.c, and the sslmode table of its documentation): a root certificate file
+    /// that exists makes `require` check the chain like `verify-ca`; a missing one is an error only for
+    /// `verify-ca` and `verify-full`.
+    func testRequireChecksTheChainWhenARootCertificateExists() throws {
+        func check(_ mode: PostgresTLSMode, _ root: String?, exists: Bool) throws -> PostgresConnector.CertificateCheck? {
+            try PostgresConnector.certificateCheck(mode, rootCertificate: root, rootExists: exists, server: "postgresql://a@h:1/d")
+        }
+        XCTAssertNil(try check(.disable, "/r.crt", exists: true))
+        XCTAssertEqual(try check(.prefer, "/r.crt", exists: true), PostgresConnector.CertificateCheck.none)
+        XCTAssertEqual(try check(.require, nil, exists: false), PostgresConnector.CertificateCheck.none)
+        XCTAssertEqual(try check(.require, "/r.crt", exists: false), PostgresConnector.CertificateCheck.none)
+        XCTAssertEqual(try check(.require, "/r.crt", exists: true), .chain(roots: "/r.crt"))
+        XCTAssertEqual(try check(.verifyCA, nil, exists: false), .chain(roots: nil))
+        XCTAssertEqual(try check(.verifyCA, "/r.crt", exists: true), .chain(roots: "/r.crt"))
+        XCTAssertEqual(try check(.verifyFull, nil, exists: false), .chainAndHost(roots: nil))
+        XCTAssertEqual(try check(.verifyFull, "/r.crt", exists: true), .chainAndHost(roots: "/r.crt"))
+        for mode in [PostgresTLSMode.verifyCA, .verifyFull] {
+            XCTAssertThrowsError(try check(mode, "/r.crt", exists: false)) { error in
+                XCTAssertTrue("\(error)".contains("/r.crt (sslrootcert) does not exist"), "\(error)")
+                XCTAssertTrue("\(error)".contains("postgresql://a@h:1/d"), "\(error)")
+            }
+        }
+
+        // The same through a location: ~/.postgresql/root.crt (found through HOME) makes `require` check the chain
+        // against it; PGSSLROOTCERT naming a missing file leaves `require` unchecked.
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("pghome-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let url = "postgresql://app@db/site?sslmode=require"
+        let unchecked = try PostgresConnector.tlsSettings(PostgresLocation(url, environment: ["HOME": home.path]))
+        XCTAssertEqual(unchecked?.certificateVerification, CertificateVerification.none)
+        try FileManager.default.createDirectory(at: home.appendingPathComponent(".postgresql"), withIntermediateDirectories: true)
+        let root = home.appendingPathComponent(".postgresql/root.crt").path
+        try "x".write(toFile: root, atomically: true, encoding: .utf8)
+        let checked = try PostgresConnector.tlsSettings(PostgresLocation(url, environment: ["HOME": home.path]))
+        XCTAssertEqual(checked?.certificateVerification, .noHostnameVerification)
+        XCTAssertEqual(checked?.trustRoots, .file(root))
+        let missing = try PostgresConnector.tlsSettings(PostgresLocation(url, environment: ["PGSSLROOTCERT": home.path + "/no.crt"]))
+        XCTAssertEqual(missing?.certificateVerification, CertificateVerification.none)
+        XCTAssertEqual(missing?.trustRoots, .default)
+    }
+
     func testQuerySQLQuotesIdentifiersAndCastsToText() throws {
         let table = try PostgresRatingsQuery(table: "public.Ratings", query: nil)
         XCTAssertEqual(table.sql, "SELECT \"user_id\"::text, \"movie_id\"::text, \"rating\"::text, \"rated_at\"::text "
