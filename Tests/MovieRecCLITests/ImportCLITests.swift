@@ -63,6 +63,26 @@ struct ImportCLITests {
         #expect(refused.status != 0 && refused.stderr.contains("--on-error goes with --ratings-source"), "\(refused.stderr)")
     }
 
+    @Test("import --quiet prints nothing on success; errors and skipped rows still go to stderr; --json still prints")
+    func quietImport() throws {
+        let dir = try Directory()
+        try dir.write("r.csv", header + "1,10,4,1\n2,10,5,3\n")
+        try dir.write("bad.csv", header + "1,20,x,1\n3,10,3,5\n")
+        let quiet = try BinaryRunner.run(["import", "r.csv", "--db", "s.sqlite", "--quiet"], in: dir.url)
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty, "\(quiet.stdout)\(quiet.stderr)")
+        // Without --quiet the same file again: both rows already stored.
+        let loud = try BinaryRunner.run(["import", "r.csv", "--db", "s.sqlite"], in: dir.url)
+        #expect(loud.stdout.contains("read 2 rows: 0 inserted, 0 updated, 2 unchanged, 0 skipped"), "\(loud.stdout)")
+        let failed = try BinaryRunner.run(["import", "bad.csv", "--db", "s.sqlite", "--quiet"], in: dir.url)
+        #expect(failed.status != 0 && failed.stdout.isEmpty && failed.stderr.contains("bad.csv:2: field rating"), "\(failed.stderr)")
+        let skipped = try BinaryRunner.run(["import", "bad.csv", "--db", "s.sqlite", "--on-error", "skip", "--quiet"], in: dir.url)
+        #expect(skipped.status == 0 && skipped.stdout.isEmpty, "\(skipped.stdout)")
+        #expect(skipped.stderr.contains("Skipped 1 bad row:") && skipped.stderr.contains("bad.csv:2: field rating"), "\(skipped.stderr)")
+        let json = try BinaryRunner.run(["import", "r.csv", "--db", "s.sqlite", "--quiet", "--json"], in: dir.url)
+        #expect(try self.json(json.stdout)["unchanged"] as? Int == 2)
+        #expect(try self.json(json.stdout)["ratings"] as? Int == 3)   // 1/10, 2/10 and 3/10 from bad.csv
+    }
+
     @Test("the database defaults to $MOVIEREC_DB, else ./movierec.sqlite")
     func defaultDatabasePath() throws {
         let dir = try Directory()

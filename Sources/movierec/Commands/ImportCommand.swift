@@ -17,6 +17,9 @@ struct ImportCommand: ParsableCommand {
             duplicates it. With --on-error abort (the default) the first bad row stops the import and leaves the \
             database unchanged; with --on-error skip bad rows are written to <db>.rejects.csv.
 
+            --quiet prints nothing on success (no progress, no summary); errors and skipped rows still go to \
+            stderr, and --json still prints the summary.
+
             A postgresql:// source streams the rows of --table or --query into a temporary CSV file that is then \
             imported like a file (same checks; an error names the temporary file's line, row N−1 of the \
             result). The password comes from PGPASSWORD or ~/.pgpass, never from the URL.
@@ -110,6 +113,7 @@ struct ImportCommand: ParsableCommand {
             try printJSON(summary)
             return
         }
+        guard !output.quiet else { return }
         print("Imported \(summary.file) (\(summary.format)) into \(summary.database)\(summary.createdDatabase ? " (new)" : "")")
         print("  read \(groupedDigits(summary.read)) rows: \(groupedDigits(summary.inserted)) inserted, "
               + "\(groupedDigits(summary.updated)) updated, \(groupedDigits(summary.unchanged)) unchanged, "
