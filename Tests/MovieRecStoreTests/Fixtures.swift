@@ -32,6 +32,15 @@ final class Scratch {
     }
 }
 
+/// Writes a database at `path` as an older movierec wrote it: the store's migrations up to `migration` only (no
+/// application id), then `sql` (its rows).
+func writeOldDatabase(at path: String, upTo migration: String, _ sql: String) throws {
+    let queue = try DatabaseQueue(path: path)
+    try StoreSchema.migrator.migrate(queue, upTo: migration)
+    try queue.write { db in try db.execute(sql: sql) }
+    try queue.close()
+}
+
 /// Every row of every table, in a canonical order, as text: two equal dumps mean equal database content.
 func contentDump(ofDatabaseAt path: String) throws -> String {
     let queue = try DatabaseQueue(path: path)

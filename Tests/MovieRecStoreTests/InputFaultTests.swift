@@ -145,17 +145,12 @@ struct InputFaultTests {
         let scratch = try Scratch()
         let db = scratch.path("old.sqlite")
         // The schema as it was: migration v1 only, no application id, no link columns.
-        let queue = try DatabaseQueue(path: db)
-        try StoreSchema.migrator.migrate(queue, upTo: StoreSchema.initialMigration)
-        try queue.write { db in
-            try db.execute(sql: """
-                INSERT INTO users(id, external_id) VALUES (1, 'u');
-                INSERT INTO movies(id, external_id, title) VALUES (1, '1', 'Heat (1995)');
-                INSERT INTO ratings VALUES (1, 1, 4.0, 1);
-                UPDATE store_state SET ratings_version = 1;
-                """)
-        }
-        try queue.close()
+        try writeOldDatabase(at: db, upTo: StoreSchema.initialMigration, """
+            INSERT INTO users(id, external_id) VALUES (1, 'u');
+            INSERT INTO movies(id, external_id, title) VALUES (1, '1', 'Heat (1995)');
+            INSERT INTO ratings VALUES (1, 1, 4.0, 1);
+            UPDATE store_state SET ratings_version = 1;
+            """)
         let store = try RatingStore(path: db, createIfMissing: false)
         #expect(try store.statistics().ratings == 1)
         #expect(try store.movieLinks().isEmpty)

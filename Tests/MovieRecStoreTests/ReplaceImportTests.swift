@@ -100,20 +100,15 @@ struct ReplaceImportTests {
         let scratch = try Scratch()
         let db = scratch.path("old.sqlite")
         // The schema as it was before `import_log.removed`, with one logged import: users u1 (2 ratings), u2 (1).
-        let queue = try DatabaseQueue(path: db)
-        try StoreSchema.migrator.migrate(queue, upTo: StoreSchema.linksMigration)
-        try queue.write { db in
-            try db.execute(sql: """
-                INSERT INTO users(id, external_id) VALUES (1, 'u1'), (2, 'u2');
-                INSERT INTO movies(id, external_id) VALUES (1, '1'), (2, '2');
-                INSERT INTO ratings VALUES (1, 1, 4.0, 100), (1, 2, 3.0, 100), (2, 1, 5.0, 100);
-                INSERT INTO import_log(imported_at, file_name, file_size, checksum, format, rows_read, inserted, updated,
-                                       unchanged, skipped, seconds)
-                    VALUES ('2026-01-01T00:00:00Z', 'old.csv', 40, 'x', 'movielens-csv', 3, 3, 0, 0, 0, 0.1);
-                UPDATE store_state SET ratings_version = 1;
-                """)
-        }
-        try queue.close()
+        try writeOldDatabase(at: db, upTo: StoreSchema.linksMigration, """
+            INSERT INTO users(id, external_id) VALUES (1, 'u1'), (2, 'u2');
+            INSERT INTO movies(id, external_id) VALUES (1, '1'), (2, '2');
+            INSERT INTO ratings VALUES (1, 1, 4.0, 100), (1, 2, 3.0, 100), (2, 1, 5.0, 100);
+            INSERT INTO import_log(imported_at, file_name, file_size, checksum, format, rows_read, inserted, updated,
+                                   unchanged, skipped, seconds)
+                VALUES ('2026-01-01T00:00:00Z', 'old.csv', 40, 'x', 'movielens-csv', 3, 3, 0, 0, 0, 0.1);
+            UPDATE store_state SET ratings_version = 1;
+            """)
         // Replace with u1/1 only: u1/2 and all of u2 (1 rating) go, 2 removed; then a merge adds u2/2 (0 removed);
         // then a replace with u2/2 only removes u1/1 (1 removed).
         let replace = RatingsImporter(databasePath: db, options: ImportOptions(mode: .replace))
