@@ -33,7 +33,7 @@ public struct ModelArchive: Sendable, Equatable {
     }
 
     /// The current layout version.
-    public static let formatVersion = 3
+    public static let formatVersion = 4
 
     /// Shapes and parameters.
     public var header: Header

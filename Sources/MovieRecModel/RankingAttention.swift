@@ -202,8 +202,8 @@ public struct RankingBreakdown: Sendable, Equatable {
 
 /// Which predicted ratings `recommend` accepts.
 public enum RatingFloor: Sendable, Equatable {
-    /// A film predicted below `max(user's mean rating, μ) − m` (m = ``ModelParameters/predictedRatingMargin``)
-    /// is not recommended; the user's mean is `μ + b_u` with a baseline (the plain mean without one).
+    /// A film predicted below `max(user's mean rating, μ) − m·w` (m = ``ModelParameters/predictedRatingMargin``,
+    /// w the width of the model's rating scale, ``TrainedModel/ratingRange``) is not recommended; the user's mean is `μ + b_u` with a baseline (the plain mean without one).
     case automatic
     /// A film predicted below this rating is not recommended.
     case minimum(Float)
@@ -561,7 +561,8 @@ extension TrainedModel {
         case .off: return nil
         case .minimum(let value): return value
         case .automatic:
-            return max(userMean(context), baseline.globalMean) - parameters.predictedRatingMargin
+            let width = ratingRange.upperBound - ratingRange.lowerBound
+            return max(userMean(context), baseline.globalMean) - parameters.predictedRatingMargin * width
         }
     }
 }

@@ -169,6 +169,31 @@ struct RecommenderTests {
         }
     }
 
+    @Test("the floor's margin is a share of the rating scale: the same ratings doubled (1–10) give the same lists")
+    func marginFollowsTheScale() throws {
+        let data = syntheticData()
+        var parameters = smallParameters()
+        parameters.predictedRatingMargin = 0.05
+        let model = try Model.train(data: data, parameters: parameters)
+        let doubledData = RatingData(userCount: data.userCount, movieCount: data.movieCount, userIndex: data.userIndex,
+                                     movieIndex: data.movieIndex, rating: data.rating.map { 2 * $0 })
+        let doubled = try Model.train(data: doubledData, parameters: parameters)
+        let width = try #require(data.rating.max()) - (try #require(data.rating.min()))
+        var dropped = 0
+        for user in 0..<data.userCount {
+            // The threshold by hand: max(μ + b_u, μ) − m·(highest − lowest rating).
+            let mean = model.baseline.globalMean
+            let threshold = max(mean + model.baseline.userBias[user], mean) - 0.05 * width
+            let everything = try Recommender(model: model).topN(user: user, count: model.movieCount, floor: .off)
+            let expected = everything.filter { $0.predictedRating >= threshold }.prefix(6).map(\.movie)
+            let list = try Recommender(model: model).topN(user: user, count: 6)
+            #expect(list.map(\.movie) == expected, "user \(user)")
+            #expect(try Recommender(model: doubled).topN(user: user, count: 6).map(\.movie) == expected, "user \(user)")
+            dropped += everything.prefix(6).map(\.movie) == expected ? 0 : 1
+        }
+        #expect(dropped > 0, "the floor changes some lists")
+    }
+
     @Test("a folded-in user gets films they did not rate, and the same list as the trained twin")
     func foldedUser() throws {
         let model = try Model.train(data: syntheticData(), parameters: smallParameters())

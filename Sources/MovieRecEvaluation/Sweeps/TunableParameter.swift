@@ -10,6 +10,7 @@ import MovieRecModel
 /// | `seed` | ``ModelParameters/seed`` (to measure how much a figure moves with the random projection) | RMSE |
 /// | `temperature` | ``ModelParameters/temperature`` | RMSE |
 /// | `neighbours` | ``ModelParameters/neighbours`` | RMSE |
+/// | `rater-scan-limit` | ``ModelParameters/raterScanLimit`` | RMSE |
 /// | `svd-weight` | ``ModelParameters/svdWeight`` | RMSE |
 /// | `user-weight` | ``ModelParameters/userAttentionWeight`` | RMSE |
 /// | `film-weight` | ``ModelParameters/movieAttentionWeight`` | RMSE |
@@ -61,6 +62,8 @@ public struct TunableParameter: Sendable {
         TunableParameter("temperature", .rmse, read: { Double($0.temperature) }, write: { $0.temperature = Float($1) }),
         TunableParameter("neighbours", .rmse, integer: true, read: { Double($0.neighbours) },
                          write: { $0.neighbours = Int($1) }),
+        TunableParameter("rater-scan-limit", .rmse, integer: true, read: { Double($0.raterScanLimit) },
+                         write: { $0.raterScanLimit = Int($1) }),
         TunableParameter("svd-weight", .rmse, read: { Double($0.svdWeight) }, write: { $0.svdWeight = Float($1) }),
         TunableParameter("user-weight", .rmse, read: { Double($0.userAttentionWeight) },
                          write: { $0.userAttentionWeight = Float($1) }),
