@@ -33,7 +33,11 @@ extension TrainedModel {
     ///   compared, evenly strided) with the largest latent cosine to u; values `r_vi − (μ + b_v + b_i)`.
     /// - Film neighbours: the K films j rated by u with the largest latent cosine to i; values
     ///   `r_uj − (μ + b_u + b_j)`.
-    func explanation(for user: UserContext, movie i: Int, limit: Int, screen: Bool = true) -> Explanation {
+    ///
+    /// `movieCosines`, when given, are those film cosines (i to each film u rated, in u's order) computed already
+    /// by the rated-film ranking with the same kernel, so the result is the same.
+    func explanation(for user: UserContext, movie i: Int, limit: Int, screen: Bool = true,
+                     movieCosines: [Float]? = nil) -> Explanation {
         let mu = baseline.globalMean
         let movieBias = baseline.movieBias[i]
         let base = mu + user.bias + movieBias
@@ -49,12 +53,21 @@ extension TrainedModel {
         let scanned = min(range.count, parameters.raterScanLimit)
         var positions = [Int](); positions.reserveCapacity(scanned)
         var raters = [Int32](); raters.reserveCapacity(scanned)
-        for t in 0..<scanned {
-            let p = range.lowerBound + (scanned == range.count ? t : t * range.count / scanned)
-            let v = byMovie.columnIndices[p]
-            if Int(v) == user.trainedIndex { continue }
-            positions.append(p)
-            raters.append(v)
+        let own = Int32(truncatingIfNeeded: user.trainedIndex ?? -1)
+        // p_t = lower + ⌊t·count/scanned⌋, stepped without a division per rater.
+        let (step, extra) = range.count.quotientAndRemainder(dividingBy: max(scanned, 1))
+        var (p, carry) = (range.lowerBound, 0)
+        byMovie.columnIndices.withUnsafeBufferPointer { columns in
+            for _ in 0..<scanned {
+                let v = columns[p]
+                if v != own {
+                    positions.append(p)
+                    raters.append(v)
+                }
+                p += step
+                carry += extra
+                if carry >= scanned { carry -= scanned; p += 1 }
+            }
         }
         for (t, cosine) in raterCosines(user.unitLatent, raters: raters, keep: k, screen: screen) {
             users.offer(score: cosine, index: positions[t])
@@ -74,9 +87,10 @@ extension TrainedModel {
 
         // Film neighbours among the films u rated.
         var films = TopSelection(capacity: k)
-        let filmCosines = factors.unitMovieVectors.withRow(i) { query in
-            gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.movies)
-        }
+        let filmCosines = movieCosines.flatMap { $0.count == user.movies.count ? $0 : nil }
+            ?? factors.unitMovieVectors.withRow(i) { query in
+                gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.movies)
+            }
         for (t, movie) in user.movies.enumerated() where Int(movie) != i { films.offer(score: filmCosines[t], index: t) }
         let filmKept = films.sorted()
         let filmWeights = scorer.weights(cosines: filmKept.map(\.score))

@@ -258,6 +258,9 @@ struct RankingScratch {
     /// True while `attention` holds the sums of the last ``TrainedModel/rankingQuery(_:scratch:)``.
     var accumulated = false
     var movies = RatedMovieWork()
+    /// The cosines of each film the rated-film attention re-ranked to the user's films (parallel to them), kept
+    /// for the same user's predictions and breakdowns, which need the same cosines.
+    var movieCosines: [Int: [Float]] = [:]
 
     init(movieCount: Int) {
         attention = [Float](repeating: 0, count: movieCount)
@@ -343,15 +346,22 @@ extension TrainedModel {
     /// sum; `work` holds, parallel to the user's films, the cosines and weights (i itself, when rated, gets weight 0).
     /// The one definition used by the ranking and by its breakdown, so both give the same bits; no allocation once
     /// `work` has grown to the user's film count.
-    func ratedMovieAttention(_ context: UserContext, values: [Float], movie i: Int, work: inout RatedMovieWork) -> Float {
+    func ratedMovieAttention(_ context: UserContext, values: [Float], movie i: Int, work: inout RatedMovieWork,
+                             cosines known: [Float]? = nil) -> Float {
         let n = context.movies.count
         work.resize(n)
         let k = factors.rank
-        factors.unitMovieVectors.values.withUnsafeBufferPointer { all in
-            context.movies.withUnsafeBufferPointer { picks in
-                work.cosines.withUnsafeMutableBufferPointer { out in
-                    gatheredDots(query: UnsafeBufferPointer(rebasing: all[(i * k)..<((i + 1) * k)]), rows: all,
-                                 rowIndices: picks, output: UnsafeMutableBufferPointer(rebasing: out[0..<n]))
+        if let known, known.count == n {
+            work.cosines.withUnsafeMutableBufferPointer { out in
+                _ = UnsafeMutableBufferPointer(rebasing: out[0..<n]).initialize(from: known)
+            }
+        } else {
+            factors.unitMovieVectors.values.withUnsafeBufferPointer { all in
+                context.movies.withUnsafeBufferPointer { picks in
+                    work.cosines.withUnsafeMutableBufferPointer { out in
+                        gatheredDots(query: UnsafeBufferPointer(rebasing: all[(i * k)..<((i + 1) * k)]), rows: all,
+                                     rowIndices: picks, output: UnsafeMutableBufferPointer(rebasing: out[0..<n]))
+                    }
                 }
             }
         }
@@ -407,6 +417,7 @@ extension TrainedModel {
         }
         scratch.list.removeAll(keepingCapacity: true)
         scratch.accumulated = false
+        scratch.movieCosines.removeAll(keepingCapacity: true)
     }
 
     /// The `count` films passing `filter` (by default: not rated) with the best ranking scores
@@ -466,7 +477,11 @@ extension TrainedModel {
         guard query.movieScale > 0 else { return first.map { RankedMovie(movie: $0.index, score: $0.score) } }
         var reranked = TopSelection(capacity: count)
         for entry in first {
-            let movies = ratedMovieAttention(context, values: query.movieValues, movie: entry.index, work: &scratch.movies)
+            let movies = ratedMovieAttention(context, values: query.movieValues, movie: entry.index, work: &scratch.movies,
+                                             cosines: scratch.movieCosines[entry.index])
+            if scratch.movieCosines[entry.index] == nil {
+                scratch.movieCosines[entry.index] = Array(scratch.movies.cosines[0..<context.movies.count])
+            }
             reranked.offer(score: entry.score + query.movieScale * movies, index: entry.index)
         }
         return reranked.sorted().map { RankedMovie(movie: $0.index, score: $0.score) }
@@ -474,7 +489,12 @@ extension TrainedModel {
 
     /// The breakdown of film `movie`'s ranking score for the user: the three parts, the `limit` supporting
     /// neighbours and the `limit` rated films with the largest (positive) contributions.
-    func rankingBreakdown(_ context: UserContext, query: RankingQuery, movie i: Int, limit: Int) -> RankingBreakdown {
+    ///
+    /// `movieCosines`: the candidate's cosines to the user's films when the ranking computed them already (the same
+    /// values). `favourites`: the reasons' shared favourites, when the caller keeps them per neighbour (a list's
+    /// films share many neighbours); ``sharedFavourites(_:neighbour:limit:)`` with limit 2 otherwise.
+    func rankingBreakdown(_ context: UserContext, query: RankingQuery, movie i: Int, limit: Int,
+                          movieCosines: [Float]? = nil, favourites: ((Int) -> [Int])? = nil) -> RankingBreakdown {
         var attention: Float = 0
         var contributions: [RankingContribution] = []
         let byUser = ratings.byUser
@@ -502,13 +522,14 @@ extension TrainedModel {
             let reason = contributions[entry.index]
             return RankingContribution(user: reason.user, weight: reason.weight, cosine: reason.cosine,
                                        rating: reason.rating, value: reason.value, contribution: reason.contribution,
-                                       sharedFavourites: sharedFavourites(context, neighbour: reason.user, limit: 2))
+                                       sharedFavourites: favourites?(reason.user)
+                                           ?? sharedFavourites(context, neighbour: reason.user, limit: 2))
         }
         var ratedMovies: Float = 0
         var movieReasons: [RatedMovieContribution] = []
         if query.movieScale > 0 {
             var work = RatedMovieWork()
-            let sum = ratedMovieAttention(context, values: query.movieValues, movie: i, work: &work)
+            let sum = ratedMovieAttention(context, values: query.movieValues, movie: i, work: &work, cosines: movieCosines)
             let (cosines, weights) = (work.cosines, work.weights)
             ratedMovies = query.movieScale * sum
             var strongestMovies = TopSelection(capacity: limit)

@@ -88,19 +88,40 @@ public struct Recommender: Sendable {
         let chosen = accepted(context, query: query, count: count, candidates: candidates, floor: floor,
                               explanationLimit: explain ? 5 : nil, scratch: &scratch, options: options)
         guard !chosen.isEmpty else { return [] }
+        let known = scratch.movieCosines
         var results = [Recommendation?](repeating: nil, count: chosen.count)
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = SendablePointer(buffer.baseAddress!)
             options.forEachTask(chosen.count) { n in
                 let entry = chosen[n]
-                let ranking = explain ? model.rankingBreakdown(context, query: query, movie: entry.movie.movie, limit: 5)
+                // Shared favourites are added below, once per neighbour: a list's films share many neighbours.
+                let ranking = explain ? model.rankingBreakdown(context, query: query, movie: entry.movie.movie, limit: 5,
+                                                               movieCosines: known[entry.movie.movie], favourites: { _ in [] })
                                       : nil
                 slots.base[n] = Recommendation(movie: entry.movie.movie, score: entry.movie.score,
                                                predictedRating: entry.predicted, explanation: entry.explanation,
                                                ranking: ranking)
             }
         }
-        return results.map { $0! }
+        guard explain else { return results.map { $0! } }
+        var favourites: [Int: [Int]] = [:]
+        return results.map { result in
+            let recommendation = result!
+            guard let ranking = recommendation.ranking else { return recommendation }
+            let reasons = ranking.reasons.map { reason in
+                let shared = favourites[reason.user] ?? model.sharedFavourites(context, neighbour: reason.user, limit: 2)
+                favourites[reason.user] = shared
+                return RankingContribution(user: reason.user, weight: reason.weight, cosine: reason.cosine,
+                                           rating: reason.rating, value: reason.value, contribution: reason.contribution,
+                                           sharedFavourites: shared)
+            }
+            return Recommendation(movie: recommendation.movie, score: recommendation.score,
+                                  predictedRating: recommendation.predictedRating, explanation: recommendation.explanation,
+                                  ranking: RankingBreakdown(attention: ranking.attention, watch: ranking.watch,
+                                                            ratedMovies: ranking.ratedMovies, reasons: reasons,
+                                                            movieReasons: ranking.movieReasons,
+                                                            supporters: ranking.supporters))
+        }
     }
 
     /// The best films by ranking score whose predicted rating passes `floor`, with their predicted ratings (and,
@@ -132,6 +153,7 @@ public struct Recommender: Sendable {
             let ranked = model.rankedMovies(context, query: query, count: window, candidates: candidates,
                                             scratch: &scratch)
             let fresh = ranked.filter { !examined.contains($0.movie) }
+            let known = scratch.movieCosines
             var position = 0
             while chosen.count < count && position < fresh.count {
                 let round = Array(fresh[position..<min(fresh.count, position + count - chosen.count)])
@@ -139,7 +161,8 @@ public struct Recommender: Sendable {
                 explanations.withUnsafeMutableBufferPointer { buffer in
                     let slots = SendablePointer(buffer.baseAddress!)
                     options.forEachTask(round.count) { n in
-                        slots.base[n] = model.explanation(for: context, movie: round[n].movie, limit: explanationLimit ?? 0)
+                        slots.base[n] = model.explanation(for: context, movie: round[n].movie, limit: explanationLimit ?? 0,
+                                                          movieCosines: known[round[n].movie])
                     }
                 }
                 for (movie, explanation) in zip(round, explanations) {
