@@ -571,6 +571,31 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
     MR_DISPATCH(mr_gathered_dots, query, rows, dimension, rowIndices, count, output)
 }
 
+intptr_t mr_strided_sample(const int32_t *columns, intptr_t first, intptr_t count, intptr_t scanned, int32_t excluded,
+                           intptr_t *positions, int32_t *values) {
+    if (scanned <= 0 || count <= 0) return 0;
+    if (scanned > count) scanned = count;
+    /* p_t = first + t·step + ⌊t·extra/scanned⌋, stepped with a carry; a second walker runs `lead` steps ahead. */
+    const intptr_t step = count / scanned, extra = count % scanned, lead = 16;
+    intptr_t p = first, carry = 0, ahead = first, aheadCarry = 0, written = 0;
+    for (intptr_t t = 0; t < lead && t < scanned; t++) {
+        ahead += step; aheadCarry += extra;
+        if (aheadCarry >= scanned) { aheadCarry -= scanned; ahead++; }
+    }
+    for (intptr_t t = 0; t < scanned; t++) {
+        if (t + lead < scanned) {
+            __builtin_prefetch(columns + ahead, 0, 0);
+            ahead += step; aheadCarry += extra;
+            if (aheadCarry >= scanned) { aheadCarry -= scanned; ahead++; }
+        }
+        const int32_t v = columns[p];
+        if (v != excluded) { positions[written] = p; values[written] = v; written++; }
+        p += step; carry += extra;
+        if (carry >= scanned) { carry -= scanned; p++; }
+    }
+    return written;
+}
+
 void mr_float_to_half(const float *input, uint16_t *output, intptr_t count) {
     MR_DISPATCH(mr_float_to_half, input, output, count)
 }

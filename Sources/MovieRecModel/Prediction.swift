@@ -50,25 +50,8 @@ extension TrainedModel {
         var users = TopSelection(capacity: k)
         let range = ratings.movieRange(i)
         let byMovie = ratings.byMovie
-        let scanned = min(range.count, parameters.raterScanLimit)
-        var positions = [Int](); positions.reserveCapacity(scanned)
-        var raters = [Int32](); raters.reserveCapacity(scanned)
-        let own = Int32(truncatingIfNeeded: user.trainedIndex ?? -1)
-        // p_t = lower + ⌊t·count/scanned⌋, stepped without a division per rater.
-        let (step, extra) = range.count.quotientAndRemainder(dividingBy: max(scanned, 1))
-        var (p, carry) = (range.lowerBound, 0)
-        byMovie.columnIndices.withUnsafeBufferPointer { columns in
-            for _ in 0..<scanned {
-                let v = columns[p]
-                if v != own {
-                    positions.append(p)
-                    raters.append(v)
-                }
-                p += step
-                carry += extra
-                if carry >= scanned { carry -= scanned; p += 1 }
-            }
-        }
+        let (positions, raters) = stridedSample(byMovie.columnIndices, range: range, scanned: parameters.raterScanLimit,
+                                                excluding: Int32(truncatingIfNeeded: user.trainedIndex ?? -1))
         for (t, cosine) in raterCosines(user.unitLatent, raters: raters, keep: k, screen: screen) {
             users.offer(score: cosine, index: positions[t])
         }

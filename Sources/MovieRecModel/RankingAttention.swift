@@ -257,6 +257,11 @@ struct RankingScratch {
     var list: [Int32] = []
     /// True while `attention` holds the sums of the last ``TrainedModel/rankingQuery(_:scratch:)``.
     var accumulated = false
+    /// One flag per film: true for the films of the user being ranked (``marked``), so the ranking's "not rated"
+    /// test is one load instead of a binary search of the user's films per candidate.
+    var rated: [Bool]
+    /// The films flagged in ``rated``.
+    var marked: [Int32] = []
     var movies = RatedMovieWork()
     /// The cosines of each film the rated-film attention re-ranked to the user's films (parallel to them), kept
     /// for the same user's predictions and breakdowns, which need the same cosines.
@@ -265,6 +270,7 @@ struct RankingScratch {
     init(movieCount: Int) {
         attention = [Float](repeating: 0, count: movieCount)
         touched = [Bool](repeating: false, count: movieCount)
+        rated = [Bool](repeating: false, count: movieCount)
     }
 }
 
@@ -418,6 +424,8 @@ extension TrainedModel {
         scratch.list.removeAll(keepingCapacity: true)
         scratch.accumulated = false
         scratch.movieCosines.removeAll(keepingCapacity: true)
+        for i in scratch.marked { scratch.rated[Int(i)] = false }
+        scratch.marked.removeAll(keepingCapacity: true)
     }
 
     /// The `count` films passing `filter` (by default: not rated) with the best ranking scores
@@ -437,10 +445,15 @@ extension TrainedModel {
             accumulateAttention(neighbours: query.neighbours, weights: query.weights, scratch: &scratch)
             scratch.accumulated = true
         }
+        if scratch.marked != context.movies {
+            for i in scratch.marked { scratch.rated[Int(i)] = false }
+            for i in context.movies { scratch.rated[Int(i)] = true }
+            scratch.marked = context.movies
+        }
+        let rated = scratch.rated
         /// Whether film `movie` may not be listed (rated, unless asked for, or left out by the mask).
         func excluded(_ movie: Int) -> Bool {
-            (!filter.includeRated && context.movies[...].containsSorted(Int32(movie)))
-                || (filter.allowed.map { !$0[movie] } ?? false)
+            (!filter.includeRated && rated[movie]) || (filter.allowed.map { !$0[movie] } ?? false)
         }
         let candidates = scratch.list.filter { !excluded(Int($0)) }
         let watchScores = query.watchScale == 0 ? [Float](repeating: 0, count: candidates.count)

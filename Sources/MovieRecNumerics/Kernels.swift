@@ -74,6 +74,30 @@ public func gatheredHalfDots(query: UnsafeBufferPointer<Float>, rows: UnsafeBuff
                           output.baseAddress!)
 }
 
+/// An even sample of at most `scanned` entries of `columns[range]`: positions `range.lowerBound + ⌊t·n/s⌋` for
+/// `t < s` (n = `range.count`, s = `min(scanned, n)`), skipping entries equal to `excluded`; returns the positions
+/// and the entries, in order. The entries are fetched ahead (``mr_strided_sample``).
+public func stridedSample(_ columns: [Int32], range: Range<Int>, scanned: Int,
+                          excluding excluded: Int32) -> (positions: [Int], values: [Int32]) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= columns.count, "stridedSample: range \(range) of \(columns.count)")
+    let capacity = max(0, min(scanned, range.count))
+    var written = 0
+    var values = [Int32]()
+    let positions = [Int](unsafeUninitializedCapacity: capacity) { positionBuffer, positionCount in
+        values = [Int32](unsafeUninitializedCapacity: capacity) { valueBuffer, valueCount in
+            columns.withUnsafeBufferPointer { all in
+                if capacity > 0, let base = all.baseAddress {
+                    written = mr_strided_sample(base, range.lowerBound, range.count, capacity, excluded,
+                                                positionBuffer.baseAddress!, valueBuffer.baseAddress!)
+                }
+            }
+            valueCount = written
+        }
+        positionCount = written
+    }
+    return (positions, values)
+}
+
 /// `output[t] = dot(query, row rowIndices[t] of rows)` for every t, where `rows` holds rows of
 /// `query.count` floats back to back; rows are fetched a few steps ahead (for large factor matrices whose
 /// rows are not in cache). Each value equals ``dot(_:_:)-(UnsafeBufferPointer<Float>,_)`` of the two rows.

@@ -78,4 +78,23 @@ struct KernelTests {
         #expect(big.transposed().transposed() == big)
         #expect(big.transposed()[12, 40] == big[40, 12])
     }
+
+    @Test("strided sample: positions first + ⌊t·n/s⌋ and their entries, the excluded value skipped",
+          arguments: [(0, 0), (5, 1), (7, 7), (7, 20), (1000, 3), (1000, 400), (997, 400), (401, 400), (64, 17)])
+    func stridedSampleMatchesFormula(count: Int, scanned: Int) {
+        // Entries 3·i + 1 (strictly increasing, like a CSR row), behind an offset of 11.
+        let columns = (0..<(count + 20)).map { Int32(3 * $0 + 1) }
+        let first = 11
+        let s = min(scanned, count)
+        let excluded = s > 2 ? columns[first + 2 * count / s] : -1   // the entry at t = 2
+        var expectedPositions: [Int] = []
+        for t in 0..<s {
+            let p = first + t * count / s
+            if columns[p] != excluded { expectedPositions.append(p) }
+        }
+        let sample = stridedSample(columns, range: first..<(first + count), scanned: scanned, excluding: excluded)
+        #expect(sample.positions == expectedPositions)
+        #expect(sample.values == expectedPositions.map { columns[$0] })
+        #expect(sample.positions.count == (s > 2 ? s - 1 : s))
+    }
 }

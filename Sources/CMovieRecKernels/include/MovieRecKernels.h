@@ -78,6 +78,13 @@ float mr_dot(const float *a, const float *b, intptr_t n);
 void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
                       intptr_t count, float *output);
 
+/// An even sample of the run `columns[first ..< first + count]`: for `t < scanned` (at most `count`), position
+/// `p_t = first + ⌊t·count/scanned⌋`; each `columns[p_t]` other than `excluded` is written, in order, to `values`
+/// and its position to `positions`. Returns how many were written. Entries are fetched a few steps ahead (the
+/// index array of a large matrix is not in cache and a strided sample touches a new cache line each step).
+intptr_t mr_strided_sample(const int32_t *columns, intptr_t first, intptr_t count, intptr_t scanned, int32_t excluded,
+                           intptr_t *positions, int32_t *values);
+
 /// IEEE binary16 bit patterns of `input[i]` for `i < count`, rounded to nearest even (beyond ±65504: ±infinity).
 void mr_float_to_half(const float *input, uint16_t *output, intptr_t count);
 
