@@ -571,6 +571,17 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
     MR_DISPATCH(mr_gathered_dots, query, rows, dimension, rowIndices, count, output)
 }
 
+intptr_t mr_scatter_add(const int32_t *indices, const float *values, intptr_t count, float scale, float *sums,
+                        bool *touched, int32_t *list, intptr_t listCount) {
+    for (intptr_t p = 0; p < count; p++) {
+        const int32_t i = indices[p];
+        if (!touched[i]) { touched[i] = true; list[listCount++] = i; }
+        const float term = scale * values[p];
+        sums[i] += term;
+    }
+    return listCount;
+}
+
 intptr_t mr_strided_sample(const int32_t *columns, intptr_t first, intptr_t count, intptr_t scanned, int32_t excluded,
                            intptr_t *positions, int32_t *values) {
     if (scanned <= 0 || count <= 0) return 0;

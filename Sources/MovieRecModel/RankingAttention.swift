@@ -254,7 +254,9 @@ struct RatedMovieWork {
 struct RankingScratch {
     var attention: [Float]
     var touched: [Bool]
-    var list: [Int32] = []
+    /// The films touched, in first-touch order: the first ``listCount`` entries (room for every film).
+    var list: [Int32]
+    var listCount = 0
     /// True while `attention` holds the sums of the last ``TrainedModel/rankingQuery(_:scratch:)``.
     var accumulated = false
     /// One flag per film: true for the films of the user being ranked (``marked``), so the ranking's "not rated"
@@ -270,6 +272,7 @@ struct RankingScratch {
     init(movieCount: Int) {
         attention = [Float](repeating: 0, count: movieCount)
         touched = [Bool](repeating: false, count: movieCount)
+        list = [Int32](repeating: 0, count: movieCount)
         rated = [Bool](repeating: false, count: movieCount)
     }
 }
@@ -400,28 +403,36 @@ extension TrainedModel {
     /// the films touched are listed (ascending within each neighbour's row, first touch order overall).
     func accumulateAttention(neighbours: [Int], weights: [Float], scratch: inout RankingScratch) {
         let byUser = ratings.byUser
-        for (v, w) in zip(neighbours, weights) {
-            let mean = userMeanRating[v]
-            guard mean > 0 else { continue }
-            let scale = w / mean
-            for p in ratings.userRange(v) {
-                let i = Int(byUser.columnIndices[p])
-                if !scratch.touched[i] {
-                    scratch.touched[i] = true
-                    scratch.list.append(Int32(i))
+        var count = scratch.listCount
+        byUser.columnIndices.withUnsafeBufferPointer { columns in
+            byUser.values.withUnsafeBufferPointer { values in
+                scratch.attention.withUnsafeMutableBufferPointer { sums in
+                    scratch.touched.withUnsafeMutableBufferPointer { touched in
+                        scratch.list.withUnsafeMutableBufferPointer { list in
+                            for (v, w) in zip(neighbours, weights) {
+                                let mean = userMeanRating[v]
+                                guard mean > 0 else { continue }
+                                let range = ratings.userRange(v)
+                                count = scatterAdd(indices: UnsafeBufferPointer(rebasing: columns[range]),
+                                                   values: UnsafeBufferPointer(rebasing: values[range]), scale: w / mean,
+                                                   sums: sums.baseAddress!, touched: touched.baseAddress!,
+                                                   list: list.baseAddress!, listCount: count)
+                            }
+                        }
+                    }
                 }
-                scratch.attention[i] += scale * byUser.values[p]
             }
         }
+        scratch.listCount = count
     }
 
     /// Resets the films touched by ``accumulateAttention(neighbours:weights:scratch:)``.
     func clear(_ scratch: inout RankingScratch) {
-        for i in scratch.list {
+        for i in scratch.list[0..<scratch.listCount] {
             scratch.attention[Int(i)] = 0
             scratch.touched[Int(i)] = false
         }
-        scratch.list.removeAll(keepingCapacity: true)
+        scratch.listCount = 0
         scratch.accumulated = false
         scratch.movieCosines.removeAll(keepingCapacity: true)
         for i in scratch.marked { scratch.rated[Int(i)] = false }
@@ -455,14 +466,36 @@ extension TrainedModel {
         func excluded(_ movie: Int) -> Bool {
             (!filter.includeRated && rated[movie]) || (filter.allowed.map { !$0[movie] } ?? false)
         }
-        let candidates = scratch.list.filter { !excluded(Int($0)) }
-        let watchScores = query.watchScale == 0 ? [Float](repeating: 0, count: candidates.count)
-                                                : gatheredDots(query.watch, rowsOf: rankingMovieVectors, at: candidates)
-        for (movie, watch) in zip(candidates, watchScores) {
-            let i = Int(movie)
-            selection.offer(score: query.attentionScale * scratch.attention[i] + query.watchScale * watch, index: i)
-        }
+        let candidates = scratch.list[0..<scratch.listCount].filter { !excluded(Int($0)) }
         let panels = rankingMatrix
+        /// Offers `movies` with their exact scores (attention part + watch part).
+        func offerExact(_ movies: [Int32]) {
+            let watchScores = query.watchScale == 0 ? [Float](repeating: 0, count: movies.count)
+                                                    : gatheredDots(query.watch, rowsOf: rankingMovieVectors, at: movies)
+            for (movie, watch) in zip(movies, watchScores) {
+                let i = Int(movie)
+                selection.offer(score: query.attentionScale * scratch.attention[i] + query.watchScale * watch, index: i)
+            }
+        }
+        if query.watchScale > 0 && candidates.count > 4 * pool {
+            // The watch part of film i is at most ‖y‖·‖v_i‖ (Cauchy–Schwarz, with room for rounding): score the best
+            // `pool` films by that bound exactly, then only the films whose bound reaches the worst score kept. A
+            // film left out scores below it, so the selection is the same as with every film scored.
+            let reach = dot(query.watch, query.watch).squareRoot() * 1.0001 * query.watchScale
+            let attention = scratch.attention
+            let bound = { (movie: Int32) -> Float in
+                query.attentionScale * attention[Int(movie)] + reach * panels.rowNorms[Int(movie)]
+            }
+            var best = TopSelection(capacity: pool)
+            for movie in candidates { best.offer(score: bound(movie), index: Int(movie)) }
+            let first = best.sorted().map { Int32($0.index) }
+            offerExact(first)
+            let cut = selection.threshold ?? -.infinity
+            let scored = Set(first)
+            offerExact(candidates.filter { !(bound($0) < cut) && !scored.contains($0) })
+        } else {
+            offerExact(candidates)
+        }
         if query.watchScale > 0 {
             let norm = dot(query.watch, query.watch).squareRoot() * 1.0001 * query.watchScale
             query.watch.withUnsafeBufferPointer { q in

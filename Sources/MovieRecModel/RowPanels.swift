@@ -23,6 +23,8 @@ struct RowPanels: Sendable {
     let order: [Int32]
     /// The largest row norm of each panel (descending when sorted by norm).
     let panelNorms: [Float]
+    /// The Euclidean norm of each row, by row index.
+    let rowNorms: [Float]
     /// True when rows are stored by descending norm (`order` is not the identity).
     let isSortedByNorm: Bool
     /// ``values`` rounded to binary16, same layout (empty unless asked for): half the bytes for a first pass
@@ -49,6 +51,7 @@ struct RowPanels: Sendable {
         halfValues = halfCopy ? halfPrecisionBits(panels) : []
         self.order = order
         self.panelNorms = panelNorms
+        rowNorms = norms
         isSortedByNorm = sortedByNorm
     }
 

@@ -74,6 +74,17 @@ public func gatheredHalfDots(query: UnsafeBufferPointer<Float>, rows: UnsafeBuff
                           output.baseAddress!)
 }
 
+/// `sums[indices[p]] += scale·values[p]` for every p, in order (the product rounded, then added: the same bits as
+/// the plain loop); each index not yet flagged in `touched` is flagged and written at `list[listCount]`, and
+/// the new count is returned. `sums` and `touched` hold an entry for every index; `list` has room for all.
+public func scatterAdd(indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, scale: Float,
+                       sums: UnsafeMutablePointer<Float>, touched: UnsafeMutablePointer<Bool>,
+                       list: UnsafeMutablePointer<Int32>, listCount: Int) -> Int {
+    precondition(indices.count == values.count, "scatterAdd: \(indices.count) indices, \(values.count) values")
+    guard let i = indices.baseAddress, let v = values.baseAddress else { return listCount }
+    return mr_scatter_add(i, v, indices.count, scale, sums, touched, list, listCount)
+}
+
 /// An even sample of at most `scanned` entries of `columns[range]`: positions `range.lowerBound + ⌊t·n/s⌋` for
 /// `t < s` (n = `range.count`, s = `min(scanned, n)`), skipping entries equal to `excluded`; returns the positions
 /// and the entries, in order. The entries are fetched ahead (``mr_strided_sample``).

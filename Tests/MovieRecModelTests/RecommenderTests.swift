@@ -169,6 +169,24 @@ struct RecommenderTests {
         }
     }
 
+    @Test("with many candidates (only those whose bound can reach the list are scored) the top 10 are the first 10 of every film scored")
+    func boundedScoringKeepsTheList() throws {
+        var parameters = smallParameters()
+        parameters.movieRankingWeight = 0   // the pool is the 10 asked for, so most candidates can be skipped
+        let data = syntheticData(users: 150, movies: 400, density: 0.12, seed: 5)
+        let recommender = Recommender(model: try Model.train(data: data, parameters: parameters))
+        var candidates = 0
+        for user in stride(from: 0, to: data.userCount, by: 7) {
+            // Asking for every film scores every candidate exactly: no bound is used.
+            let all = try recommender.topN(user: user, count: data.movieCount, floor: .off)
+            let top = try recommender.topN(user: user, count: 10, floor: .off)
+            #expect(top.map(\.movie) == all.prefix(10).map(\.movie), "user \(user)")
+            #expect(top.map(\.score) == all.prefix(10).map(\.score), "user \(user)")
+            candidates = max(candidates, all.count)
+        }
+        #expect(candidates > 40, "enough candidates for the bound to apply (more than 4 × 10)")
+    }
+
     @Test("the floor's margin is a share of the rating scale: the same ratings doubled (1–10) give the same lists")
     func marginFollowsTheScale() throws {
         let data = syntheticData()

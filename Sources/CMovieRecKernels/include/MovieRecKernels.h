@@ -1,6 +1,7 @@
 #ifndef MOVIEREC_KERNELS_H
 #define MOVIEREC_KERNELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -77,6 +78,12 @@ float mr_dot(const float *a, const float *b, intptr_t n);
 /// rows a few steps ahead (the rows of a large factor matrix are usually not in cache).
 void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
                       intptr_t count, float *output);
+
+/// `sums[indices[p]] += scale · values[p]` for `p < count`, in order (each product rounded, then added); an index
+/// seen for the first time (`touched[i]` false) is flagged and appended to `list` after its first `listCount`
+/// entries. Returns the new length of `list`, which must have room for every distinct index.
+intptr_t mr_scatter_add(const int32_t *indices, const float *values, intptr_t count, float scale, float *sums,
+                        bool *touched, int32_t *list, intptr_t listCount);
 
 /// An even sample of the run `columns[first ..< first + count]`: for `t < scanned` (at most `count`), position
 /// `p_t = first + ⌊t·count/scanned⌋`; each `columns[p_t]` other than `excluded` is written, in order, to `values`
