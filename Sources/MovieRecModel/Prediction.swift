@@ -71,9 +71,7 @@ extension TrainedModel {
         // Film neighbours among the films u rated.
         var films = TopSelection(capacity: k)
         let filmCosines = movieCosines.flatMap { $0.count == user.movies.count ? $0 : nil }
-            ?? factors.unitMovieVectors.withRow(i) { query in
-                gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.movies)
-            }
+            ?? self.movieCosines(user, movie: i)
         for (t, movie) in user.movies.enumerated() where Int(movie) != i { films.offer(score: filmCosines[t], index: t) }
         let filmKept = films.sorted()
         let filmWeights = scorer.weights(cosines: filmKept.map(\.score))
