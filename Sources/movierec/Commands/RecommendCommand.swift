@@ -62,7 +62,7 @@ struct RecommendCommand: ParsableCommand {
     @Flag(help: "Explain each film: the similar users and your rated films that contribute most to its ranking score.")
     var explain = false
 
-    @Option(help: ArgumentHelp("Leave out films predicted below this rating (default: your mean rating or the overall mean, whichever is higher, minus 0.5; 0 turns the filter off).", valueName: "R"))
+    @Option(help: ArgumentHelp("Leave out films predicted below this rating (default: your mean rating or the overall mean, whichever is higher, minus a ninth of the rating scale, half a star on 0.5–5; 0 turns the filter off).", valueName: "R"))
     var minPredicted: Float?
 
     @OptionGroup var model: ModelOptions
