@@ -109,6 +109,30 @@ struct EvaluateCLITests {
         #expect(missing.status != 0 && missing.stderr.contains("--movie-column"))
     }
 
+    @Test("--min-rating/--max-rating as for import: a ratings.csv on 1–10 is refused without them; with them, ratings × 2 give RMSE × 2 and the same ranking figures")
+    func ratingScale() throws {
+        let dir = try Directory()
+        func doubled(_ rows: [(String, Int, Double)]) -> [(String, Int, Double)] { rows.map { ($0.0, $0.1, 2 * $0.2) } }
+        try Self.csv(doubled(Self.trainRows)).write(to: dir.url.appendingPathComponent("train10.csv"), atomically: true,
+                                                    encoding: .utf8)
+        try Self.csv(doubled(Self.heldOut)).write(to: dir.url.appendingPathComponent("test10.csv"), atomically: true,
+                                                  encoding: .utf8)
+        let refused = try BinaryRunner.run(["evaluate", "--train", "train10.csv", "--test", "test10.csv"], in: dir.url)
+        #expect(refused.status != 0 && refused.stderr.contains("--max-rating"), "\(refused.stderr)")
+        let ten = try BinaryRunner.run(["evaluate", "--train", "train10.csv", "--test", "test10.csv", "--json",
+                                        "--param", "rank=2", "--relevance", "6", "--min-rating", "1",
+                                        "--max-rating", "10"], in: dir.url)
+        #expect(ten.status == 0, "\(ten.stderr)")
+        let five = try BinaryRunner.run(["evaluate", "--train", "train.csv", "--test", "test.csv", "--json",
+                                         "--param", "rank=2", "--relevance", "3"], in: dir.url)
+        let (a, b) = (try json(ten.stdout), try json(five.stdout))
+        let (rmse10, rmse5) = (try #require(a["rmse"] as? Double), try #require(b["rmse"] as? Double))
+        #expect(abs(rmse10 - 2 * rmse5) < 1e-5 * rmse5, "\(rmse10) against 2 × \(rmse5)")
+        for key in ["ndcgAt10", "precisionAt10", "users", "testRatings"] {
+            #expect(a[key] as? Double == b[key] as? Double, "\(key)")
+        }
+    }
+
     @Test("Repeated --train/--test pairs are folds: per-fold values, their mean and standard deviation")
     func filePairs() throws {
         let dir = try Directory()

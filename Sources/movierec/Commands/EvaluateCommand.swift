@@ -184,12 +184,13 @@ struct EvaluateCommand: ParsableCommand {
     private func loadSource() throws -> EvaluationSource {
         if !train.isEmpty {
             let format = try ratingsFormat()
+            let bounds = try columns.bounds(format: format)
             var datasets: [EvaluationDataset] = []
             var splits: [RowSplit] = []
             var described: [String] = []
             for (trainFile, testFile) in zip(train, test) {
-                let trainTable = RatingTable(try ParsedRatings(contentsOf: trainFile, format: format))
-                let testTable = RatingTable(try ParsedRatings(contentsOf: testFile, format: format))
+                let trainTable = RatingTable(try ParsedRatings(contentsOf: trainFile, format: format, bounds: bounds))
+                let testTable = RatingTable(try ParsedRatings(contentsOf: testFile, format: format, bounds: bounds))
                 let pair = try EvaluationSource(train: trainTable, test: testTable)
                 datasets += pair.datasets
                 splits += pair.splits

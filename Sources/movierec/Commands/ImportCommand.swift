@@ -69,12 +69,6 @@ struct ImportCommand: ParsableCommand {
 
     @OptionGroup var columns: RatingColumnOptions
 
-    @Option(help: ArgumentHelp("Lowest valid rating (default: 0.5 for ratings.csv, 1 for ml-100k/ml-1m, none for csv).", valueName: "x"))
-    var minRating: Double?
-
-    @Option(help: ArgumentHelp("Highest valid rating (default: 5 for MovieLens formats, none for csv).", valueName: "x"))
-    var maxRating: Double?
-
     @Option(help: ArgumentHelp("abort (default): stop at the first bad row, change nothing; skip: skip bad rows.", valueName: "policy"))
     var onError = ErrorPolicy.abort
 
@@ -144,16 +138,7 @@ struct ImportCommand: ParsableCommand {
         let policy = onError
         let catalogueFormat = moviesFormat
         let format = try forced ?? columns.format(inputFormat: inputFormat)
-        var bounds: ClosedRange<Double>?
-        if minRating != nil || maxRating != nil {
-            let scale = format.defaultBounds
-            let low = minRating ?? scale?.lowerBound ?? -Double.greatestFiniteMagnitude
-            let high = maxRating ?? scale?.upperBound ?? Double.greatestFiniteMagnitude
-            guard low.isFinite, high.isFinite, low <= high else {
-                throw ValidationError("--min-rating must be a finite number no greater than --max-rating.")
-            }
-            bounds = low...high
-        }
+        let bounds = try columns.bounds(format: format)
         return ImportOptions(format: format, moviesFile: movies, moviesFormat: catalogueFormat, bounds: bounds, onError: policy,
                              encoding: encoding, linksFile: links, mode: mode)
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import MovieRecStore
 
-/// The column options of a generic delimited ratings file, shared by `import` and `evaluate --train/--test`.
+/// The column and rating-scale options of a ratings file, shared by `import` and `evaluate --train/--test`.
 struct RatingColumnOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Generic csv: user id column (header name or 1-based number).", valueName: "column"))
     var userColumn: String?
@@ -20,6 +20,25 @@ struct RatingColumnOptions: ParsableArguments {
 
     @Flag(help: "Generic csv: the first line is data, not a header (default: detected).")
     var noHeader = false
+
+    @Option(help: ArgumentHelp("Lowest valid rating (default: 0.5 for ratings.csv, 1 for ml-100k/ml-1m, none for csv).", valueName: "x"))
+    var minRating: Double?
+
+    @Option(help: ArgumentHelp("Highest valid rating (default: 5 for MovieLens formats, none for csv).", valueName: "x"))
+    var maxRating: Double?
+
+    /// The valid rating range asked for with `--min-rating`/`--max-rating` (the format's own scale fills the
+    /// side not given), or `nil` for the format's default.
+    func bounds(format: RatingsFormat) throws -> ClosedRange<Double>? {
+        guard minRating != nil || maxRating != nil else { return nil }
+        let scale = format.defaultBounds
+        let low = minRating ?? scale?.lowerBound ?? -Double.greatestFiniteMagnitude
+        let high = maxRating ?? scale?.upperBound ?? Double.greatestFiniteMagnitude
+        guard low.isFinite, high.isFinite, low <= high else {
+            throw ValidationError("--min-rating must be a finite number no greater than --max-rating.")
+        }
+        return low...high
+    }
 
     /// Whether any column was named (then the file is read as a generic csv).
     var columnsGiven: Bool { [userColumn, movieColumn, ratingColumn, timestampColumn].contains { $0 != nil } }
