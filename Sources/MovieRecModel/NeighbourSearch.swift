@@ -322,10 +322,14 @@ extension NeighbourSearch {
                         expand: Int = 32, rounds: Int = 3) -> [TopSelection.Entry]? {
         let n = unit.rows
         guard n > exactLimit, width > 0, count > 0 else { return nil }
-        var compared = Set<Int32>()
+        // One flag per user (cheaper than hashing the ~11,000 users a walk compares).
+        var compared = [Bool](repeating: false, count: n)
         var selection = TopSelection(capacity: count)
         func compare(_ rows: [Int32]) {
-            let fresh = rows.filter { compared.insert($0).inserted }
+            let fresh = rows.filter { row in
+                defer { compared[Int(row)] = true }
+                return !compared[Int(row)]
+            }
             let cosines = gatheredDots(key, rowsOf: unit, at: fresh)
             for (row, cosine) in zip(fresh, cosines) { selection.offer(score: cosine, index: Int(row)) }
         }
