@@ -87,65 +87,9 @@ struct UserContext {
     let movies: [Int32]
     /// Ratings parallel to `movies`.
     let ratings: [Float]
-    /// The unit similarity rows of `movies`, transposed: `rank` rows of ``movieStride`` floats, value c of film j at
-    /// `c·movieStride + j` (zero past the films), so the cosines of one film to all of them are one streaming
-    /// product (``TrainedModel/movieCosines(_:movie:into:)``) instead of a gather of n_u rows per film.
-    let movieBlock: [Float]
-    /// Row length of ``movieBlock``: the film count rounded up to a multiple of 16.
-    let movieStride: Int
-
-    init(trainedIndex: Int?, bias: Float, latent: [Float], unitLatent: [Float], watch: [Float], movies: [Int32],
-         ratings: [Float], unitMovies: DenseMatrix) {
-        self.trainedIndex = trainedIndex
-        self.bias = bias
-        self.latent = latent
-        self.unitLatent = unitLatent
-        self.watch = watch
-        self.movies = movies
-        self.ratings = ratings
-        let (k, stride) = (unitMovies.columns, (movies.count + 15) / 16 * 16)
-        movieStride = stride
-        movieBlock = [Float](unsafeUninitializedCapacity: k * stride) { block, initialized in
-            block.initialize(repeating: 0)
-            unitMovies.values.withUnsafeBufferPointer { rows in
-                for (j, movie) in movies.enumerated() {
-                    let row = Int(movie) * k
-                    for c in 0..<k { block[c * stride + j] = rows[row + c] }
-                }
-            }
-            initialized = k * stride
-        }
-    }
 }
 
 extension TrainedModel {
-    /// The cosines of film `i` to each film the user rated (unit rows of the similarity space), written to
-    /// `out[0..<n_u]`: one product with the user's transposed block, terms added in dimension order. The one
-    /// definition used by the predictions' film neighbours and the rated-film ranking, so both see the same bits.
-    func movieCosines(_ context: UserContext, movie i: Int, into out: UnsafeMutableBufferPointer<Float>) {
-        let (n, stride, k) = (context.movies.count, context.movieStride, factors.rank)
-        precondition(out.count >= n, "movieCosines: room for \(out.count) of \(n)")
-        guard n > 0 else { return }
-        var sums = [Float](repeating: 0, count: stride)
-        factors.unitMovieVectors.values.withUnsafeBufferPointer { rows in
-            context.movieBlock.withUnsafeBufferPointer { block in
-                sums.withUnsafeMutableBufferPointer { output in
-                    weightedRowSum(coefficients: rows.baseAddress! + i * k, count: k, rows: block.baseAddress!,
-                                   stride: stride, output: output.baseAddress!)
-                }
-            }
-        }
-        sums.withUnsafeBufferPointer { _ = out.update(fromContentsOf: $0[0..<n]) }
-    }
-
-    /// ``movieCosines(_:movie:into:)`` as an array of n_u values.
-    func movieCosines(_ context: UserContext, movie i: Int) -> [Float] {
-        [Float](unsafeUninitializedCapacity: context.movies.count) { buffer, initialized in
-            movieCosines(context, movie: i, into: buffer)
-            initialized = context.movies.count
-        }
-    }
-
     /// The scoring context of a user reference.
     func context(_ reference: UserReference) throws -> UserContext {
         switch reference {
@@ -156,7 +100,7 @@ extension TrainedModel {
                                unitLatent: Array(factors.unitUserVectors.row(u)),
                                watch: Array(watchFactors.userVectors.row(u)),
                                movies: Array(ratings.byUser.columnIndices[range]),
-                               ratings: Array(ratings.byUser.values[range]), unitMovies: factors.unitMovieVectors)
+                               ratings: Array(ratings.byUser.values[range]))
         case .folded(let user):
             guard user.similarityVector.count == factors.rank, user.watchVector.count == watchFactors.rank else {
                 throw ModelError(.invalidData, field: "folded user", value: "vectors of length \(user.similarityVector.count)",
@@ -165,8 +109,7 @@ extension TrainedModel {
             let norm = dot(user.similarityVector, user.similarityVector).squareRoot()
             return UserContext(trainedIndex: nil, bias: user.bias, latent: user.similarityVector,
                                unitLatent: user.similarityVector.map { norm > 0 ? $0 / norm : 0 },
-                               watch: user.watchVector, movies: user.movies, ratings: user.ratings,
-                               unitMovies: factors.unitMovieVectors)
+                               watch: user.watchVector, movies: user.movies, ratings: user.ratings)
         }
     }
 }

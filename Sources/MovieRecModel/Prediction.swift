@@ -71,7 +71,9 @@ extension TrainedModel {
         // Film neighbours among the films u rated.
         var films = TopSelection(capacity: k)
         let filmCosines = movieCosines.flatMap { $0.count == user.movies.count ? $0 : nil }
-            ?? self.movieCosines(user, movie: i)
+            ?? factors.unitMovieVectors.withRow(i) { query in
+                gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.movies)
+            }
         for (t, movie) in user.movies.enumerated() where Int(movie) != i { films.offer(score: filmCosines[t], index: t) }
         let filmKept = films.sorted()
         let filmWeights = scorer.weights(cosines: filmKept.map(\.score))

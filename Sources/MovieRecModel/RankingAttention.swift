@@ -365,7 +365,14 @@ extension TrainedModel {
                 _ = UnsafeMutableBufferPointer(rebasing: out[0..<n]).initialize(from: known)
             }
         } else {
-            work.cosines.withUnsafeMutableBufferPointer { movieCosines(context, movie: i, into: $0) }
+            factors.unitMovieVectors.values.withUnsafeBufferPointer { all in
+                context.movies.withUnsafeBufferPointer { picks in
+                    work.cosines.withUnsafeMutableBufferPointer { out in
+                        gatheredDots(query: UnsafeBufferPointer(rebasing: all[(i * k)..<((i + 1) * k)]), rows: all,
+                                     rowIndices: picks, output: UnsafeMutableBufferPointer(rebasing: out[0..<n]))
+                    }
+                }
+            }
         }
         let own = context.movies[...].sortedIndex(of: Int32(i)).map { $0 - context.movies.startIndex } ?? -1
         let scale = Float(k).squareRoot() / parameters.movieRankingTemperature
