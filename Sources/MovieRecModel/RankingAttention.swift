@@ -200,10 +200,27 @@ public struct RankingBreakdown: Sendable, Equatable {
     }
 }
 
+extension RankingContribution {
+    /// This contribution with `favourites` as its shared favourites.
+    func sharing(_ favourites: [Int]) -> RankingContribution {
+        RankingContribution(user: user, weight: weight, cosine: cosine, rating: rating, value: value,
+                            contribution: contribution, sharedFavourites: favourites)
+    }
+}
+
+extension RankingBreakdown {
+    /// This breakdown with other `reasons` (the same contributions, e.g. with their shared favourites found).
+    func replacing(reasons: [RankingContribution]) -> RankingBreakdown {
+        RankingBreakdown(attention: attention, watch: watch, ratedMovies: ratedMovies, reasons: reasons,
+                         movieReasons: movieReasons, supporters: supporters)
+    }
+}
+
 /// Which predicted ratings `recommend` accepts.
 public enum RatingFloor: Sendable, Equatable {
     /// A film predicted below `max(user's mean rating, μ) − m·w` (m = ``ModelParameters/predictedRatingMargin``,
-    /// w the width of the model's rating scale, ``TrainedModel/ratingRange``) is not recommended; the user's mean is `μ + b_u` with a baseline (the plain mean without one).
+    /// w the width of the model's rating scale, ``TrainedModel/ratingRange``) is not recommended; the user's mean
+    /// is `μ + b_u` with a baseline (the plain mean without one).
     case automatic
     /// A film predicted below this rating is not recommended.
     case minimum(Float)
@@ -468,6 +485,8 @@ extension TrainedModel {
         }
         let candidates = scratch.list[0..<scratch.listCount].filter { !excluded(Int($0)) }
         let panels = rankingMatrix
+        // The watch part of film i is at most reach·‖v_i‖ (Cauchy–Schwarz, with room for rounding).
+        let reach = dot(query.watch, query.watch).squareRoot() * 1.0001 * query.watchScale
         /// Offers `movies` with their exact scores (attention part + watch part).
         func offerExact(_ movies: [Int32]) {
             let watchScores = query.watchScale == 0 ? [Float](repeating: 0, count: movies.count)
@@ -478,10 +497,8 @@ extension TrainedModel {
             }
         }
         if query.watchScale > 0 && candidates.count > 4 * pool {
-            // The watch part of film i is at most ‖y‖·‖v_i‖ (Cauchy–Schwarz, with room for rounding): score the best
-            // `pool` films by that bound exactly, then only the films whose bound reaches the worst score kept. A
-            // film left out scores below it, so the selection is the same as with every film scored.
-            let reach = dot(query.watch, query.watch).squareRoot() * 1.0001 * query.watchScale
+            // Score the best `pool` films by their bound exactly, then only the films whose bound reaches the worst
+            // score kept. A film left out scores below it, so the selection is the same as with every film scored.
             let attention = scratch.attention
             let bound = { (movie: Int32) -> Float in
                 query.attentionScale * attention[Int(movie)] + reach * panels.rowNorms[Int(movie)]
@@ -497,11 +514,10 @@ extension TrainedModel {
             offerExact(candidates)
         }
         if query.watchScale > 0 {
-            let norm = dot(query.watch, query.watch).squareRoot() * 1.0001 * query.watchScale
             query.watch.withUnsafeBufferPointer { q in
                 let block = QueryBlock(base: q.baseAddress!, stride: panels.columns, count: 1)
                 for p in 0..<panels.panelCount {
-                    if let threshold = selection.threshold, norm * panels.panelNorms[p] < threshold { break }
+                    if let threshold = selection.threshold, reach * panels.panelNorms[p] < threshold { break }
                     let scores = panels.scorePanel(p, queries: block).0
                     for l in 0..<16 {
                         let slot = p * 16 + l
@@ -537,10 +553,10 @@ extension TrainedModel {
     /// neighbours and the `limit` rated films with the largest (positive) contributions.
     ///
     /// `movieCosines`: the candidate's cosines to the user's films when the ranking computed them already (the same
-    /// values). `favourites`: the reasons' shared favourites, when the caller keeps them per neighbour (a list's
-    /// films share many neighbours); ``sharedFavourites(_:neighbour:limit:)`` with limit 2 otherwise.
+    /// values). Without `findsFavourites` the reasons' shared favourites are left empty, for a caller that finds them
+    /// once per neighbour (a list's films share many neighbours; ``RankingContribution/sharing(_:)``).
     func rankingBreakdown(_ context: UserContext, query: RankingQuery, movie i: Int, limit: Int,
-                          movieCosines: [Float]? = nil, favourites: ((Int) -> [Int])? = nil) -> RankingBreakdown {
+                          movieCosines: [Float]? = nil, findsFavourites: Bool = true) -> RankingBreakdown {
         var attention: Float = 0
         var contributions: [RankingContribution] = []
         let byUser = ratings.byUser
@@ -566,10 +582,7 @@ extension TrainedModel {
         for (position, reason) in contributions.enumerated() { strongest.offer(score: reason.contribution, index: position) }
         let reasons = strongest.sorted().map { entry -> RankingContribution in
             let reason = contributions[entry.index]
-            return RankingContribution(user: reason.user, weight: reason.weight, cosine: reason.cosine,
-                                       rating: reason.rating, value: reason.value, contribution: reason.contribution,
-                                       sharedFavourites: favourites?(reason.user)
-                                           ?? sharedFavourites(context, neighbour: reason.user, limit: 2))
+            return findsFavourites ? reason.sharing(sharedFavourites(context, neighbour: reason.user, limit: 2)) : reason
         }
         var ratedMovies: Float = 0
         var movieReasons: [RatedMovieContribution] = []

@@ -96,7 +96,7 @@ public struct Recommender: Sendable {
                 let entry = chosen[n]
                 // Shared favourites are added below, once per neighbour: a list's films share many neighbours.
                 let ranking = explain ? model.rankingBreakdown(context, query: query, movie: entry.movie.movie, limit: 5,
-                                                               movieCosines: known[entry.movie.movie], favourites: { _ in [] })
+                                                               movieCosines: known[entry.movie.movie], findsFavourites: false)
                                       : nil
                 slots.base[n] = Recommendation(movie: entry.movie.movie, score: entry.movie.score,
                                                predictedRating: entry.predicted, explanation: entry.explanation,
@@ -111,16 +111,11 @@ public struct Recommender: Sendable {
             let reasons = ranking.reasons.map { reason in
                 let shared = favourites[reason.user] ?? model.sharedFavourites(context, neighbour: reason.user, limit: 2)
                 favourites[reason.user] = shared
-                return RankingContribution(user: reason.user, weight: reason.weight, cosine: reason.cosine,
-                                           rating: reason.rating, value: reason.value, contribution: reason.contribution,
-                                           sharedFavourites: shared)
+                return reason.sharing(shared)
             }
             return Recommendation(movie: recommendation.movie, score: recommendation.score,
                                   predictedRating: recommendation.predictedRating, explanation: recommendation.explanation,
-                                  ranking: RankingBreakdown(attention: ranking.attention, watch: ranking.watch,
-                                                            ratedMovies: ranking.ratedMovies, reasons: reasons,
-                                                            movieReasons: ranking.movieReasons,
-                                                            supporters: ranking.supporters))
+                                  ranking: ranking.replacing(reasons: reasons))
         }
     }
 

@@ -184,7 +184,7 @@ struct RecommenderTests {
             #expect(top.map(\.score) == all.prefix(10).map(\.score), "user \(user)")
             candidates = max(candidates, all.count)
         }
-        #expect(candidates > 40, "enough candidates for the bound to apply (more than 4 × 10)")
+        #expect(candidates > 40, "more unrated films than 4 × 10, the size beyond which the bound is used")
     }
 
     @Test("the floor's margin is a share of the rating scale: the same ratings doubled (1–10) give the same lists")
