@@ -47,6 +47,7 @@ pg_psql -c "\\copy ratings FROM '$ML/ratings.csv' WITH (FORMAT csv, HEADER true)
 echo "== 1. import from PostgreSQL vs from the file"
 "$BIN" import "$PG_URL" --table ratings --movies "$ML/movies.csv" --db "$WORK/pg.sqlite" --quiet --json > "$WORK/import-pg.json"
 "$BIN" import "$ML/ratings.csv" --movies "$ML/movies.csv" --db "$WORK/csv.sqlite" --quiet --json > "$WORK/import-csv.json"
+"$BIN" import "$PG_URL" --query "SELECT * FROM ratings WHERE rating > 0" --db "$WORK/pg-query.sqlite" --quiet
 "$BIN" stats --db "$WORK/pg.sqlite" --json > "$WORK/stats-pg.json"
 "$BIN" stats --db "$WORK/csv.sqlite" --json > "$WORK/stats-csv.json"
 python3 - "$WORK" <<'PY' || fail "PostgreSQL import differs from the CSV import"
@@ -60,9 +61,11 @@ q = ("SELECT u.external_id, m.external_id, r.rating, r.timestamp FROM ratings r 
 a = sqlite3.connect(f"{w}/pg.sqlite").execute(q).fetchall()
 b = sqlite3.connect(f"{w}/csv.sqlite").execute(q).fetchall()
 assert a == b, "rows differ"
+c = sqlite3.connect(f"{w}/pg-query.sqlite").execute(q).fetchall()
+assert a == c, "--query rows differ"
 imp = json.load(open(f"{w}/import-pg.json"))
 assert imp["read"] == 100836 and imp["inserted"] == 100836 and "postgresql://movierec@" in imp["file"], imp
-print("import ok: same", len(a), "rows as the CSV import; source", imp["file"])
+print("import ok: same", len(a), "rows as the CSV import (--table and --query); source", imp["file"])
 PY
 # Bad rows abort the import and leave the store unchanged; --on-error skip skips and counts them.
 pg_psql -c "INSERT INTO ratings VALUES ('bad', '1', 'NaN', 0)"
@@ -118,9 +121,9 @@ pg_psql -c "ALTER SYSTEM RESET log_connections" -c "SELECT pg_reload_conf()" > /
 echo "TLS ok: sslmode=require and verify-full (right root) import over TLS; verify-full with another root fails: $(cut -c1-160 "$WORK/tls-wrong-ca.txt")"
 echo "TLS ok: require with a root certificate checks the chain; verify-full by a host the certificate does not name fails: $(cut -c1-200 "$WORK/tls-wrong-host.txt")"
 
-# A --table is read as server-formatted block ranges on two connections sharing one snapshot; ranges whose
-# fields need quoting (or hold NULLs) are read again row by row. It must import exactly what the row-by-row
-# --query path imports, with the same rejects on the same lines.
+# A --table is copied (COPY … TO STDOUT, CSV) in block ranges on two connections sharing one snapshot; ranges
+# whose fields need quoting are read again row by row, and so is a whole --query with such fields. Both must
+# import the same rows, with the same rejects on the same lines.
 pg_psql -c "CREATE TABLE awkward AS SELECT
     CASE WHEN g = 150000 THEN NULL ELSE (g / 7)::text END AS user_id,
     CASE g WHEN 50000 THEN 'A, the \"film\"' WHEN 120000 THEN E'two\nlines' WHEN 200000 THEN ' spaced '
@@ -152,6 +155,7 @@ assert rejects(f"{w}/aw-table.sqlite.rejects.csv") == rejects(f"{w}/aw-query.sql
 print("block ranges ok: the same", len(a), "rows and the same 5 rejects as row by row")
 PY
 for statement in "ctid >= '(1024,0)'::tid AND ctid < '(1536,0)'::tid" "SET TRANSACTION SNAPSHOT" \
+                 "COPY (SELECT \"user_id\", \"movie_id\", \"rating\", \"rated_at\" FROM \"awkward\" WHERE ctid" \
                  "SELECT \"user_id\"::text, \"movie_id\"::text, \"rating\"::text, \"rated_at\"::text FROM \"awkward\" WHERE ctid"; do
   grep -qF "$statement" "$PG_ROOT/server.log" || fail "the --table import did not run: $statement"
 done
