@@ -199,33 +199,125 @@ MR_INLINE void mr_rows_product(const float *a, intptr_t aStride, intptr_t inner,
 
 /* ---- dot products ---------------------------------------------------------------------------------------- */
 
-MR_INLINE float mr_dot_impl(const float *a, const float *b, intptr_t n) {
+/* The 16 lane sums of a·b: two accumulators over 32-float steps, one more 16-float step, then added. The
+   elements from n & ~15 on are left to the caller. */
+MR_INLINE mr_f16 mr_dot_lanes(const float *a, const float *b, intptr_t n) {
     mr_f16 acc0 = 0, acc1 = 0;
     intptr_t i = 0;
     for (; i + 32 <= n; i += 32) {
         acc0 = acc0 + mr_load(a + i) * mr_load(b + i);
         acc1 = acc1 + mr_load(a + i + 16) * mr_load(b + i + 16);
     }
-    if (i + 16 <= n) {
-        acc0 = acc0 + mr_load(a + i) * mr_load(b + i);
-        i += 16;
-    }
-    const mr_f16 s16 = acc0 + acc1;
+    if (i + 16 <= n) acc0 = acc0 + mr_load(a + i) * mr_load(b + i);
+    return acc0 + acc1;
+}
+
+/* The lanes of one vector folded pairwise: halves added (lo + hi) down to two lanes, then x + y. */
+MR_INLINE float mr_fold(mr_f16 s16) {
     const mr_f8 s8 = s16.lo + s16.hi;
     const mr_f4 s4 = s8.lo + s8.hi;
     const mr_f2 s2 = s4.lo + s4.hi;
-    float sum = s2.x + s2.y;
-    for (; i < n; i++) sum = sum + a[i] * b[i];
+    return s2.x + s2.y;
+}
+
+/* ``mr_fold`` of 16 vectors at once: lane j of the result is mr_fold(s[j]), bit for bit (every lane goes through
+   the same additions of the same operands), with 15 vector additions instead of 16 separate folds. */
+MR_INLINE mr_f16 mr_fold16(const mr_f16 *s) {
+    mr_f16 eights[8], fours[4], twos[2];
+    for (int m = 0; m < 8; m++) {
+        /* lanes 0–7: row 2m's lo + hi; lanes 8–15: row 2m + 1's. */
+        eights[m] = __builtin_shufflevector(s[2 * m], s[2 * m + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+                  + __builtin_shufflevector(s[2 * m], s[2 * m + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29,
+                                            30, 31);
+    }
+    for (int m = 0; m < 4; m++) {
+        /* four lanes per row, rows 4m … 4m + 3 */
+        fours[m] = __builtin_shufflevector(eights[2 * m], eights[2 * m + 1], 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24,
+                                           25, 26, 27)
+                 + __builtin_shufflevector(eights[2 * m], eights[2 * m + 1], 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28,
+                                           29, 30, 31);
+    }
+    for (int m = 0; m < 2; m++) {
+        /* two lanes per row, rows 8m … 8m + 7 */
+        twos[m] = __builtin_shufflevector(fours[2 * m], fours[2 * m + 1], 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25,
+                                          28, 29)
+                + __builtin_shufflevector(fours[2 * m], fours[2 * m + 1], 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27,
+                                          30, 31);
+    }
+    return __builtin_shufflevector(twos[0], twos[1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+         + __builtin_shufflevector(twos[0], twos[1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+}
+
+MR_INLINE float mr_dot_impl(const float *a, const float *b, intptr_t n) {
+    float sum = mr_fold(mr_dot_lanes(a, b, n));
+    for (intptr_t i = n & ~(intptr_t)15; i < n; i++) sum = sum + a[i] * b[i];
     return sum;
 }
 
+/* mr_dot_impl(query, row) for each gathered row, the same bits: 16 rows at a time share one ``mr_fold16``. */
 MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intptr_t dimension,
                                      const int32_t *rowIndices, intptr_t count, float *output) {
-    for (intptr_t t = 0; t < count; t++) {
+    const intptr_t body = dimension & ~(intptr_t)15;
+    intptr_t t = 0;
+    for (; t + 16 <= count; t += 16) {
+        mr_f16 lanes[16];
+        for (int j = 0; j < 16; j++) {
+            const intptr_t ahead = t + j + 8 < count ? t + j + 8 : count - 1;
+            const float *next = rows + (intptr_t)rowIndices[ahead] * dimension;
+            for (intptr_t o = 0; o < dimension; o += 16) __builtin_prefetch(next + o, 0, 3);
+            lanes[j] = mr_dot_lanes(query, rows + (intptr_t)rowIndices[t + j] * dimension, dimension);
+        }
+        mr_store(output + t, mr_fold16(lanes));
+        if (body < dimension) {
+            for (int j = 0; j < 16; j++) {
+                const float *row = rows + (intptr_t)rowIndices[t + j] * dimension;
+                float sum = output[t + j];
+                for (intptr_t i = body; i < dimension; i++) sum = sum + query[i] * row[i];
+                output[t + j] = sum;
+            }
+        }
+    }
+    for (; t < count; t++) {
         const intptr_t ahead = t + 8 < count ? t + 8 : count - 1;
         const float *next = rows + (intptr_t)rowIndices[ahead] * dimension;
         for (intptr_t o = 0; o < dimension; o += 16) __builtin_prefetch(next + o, 0, 3);
         output[t] = mr_dot_impl(query, rows + (intptr_t)rowIndices[t] * dimension, dimension);
+    }
+}
+
+/* ``mr_gathered_dots_impl`` for several queries: a block of 16 rows is scored against every query while it is in
+   the first-level cache (the rows of the next block are fetched meanwhile), so a large set of rows is read from
+   memory once instead of once per query. */
+MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCount, const float *rows,
+                                          intptr_t dimension, const int32_t *rowIndices, intptr_t count,
+                                          float *output) {
+    const intptr_t body = dimension & ~(intptr_t)15;
+    intptr_t t = 0;
+    for (; t + 16 <= count; t += 16) {
+        for (intptr_t j = t + 16; j < t + 32 && j < count; j++) {
+            const float *next = rows + (intptr_t)rowIndices[j] * dimension;
+            for (intptr_t o = 0; o < dimension; o += 16) __builtin_prefetch(next + o, 0, 3);
+        }
+        for (intptr_t q = 0; q < queryCount; q++) {
+            const float *query = queries + q * dimension;
+            float *out = output + q * count;
+            mr_f16 lanes[16];
+            for (int j = 0; j < 16; j++)
+                lanes[j] = mr_dot_lanes(query, rows + (intptr_t)rowIndices[t + j] * dimension, dimension);
+            mr_store(out + t, mr_fold16(lanes));
+            if (body < dimension) {
+                for (int j = 0; j < 16; j++) {
+                    const float *row = rows + (intptr_t)rowIndices[t + j] * dimension;
+                    float sum = out[t + j];
+                    for (intptr_t i = body; i < dimension; i++) sum = sum + query[i] * row[i];
+                    out[t + j] = sum;
+                }
+            }
+        }
+    }
+    for (; t < count; t++) {
+        const float *row = rows + (intptr_t)rowIndices[t] * dimension;
+        for (intptr_t q = 0; q < queryCount; q++) output[q * count + t] = mr_dot_impl(queries + q * dimension, row, dimension);
     }
 }
 
@@ -342,20 +434,27 @@ MR_INLINE mr_f16 mr_load_half_native(const uint16_t *p) {
 /* Dot products of a query with gathered binary16 rows (`stride` halves apart, a multiple of 16; the query holds
    `stride` floats): 16 lane sums over the pieces in order, then the lanes folded pairwise. */
 #define MR_DEFINE_HALF_DOTS(suffix, attributes, load)                                                            \
+    MR_INLINE mr_f16 mr_half_lanes_##suffix(const float *query, const uint16_t *rows, intptr_t stride,           \
+                                            const int32_t *rowIndices, intptr_t count, intptr_t t) {             \
+        const intptr_t ahead = t + 8 < count ? t + 8 : count - 1;                                                 \
+        const uint16_t *next = rows + (intptr_t)rowIndices[ahead] * stride;                                       \
+        for (intptr_t o = 0; o < stride; o += 32) __builtin_prefetch(next + o, 0, 3);                             \
+        const uint16_t *row = rows + (intptr_t)rowIndices[t] * stride;                                            \
+        mr_f16 acc = 0;                                                                                           \
+        for (intptr_t c = 0; c < stride; c += 16) acc = acc + mr_load(query + c) * load(row + c);                \
+        return acc;                                                                                               \
+    }                                                                                                             \
     MR_INLINE void mr_half_dots_block_##suffix(const float *query, const uint16_t *rows, intptr_t stride,         \
                                                const int32_t *rowIndices, intptr_t count, float *output) {        \
-        for (intptr_t t = 0; t < count; t++) {                                                                    \
-            const intptr_t ahead = t + 8 < count ? t + 8 : count - 1;                                             \
-            const uint16_t *next = rows + (intptr_t)rowIndices[ahead] * stride;                                   \
-            for (intptr_t o = 0; o < stride; o += 32) __builtin_prefetch(next + o, 0, 3);                         \
-            const uint16_t *row = rows + (intptr_t)rowIndices[t] * stride;                                        \
-            mr_f16 acc = 0;                                                                                       \
-            for (intptr_t c = 0; c < stride; c += 16) acc = acc + mr_load(query + c) * load(row + c);            \
-            const mr_f8 s8 = acc.lo + acc.hi;                                                                     \
-            const mr_f4 s4 = s8.lo + s8.hi;                                                                       \
-            const mr_f2 s2 = s4.lo + s4.hi;                                                                       \
-            output[t] = s2.x + s2.y;                                                                              \
+        intptr_t t = 0;                                                                                           \
+        for (; t + 16 <= count; t += 16) {                                                                        \
+            mr_f16 lanes[16];                                                                                     \
+            for (int j = 0; j < 16; j++) lanes[j] = mr_half_lanes_##suffix(query, rows, stride, rowIndices, count, \
+                                                                           t + j);                                \
+            mr_store(output + t, mr_fold16(lanes));                                                               \
         }                                                                                                         \
+        for (; t < count; t++)                                                                                    \
+            output[t] = mr_fold(mr_half_lanes_##suffix(query, rows, stride, rowIndices, count, t));               \
     }                                                                                                             \
     attributes static void mr_half_dots_##suffix(const float *query, const uint16_t *rows, intptr_t stride,      \
                                                  const int32_t *rowIndices, intptr_t count, float *output) {      \
@@ -471,6 +570,12 @@ MR_DEFINE_ROUND_TO_HALF(avx512, __attribute__((target("avx512f,f16c"))))
     attributes static void mr_gathered_dots_##suffix(const float *query, const float *rows, intptr_t dimension,  \
                                                      const int32_t *rowIndices, intptr_t count, float *output) {  \
         mr_gathered_dots_impl(query, rows, dimension, rowIndices, count, output);                                 \
+    }                                                                                                             \
+    attributes static void mr_gathered_dots_many_##suffix(const float *queries, intptr_t queryCount,              \
+                                                          const float *rows, intptr_t dimension,                  \
+                                                          const int32_t *rowIndices, intptr_t count,              \
+                                                          float *output) {                                        \
+        mr_gathered_dots_many_impl(queries, queryCount, rows, dimension, rowIndices, count, output);              \
     }
 
 MR_INSTANTIATE(baseline, )
@@ -569,6 +674,25 @@ float mr_dot(const float *a, const float *b, intptr_t n) {
 void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
                       intptr_t count, float *output) {
     MR_DISPATCH(mr_gathered_dots, query, rows, dimension, rowIndices, count, output)
+}
+
+void mr_gathered_dots_many(const float *queries, intptr_t queryCount, const float *rows, intptr_t dimension,
+                           const int32_t *rowIndices, intptr_t count, float *output) {
+    MR_DISPATCH(mr_gathered_dots_many, queries, queryCount, rows, dimension, rowIndices, count, output)
+}
+
+intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t count, const float *liked,
+                          float neighbourMean, float *scores, int32_t *found) {
+    intptr_t written = 0;
+    for (intptr_t p = 0; p < count; p++) {
+        const float mine = liked[movies[p]];
+        const float theirs = values[p];
+        const float ratio = theirs / neighbourMean;
+        scores[written] = ratio < mine ? ratio : mine;
+        found[written] = movies[p];
+        written += (mine >= 0) & (theirs >= neighbourMean);
+    }
+    return written;
 }
 
 intptr_t mr_scatter_add(const int32_t *indices, const float *values, intptr_t count, float scale, float *sums,

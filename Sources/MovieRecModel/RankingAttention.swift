@@ -216,6 +216,14 @@ extension RankingBreakdown {
     }
 }
 
+/// The films a user rated at or above their plain mean rating, for finding shared favourites with many neighbours.
+struct LikedMovies {
+    /// The user's plain mean rating.
+    let mean: Float
+    /// One entry per film: the user's rating over ``mean`` for the films rated at or above it, −1 for every other.
+    let scores: [Float]
+}
+
 /// Which predicted ratings `recommend` accepts.
 public enum RatingFloor: Sendable, Equatable {
     /// A film predicted below `max(user's mean rating, μ) − m·w` (m = ``ModelParameters/predictedRatingMargin``,
@@ -345,9 +353,9 @@ extension TrainedModel {
             let count = context.movies.count
             let sample = min(count, Self.movieMeanSample)
             var total: Float = 0
-            for t in 0..<sample {
-                let j = Int(context.movies[t * count / sample])
-                total += ratedMovieAttention(context, values: values, movie: j, work: &scratch.movies)
+            let picks = (0..<sample).map { Int(context.movies[$0 * count / sample]) }
+            for (j, cosines) in zip(picks, ratedMovieCosines(context, movies: picks)) {
+                total += ratedMovieAttention(context, values: values, movie: j, work: &scratch.movies, cosines: cosines)
             }
             meanMovies = total / Float(sample)
         }
@@ -365,6 +373,29 @@ extension TrainedModel {
     /// the user's own films (a user with more is sampled evenly): it bounds that cost to 16·n_u cosines. On the
     /// validation splits 8, 16, 32, 64 and every film gave the same nDCG@10 (0.1909–0.1910).
     static var movieMeanSample: Int { 16 }
+
+    /// The cosines of each film in `movies` to each film the user rated (unit rows of `V_k·S_k^e`, parallel to the
+    /// user's films): the same values as ``ratedMovieAttention(_:values:movie:work:cosines:)`` computes without
+    /// them, with the user's film rows read from memory once for all of `movies` (``gatheredDots(queries:dimension:rows:rowIndices:output:)``).
+    func ratedMovieCosines(_ context: UserContext, movies: [Int]) -> [[Float]] {
+        let (n, k) = (context.movies.count, factors.rank)
+        guard !movies.isEmpty else { return [] }
+        guard n > 0 else { return movies.map { _ in [] } }
+        var output = [Float](repeating: 0, count: movies.count * n)
+        factors.unitMovieVectors.values.withUnsafeBufferPointer { all in
+            var queries = [Float]()
+            queries.reserveCapacity(movies.count * k)
+            for i in movies { queries.append(contentsOf: all[(i * k)..<((i + 1) * k)]) }
+            queries.withUnsafeBufferPointer { q in
+                context.movies.withUnsafeBufferPointer { picks in
+                    output.withUnsafeMutableBufferPointer { out in
+                        gatheredDots(queries: q, dimension: k, rows: all, rowIndices: picks, output: out)
+                    }
+                }
+            }
+        }
+        return (0..<movies.count).map { Array(output[($0 * n)..<(($0 + 1) * n)]) }
+    }
 
     /// The rated-film attention of film `i` for the user: `I_i = Σ_j w_j·values_j` over the films j ≠ i the user
     /// rated, with `w = softmax(0, √k·cos(i, j₁)/τ_m, …)` (the 0 is the null key, value 0; the largest logit is
@@ -538,6 +569,11 @@ extension TrainedModel {
         let first = selection.sorted()
         guard query.movieScale > 0 else { return first.map { RankedMovie(movie: $0.index, score: $0.score) } }
         var reranked = TopSelection(capacity: count)
+        // The cosines of the films not re-ranked before (a smaller window), all in one pass over the user's films.
+        let missing = first.map(\.index).filter { scratch.movieCosines[$0] == nil }
+        for (movie, cosines) in zip(missing, ratedMovieCosines(context, movies: missing)) {
+            scratch.movieCosines[movie] = cosines
+        }
         for entry in first {
             let movies = ratedMovieAttention(context, values: query.movieValues, movie: entry.index, work: &scratch.movies,
                                              cosines: scratch.movieCosines[entry.index])
@@ -608,17 +644,48 @@ extension TrainedModel {
 
     /// Films both the user and `neighbour` rated at or above their own mean ratings, by the smaller of the two
     /// ratings over the mean, highest first (ties: lower index).
-    func sharedFavourites(_ context: UserContext, neighbour v: Int, limit: Int) -> [Int] {
-        let userMean = context.ratings.isEmpty ? 0 : context.ratings.reduce(0, +) / Float(context.ratings.count)
+    ///
+    /// With `liked` (``likedMovies(_:)``: one entry per film, the user's rating over their mean for the films they
+    /// rated at or above it) only the neighbour's films between the user's first and last film are read, each looked
+    /// up there by a branch-free kernel (``sharedScores(movies:values:liked:neighbourMean:scores:found:)``): `n_v`
+    /// steps instead of a merge of both lists (`n_u + n_v`), which is what a user with thousands of ratings, and as
+    /// active neighbours, paid for each of a list's reasons. The films are offered in the same (ascending) order
+    /// with the same values either way, so the result is the same.
+    func sharedFavourites(_ context: UserContext, neighbour v: Int, limit: Int,
+                          liked: LikedMovies? = nil) -> [Int] {
+        let userMean = liked?.mean ?? plainMean(context)
         let neighbourMean = userMeanRating[v]
         let range = ratings.userRange(v)
         let (movies, values) = (ratings.byUser.columnIndices[range], ratings.byUser.values[range])
+        guard userMean > 0 && neighbourMean > 0 else { return [] }
         var selection = TopSelection(capacity: limit)
+        if let liked, let first = context.movies.first, let last = context.movies.last {
+            let start = movies.lowerBound(of: first)
+            let end = movies[start...].lowerBound(of: last + 1)
+            guard start < end else { return [] }
+            var scores = [Float](repeating: 0, count: end - start)
+            var found = [Int32](repeating: 0, count: end - start)
+            let count = ratings.byUser.columnIndices.withUnsafeBufferPointer { all in
+                ratings.byUser.values.withUnsafeBufferPointer { allValues in
+                    liked.scores.withUnsafeBufferPointer { likedScores in
+                        scores.withUnsafeMutableBufferPointer { s in
+                            found.withUnsafeMutableBufferPointer { f in
+                                sharedScores(movies: UnsafeBufferPointer(rebasing: all[start..<end]),
+                                             values: UnsafeBufferPointer(rebasing: allValues[start..<end]),
+                                             liked: likedScores, neighbourMean: neighbourMean, scores: s, found: f)
+                            }
+                        }
+                    }
+                }
+            }
+            for t in 0..<count { selection.offer(score: scores[t], index: Int(found[t])) }
+            return selection.sorted().map(\.index)
+        }
         var (a, b) = (0, movies.startIndex)
         while a < context.movies.count && b < movies.endIndex {
             if context.movies[a] < movies[b] { a += 1 } else if context.movies[a] > movies[b] { b += 1 } else {
                 let (mine, theirs) = (context.ratings[a], values[b])
-                if mine >= userMean && theirs >= neighbourMean && userMean > 0 && neighbourMean > 0 {
+                if mine >= userMean && theirs >= neighbourMean {
                     selection.offer(score: min(mine / userMean, theirs / neighbourMean), index: Int(movies[b]))
                 }
                 a += 1
@@ -626,6 +693,23 @@ extension TrainedModel {
             }
         }
         return selection.sorted().map(\.index)
+    }
+
+    /// The user's side of ``sharedFavourites(_:neighbour:limit:liked:)``, made once per list.
+    func likedMovies(_ context: UserContext) -> LikedMovies {
+        let mean = plainMean(context)
+        var scores = [Float](repeating: -1, count: movieCount)
+        if mean > 0 {
+            for (movie, rating) in zip(context.movies, context.ratings) where rating >= mean {
+                scores[Int(movie)] = rating / mean
+            }
+        }
+        return LikedMovies(mean: mean, scores: scores)
+    }
+
+    /// The plain mean of the user's ratings (0 without ratings).
+    func plainMean(_ context: UserContext) -> Float {
+        context.ratings.isEmpty ? 0 : context.ratings.reduce(0, +) / Float(context.ratings.count)
     }
 
     /// The user's mean rating as the model sees it: `μ + b_u` (the regularised bias, so a user with three 5-star
@@ -648,6 +732,16 @@ extension TrainedModel {
 }
 
 extension ArraySlice where Element == Int32 {
+    /// The first position in this ascending slice whose element is not below `value` (`endIndex` when none is).
+    func lowerBound(of value: Int32) -> Int {
+        var (lo, hi) = (startIndex, endIndex)
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if self[mid] < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
     /// The position of `value` in this ascending slice, or `nil` (binary search).
     func sortedIndex(of value: Int32) -> Int? {
         var (lo, hi) = (startIndex, endIndex)

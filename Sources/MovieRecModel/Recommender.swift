@@ -105,11 +105,13 @@ public struct Recommender: Sendable {
         }
         guard explain else { return results.map { $0! } }
         var favourites: [Int: [Int]] = [:]
+        let liked = model.likedMovies(context)
         return results.map { result in
             let recommendation = result!
             guard let ranking = recommendation.ranking else { return recommendation }
             let reasons = ranking.reasons.map { reason in
-                let shared = favourites[reason.user] ?? model.sharedFavourites(context, neighbour: reason.user, limit: 2)
+                let shared = favourites[reason.user] ?? model.sharedFavourites(context, neighbour: reason.user, limit: 2,
+                                                                               liked: liked)
                 favourites[reason.user] = shared
                 return reason.sharing(shared)
             }

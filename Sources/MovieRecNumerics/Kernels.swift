@@ -74,6 +74,22 @@ public func gatheredHalfDots(query: UnsafeBufferPointer<Float>, rows: UnsafeBuff
                           output.baseAddress!)
 }
 
+/// The entries of a user's row (`movies`, `values`: films ascending and their ratings) that both users liked: each
+/// film with `liked[film] >= 0` (the other user's rating over their mean, for the films they rated at or above it)
+/// and `values[p] >= neighbourMean`, in order, with `min(liked[film], values[p] / neighbourMean)` (Swift's `min`)
+/// written to `scores` and the film to `found`. Returns how many were written (`scores` and `found` have room for
+/// every entry). Branch-free, so a user's row costs the same whatever share of it matches.
+public func sharedScores(movies: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+                         liked: UnsafeBufferPointer<Float>, neighbourMean: Float,
+                         scores: UnsafeMutableBufferPointer<Float>, found: UnsafeMutableBufferPointer<Int32>) -> Int {
+    precondition(movies.count == values.count && scores.count >= movies.count && found.count >= movies.count,
+                 "sharedScores: \(movies.count) films, \(values.count) values, room for \(scores.count), \(found.count)")
+    guard let m = movies.baseAddress, let v = values.baseAddress, let l = liked.baseAddress,
+          let s = scores.baseAddress, let f = found.baseAddress else { return 0 }
+    precondition(movies.allSatisfy { $0 >= 0 && Int($0) < liked.count }, "sharedScores: a film outside the \(liked.count) liked flags")
+    return mr_shared_scores(m, v, movies.count, l, neighbourMean, s, f)
+}
+
 /// `sums[indices[p]] += scale·values[p]` for every p, in order (the product rounded, then added: the same bits as
 /// the plain loop); each index not yet flagged in `touched` is flagged and written at `list[listCount]`, and
 /// the new count is returned. `sums` and `touched` hold an entry for every index; `list` has room for all.
@@ -124,6 +140,26 @@ public func gatheredDots(query: UnsafeBufferPointer<Float>, rows: UnsafeBufferPo
     precondition(rowIndices.allSatisfy { $0 >= 0 && (Int($0) + 1) * d <= rows.count },
                  "gatheredDots: a row index is outside the \(rows.count / d) rows")
     mr_gathered_dots(q, base, d, idx, rowIndices.count, out)
+}
+
+/// `output[q·count + t] = dot(query q, row rowIndices[t] of rows)` for the `queries.count / dimension` queries held
+/// back to back in `queries` and every t (`count = rowIndices.count`): the same bits as ``gatheredDots(query:rows:rowIndices:output:)``
+/// for each query, with each row read from memory once for all the queries (for many queries against the same
+/// rows, e.g. many films against the films one user rated).
+public func gatheredDots(queries: UnsafeBufferPointer<Float>, dimension d: Int, rows: UnsafeBufferPointer<Float>,
+                         rowIndices: UnsafeBufferPointer<Int32>, output: UnsafeMutableBufferPointer<Float>) {
+    precondition(d > 0 && queries.count % d == 0, "gatheredDots: \(queries.count) query values for dimension \(d)")
+    let queryCount = queries.count / d
+    precondition(output.count == queryCount * rowIndices.count,
+                 "gatheredDots: \(output.count) outputs for \(queryCount) queries × \(rowIndices.count) rows")
+    guard queryCount > 0, !rowIndices.isEmpty, let q = queries.baseAddress, let base = rows.baseAddress,
+          let idx = rowIndices.baseAddress, let out = output.baseAddress else {
+        for t in 0..<output.count { output[t] = 0 }
+        return
+    }
+    precondition(rowIndices.allSatisfy { $0 >= 0 && (Int($0) + 1) * d <= rows.count },
+                 "gatheredDots: a row index is outside the \(rows.count / d) rows")
+    mr_gathered_dots_many(q, queryCount, base, d, idx, rowIndices.count, out)
 }
 
 /// The numerically stable softmax `softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m)` with `m = maxⱼ xⱼ`.

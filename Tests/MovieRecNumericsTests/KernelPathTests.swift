@@ -112,6 +112,90 @@ struct KernelPathTests {
         }
     }
 
+    @Test("gathered dots of 16 rows at a time (one fold of 16 vectors) equal a scalar reference folded lane by lane, bit for bit, on every instruction set",
+          arguments: [8, 37, 40, 64, 100])
+    func gatheredDotBlocks(dimension: Int) {
+        let rows = Fixtures.randomDense(rows: 61, columns: dimension, seed: 53)
+        let query = Fixtures.randomDense(rows: 1, columns: dimension, seed: 54).values
+        // Two blocks of 16 and a rest of 5; rows repeated and out of order.
+        let picks = (0..<37).map { Int32(($0 * 29 + 3) % 61) }
+        /// mr_dot's order written out: two 16-lane accumulators over 32-float steps (a 16-float step more into the
+        /// first), added; the lanes folded lo + hi down to one; then the remaining elements one by one.
+        func reference(_ row: Int) -> Float {
+            var (first, second) = ([Float](repeating: 0, count: 16), [Float](repeating: 0, count: 16))
+            var i = 0
+            while i + 32 <= dimension {
+                for l in 0..<16 {
+                    first[l] = first[l] + query[i + l] * rows[row, i + l]
+                    second[l] = second[l] + query[i + 16 + l] * rows[row, i + 16 + l]
+                }
+                i += 32
+            }
+            if i + 16 <= dimension {
+                for l in 0..<16 { first[l] = first[l] + query[i + l] * rows[row, i + l] }
+                i += 16
+            }
+            var lanes = (0..<16).map { first[$0] + second[$0] }
+            var width = 16
+            while width > 1 {
+                width /= 2
+                for l in 0..<width { lanes[l] = lanes[l] + lanes[l + width] }
+            }
+            var sum = lanes[0]
+            for j in i..<dimension { sum = sum + query[j] * rows[row, j] }
+            return sum
+        }
+        let expected = picks.map { reference(Int($0)) }
+        let results = perLevel { () -> [Float] in
+            var out = [Float](repeating: .nan, count: picks.count)
+            query.withUnsafeBufferPointer { q in
+                rows.values.withUnsafeBufferPointer { r in
+                    picks.withUnsafeBufferPointer { p in
+                        out.withUnsafeMutableBufferPointer { gatheredDots(query: q, rows: r, rowIndices: p, output: $0) }
+                    }
+                }
+            }
+            return out
+        }
+        for result in results {
+            #expect(result.map(\.bitPattern) == expected.map(\.bitPattern))
+            #expect(result == picks.map { dot(query, Array(rows.row(Int($0)))) })
+        }
+    }
+
+    @Test("gathered dots of many queries at once equal gathered dots of each query, bit for bit, on every instruction set",
+          arguments: [8, 37, 64, 100])
+    func gatheredDotsOfManyQueries(dimension: Int) {
+        let rows = Fixtures.randomDense(rows: 61, columns: dimension, seed: 55)
+        let queries = Fixtures.randomDense(rows: 7, columns: dimension, seed: 56).values
+        let picks = (0..<45).map { Int32(($0 * 17 + 11) % 61) }   // two blocks of 16 and a rest of 13
+        let results = perLevel { () -> (many: [Float], single: [Float]) in
+            var many = [Float](repeating: .nan, count: 7 * picks.count)
+            var single = [Float](repeating: .nan, count: 7 * picks.count)
+            queries.withUnsafeBufferPointer { q in
+                rows.values.withUnsafeBufferPointer { r in
+                    picks.withUnsafeBufferPointer { p in
+                        many.withUnsafeMutableBufferPointer {
+                            gatheredDots(queries: q, dimension: dimension, rows: r, rowIndices: p, output: $0)
+                        }
+                        single.withUnsafeMutableBufferPointer { out in
+                            for query in 0..<7 {
+                                gatheredDots(query: UnsafeBufferPointer(rebasing: q[(query * dimension)..<((query + 1) * dimension)]),
+                                             rows: r, rowIndices: p,
+                                             output: UnsafeMutableBufferPointer(rebasing: out[(query * picks.count)..<((query + 1) * picks.count)]))
+                            }
+                        }
+                    }
+                }
+            }
+            return (many, single)
+        }
+        for result in results {
+            #expect(result.many.map(\.bitPattern) == result.single.map(\.bitPattern))
+            #expect(!result.many.contains { $0.isNaN })
+        }
+    }
+
     @Test("the dot product folds its lanes pairwise: exact on integers, and on a known rounding case")
     func dotOrder() {
         let n = 70
@@ -252,7 +336,8 @@ struct KernelPathTests {
         let values = Fixtures.randomDense(rows: rows, columns: rowStride, seed: 68).values
         let query = Fixtures.randomDense(rows: 1, columns: rowStride, seed: 69).values
         let halves = halfPrecisionBits(values)
-        let picks: [Int32] = [22, 0, 7, 7, 13, 1, 21]
+        // 39 picks: two blocks of 16 rows folded together and a rest of 7 folded one by one.
+        let picks: [Int32] = [22, 0, 7, 7, 13, 1, 21] + (0..<32).map { Int32(($0 * 7 + 5) % rows) }
         let expected = picks.map { row -> Float in
             var lanes = [Float](repeating: 0, count: 16)
             for piece in stride(from: 0, to: rowStride, by: 16) {

@@ -79,6 +79,18 @@ float mr_dot(const float *a, const float *b, intptr_t n);
 void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
                       intptr_t count, float *output);
 
+/// `output[q·count + t] = mr_dot(queries + q·dimension, rows + rowIndices[t]·dimension, dimension)` for
+/// `q < queryCount`, `t < count` (the same bits as ``mr_gathered_dots`` per query): each block of 16 gathered rows
+/// is read once from memory and scored against every query while it is in cache.
+void mr_gathered_dots_many(const float *queries, intptr_t queryCount, const float *rows, intptr_t dimension,
+                           const int32_t *rowIndices, intptr_t count, float *output);
+
+/// For each p < count with `liked[movies[p]] >= 0` and `values[p] >= neighbourMean`, in order: writes
+/// `min(liked[movies[p]], values[p] / neighbourMean)` (the smaller; the first when equal) to `scores` and `movies[p]` to
+/// `found`, and returns how many were written. Branch-free: the test of each entry does not stall the loop.
+intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t count, const float *liked,
+                          float neighbourMean, float *scores, int32_t *found);
+
 /// `sums[indices[p]] += scale · values[p]` for `p < count`, in order (each product rounded, then added); an index
 /// seen for the first time (`touched[i]` false) is flagged and appended to `list` after its first `listCount`
 /// entries. Returns the new length of `list`, which must have room for every distinct index.
