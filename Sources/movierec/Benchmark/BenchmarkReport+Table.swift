@@ -36,6 +36,15 @@ extension BenchmarkReport {
                 load: "svd")
             add("recommend top 10 + explanations", String(format: "p50 %.3f ms, p99 %.3f ms (%d users)",
                                                           recommendP50Ms, recommendP99Ms, sampledUsers), load: "recommend")
+            for group in recommendByActivity ?? [] {
+                add("  users with \(group.label)", String(format: "p50 %.3f ms, p99 %.3f ms (%d users)", group.p50Ms,
+                                                        group.p99Ms, group.users), load: nil)
+            }
+            if let slow = recommendSlowest {
+                add("  slowest 1 %", String(format: "%d calls from %.3f ms: median %d ratings, %d users with 1,000 or more",
+                                           slow.calls, slow.fromMs, slow.medianRatings, slow.usersWithThousandRatings),
+                    load: nil)
+            }
             add("recommend top 10, no explanations", String(format: "p50 %.3f ms, p99 %.3f ms", recommendPlainP50Ms,
                                                             recommendPlainP99Ms), load: "recommend")
             add("similar users (10)", String(format: "p50 %.3f ms, p99 %.3f ms", similarP50Ms, similarP99Ms), load: "similar")

@@ -55,6 +55,12 @@ struct BenchmarkReport: Codable {
     var recommendP50Ms: Double
     /// 99th-percentile latency of one top-10 `recommend` call with explanations, in milliseconds.
     var recommendP99Ms: Double
+    /// The top-10 `recommend` calls with explanations by the user's number of ratings (the cost of a list grows with
+    /// it): one entry per class that holds sampled users.
+    var recommendByActivity: [ActivityClass]?
+    /// The slowest 1 % of those calls (at least one): how many, and the rating counts of their users (the other
+    /// slow class, users most of whose best films are predicted below the rating floor, is not told apart here).
+    var recommendSlowest: SlowestCalls?
     /// Median latency of one top-10 `recommend` call without explanations (predicted ratings only), in ms.
     var recommendPlainP50Ms: Double
     /// 99th-percentile latency of one top-10 `recommend` call without explanations, in milliseconds.
@@ -73,4 +79,28 @@ struct BenchmarkReport: Codable {
     var peakRSSBytes: Int
     /// One-minute load average when each step ended, by step name.
     var loadAverages: [String: Double]
+}
+
+/// Latencies of the sampled users whose rating counts fall in one class.
+struct ActivityClass: Codable {
+    /// The class, e.g. "100–999 ratings".
+    var label: String
+    /// Sampled users in it.
+    var users: Int
+    /// Median latency, in milliseconds.
+    var p50Ms: Double
+    /// 99th-percentile latency, in milliseconds.
+    var p99Ms: Double
+}
+
+/// What the slowest calls have in common.
+struct SlowestCalls: Codable {
+    /// How many calls (1 % of the sample, at least one).
+    var calls: Int
+    /// The fastest of them, in milliseconds.
+    var fromMs: Double
+    /// Median rating count of their users.
+    var medianRatings: Int
+    /// Users with at least 1,000 ratings among them.
+    var usersWithThousandRatings: Int
 }

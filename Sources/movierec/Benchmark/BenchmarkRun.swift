@@ -255,6 +255,19 @@ struct BenchmarkRun {
         }
         report.loadAverages["similar"] = SystemProbe.loadAverage()
         let (recommend, plain, similar) = (Percentiles(recommendMs), Percentiles(plainMs), Percentiles(similarMs))
+        let activity = users.map { model.ratings.userRange($0).count }
+        report.recommendByActivity = [("1–99 ratings", 1..<100), ("100–999 ratings", 100..<1000),
+                                      ("1,000 ratings or more", 1000..<Int.max)].compactMap { label, range in
+            let times = zip(activity, recommendMs).filter { range.contains($0.0) }.map(\.1)
+            guard !times.isEmpty else { return nil }
+            let percentiles = Percentiles(times)
+            return ActivityClass(label: label, users: times.count, p50Ms: percentiles.value(50), p99Ms: percentiles.value(99))
+        }
+        let slowest = recommendMs.indices.sorted { recommendMs[$0] > recommendMs[$1] }.prefix(max(1, users.count / 100))
+        let slowCounts = slowest.map { activity[$0] }.sorted()
+        report.recommendSlowest = SlowestCalls(calls: slowest.count, fromMs: slowest.map { recommendMs[$0] }.min() ?? 0,
+                                               medianRatings: slowCounts[slowCounts.count / 2],
+                                               usersWithThousandRatings: slowCounts.filter { $0 >= 1000 }.count)
         report.recommendPlainP50Ms = plain.value(50)
         report.recommendPlainP99Ms = plain.value(99)
         report.sampledUsers = users.count
