@@ -436,7 +436,7 @@ MR_INLINE mr_f16 mr_load_half_native(const uint16_t *p) {
 #define MR_DEFINE_HALF_DOTS(suffix, attributes, load)                                                            \
     MR_INLINE mr_f16 mr_half_lanes_##suffix(const float *query, const uint16_t *rows, intptr_t stride,           \
                                             const int32_t *rowIndices, intptr_t count, intptr_t t) {             \
-        const intptr_t ahead = t + 8 < count ? t + 8 : count - 1;                                                 \
+        const intptr_t ahead = t + 16 < count ? t + 16 : count - 1;                                                 \
         const uint16_t *next = rows + (intptr_t)rowIndices[ahead] * stride;                                       \
         for (intptr_t o = 0; o < stride; o += 32) __builtin_prefetch(next + o, 0, 3);                             \
         const uint16_t *row = rows + (intptr_t)rowIndices[t] * stride;                                            \
