@@ -59,15 +59,10 @@ extension TrainedModel {
         let userWeights = scorer.weights(cosines: userKept.map(\.score))
         var userSum: Float = 0
         var neighbours: [Neighbour] = []
-        neighbours.reserveCapacity(2 * k)
-        // The kept raters' ratings and biases first, in tight loops: their loads (cache misses, far apart in memory)
-        // overlap instead of waiting one by one inside the loop below.
-        let keptRaters = userKept.map { Int(byMovie.columnIndices[$0.index]) }
-        let keptRatings = userKept.map { byMovie.values[$0.index] }
-        let keptBiases = keptRaters.map { baseline.userBias[$0] }
-        for (t, (entry, weight)) in zip(userKept, userWeights.weights).enumerated() {
-            let (v, rating) = (keptRaters[t], keptRatings[t])
-            let residual = rating - (mu + keptBiases[t] + movieBias)
+        for (entry, weight) in zip(userKept, userWeights.weights) {
+            let v = Int(byMovie.columnIndices[entry.index])
+            let rating = byMovie.values[entry.index]
+            let residual = rating - (mu + baseline.userBias[v] + movieBias)
             userSum += weight * residual
             neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: entry.score,
                                         rating: rating, residual: residual))
