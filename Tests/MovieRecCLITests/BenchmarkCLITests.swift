@@ -41,6 +41,14 @@ struct BenchmarkCLITests {
         #expect(number("recommendP50Ms") <= number("recommendP99Ms"))
         #expect(number("similarP50Ms") <= number("similarP99Ms"))
         #expect(number("recommendPlainP50Ms") > 0 && number("recommendPlainP50Ms") <= number("recommendPlainP99Ms"))
+        // The classes by rating count hold every sampled call; the slowest 1 % of 50 calls is the slowest call, which
+        // is also the nearest-rank p99 of 50.
+        let classes = try #require(report["recommendByActivity"] as? [[String: Any]])
+        #expect(classes.compactMap { $0["users"] as? Int }.reduce(0, +) == 50)
+        #expect(classes.allSatisfy { ($0["p99Ms"] as? Double ?? .infinity) <= number("recommendP99Ms") })
+        let slowest = try #require(report["recommendSlowest"] as? [String: Any])
+        #expect(slowest["calls"] as? Int == 1)
+        #expect(slowest["fromMs"] as? Double == number("recommendP99Ms"))
         // Import rate = 20,000 rows over the import time.
         #expect(abs(number("importRowsPerSecond") * number("importSeconds") - 20000) < 1)
         // Per-user batch time = total / users.
