@@ -254,10 +254,23 @@ MR_INLINE float mr_dot_impl(const float *a, const float *b, intptr_t n) {
     return sum;
 }
 
+/* The elements past the 16-multiple body added to 16 dot products whose lanes covered the body (the 16 gathered
+   rows ``rowIndices[0..<16]``), in ``mr_dot_impl``'s order. */
+MR_INLINE void mr_add_tails16(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
+                              float *out) {
+    const intptr_t body = dimension & ~(intptr_t)15;
+    if (body == dimension) return;
+    for (int j = 0; j < 16; j++) {
+        const float *row = rows + (intptr_t)rowIndices[j] * dimension;
+        float sum = out[j];
+        for (intptr_t i = body; i < dimension; i++) sum = sum + query[i] * row[i];
+        out[j] = sum;
+    }
+}
+
 /* mr_dot_impl(query, row) for each gathered row, the same bits: 16 rows at a time share one ``mr_fold16``. */
 MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intptr_t dimension,
                                      const int32_t *rowIndices, intptr_t count, float *output) {
-    const intptr_t body = dimension & ~(intptr_t)15;
     intptr_t t = 0;
     for (; t + 16 <= count; t += 16) {
         mr_f16 lanes[16];
@@ -268,14 +281,7 @@ MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intp
             lanes[j] = mr_dot_lanes(query, rows + (intptr_t)rowIndices[t + j] * dimension, dimension);
         }
         mr_store(output + t, mr_fold16(lanes));
-        if (body < dimension) {
-            for (int j = 0; j < 16; j++) {
-                const float *row = rows + (intptr_t)rowIndices[t + j] * dimension;
-                float sum = output[t + j];
-                for (intptr_t i = body; i < dimension; i++) sum = sum + query[i] * row[i];
-                output[t + j] = sum;
-            }
-        }
+        mr_add_tails16(query, rows, dimension, rowIndices + t, output + t);
     }
     for (; t < count; t++) {
         const intptr_t ahead = t + 8 < count ? t + 8 : count - 1;
@@ -291,7 +297,6 @@ MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intp
 MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCount, const float *rows,
                                           intptr_t dimension, const int32_t *rowIndices, intptr_t count,
                                           float *output) {
-    const intptr_t body = dimension & ~(intptr_t)15;
     intptr_t t = 0;
     for (; t + 16 <= count; t += 16) {
         for (intptr_t j = t + 16; j < t + 32 && j < count; j++) {
@@ -305,14 +310,7 @@ MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCo
             for (int j = 0; j < 16; j++)
                 lanes[j] = mr_dot_lanes(query, rows + (intptr_t)rowIndices[t + j] * dimension, dimension);
             mr_store(out + t, mr_fold16(lanes));
-            if (body < dimension) {
-                for (int j = 0; j < 16; j++) {
-                    const float *row = rows + (intptr_t)rowIndices[t + j] * dimension;
-                    float sum = out[t + j];
-                    for (intptr_t i = body; i < dimension; i++) sum = sum + query[i] * row[i];
-                    out[t + j] = sum;
-                }
-            }
+            mr_add_tails16(query, rows, dimension, rowIndices + t, out + t);
         }
     }
     for (; t < count; t++) {
