@@ -135,7 +135,6 @@ final class CopyOutHandler: ChannelDuplexHandler {
     private var copy: Copy?
     /// Bytes of a message not complete yet.
     private var pending: ByteBuffer?
-    private var parser = CopyOutParser()
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -155,7 +154,6 @@ final class CopyOutHandler: ChannelDuplexHandler {
             return
         }
         copy = Copy(promise: promise, sink: sink, data: context.channel.allocator.buffer(capacity: 1 << 16))
-        parser = CopyOutParser()
         context.writeAndFlush(wrapOutboundOut(CopyOutParser.queryMessage(sql, allocator: context.channel.allocator)),
                               promise: nil)
     }
@@ -177,8 +175,8 @@ final class CopyOutHandler: ChannelDuplexHandler {
         data.reserveCapacity(minimumWritableBytes: incoming.readableBytes)
         var rows: Int?
         var serverError: String?
-        let finished = incoming.withUnsafeReadableBytes { bytes -> Int? in
-            parser.consume(bytes) { event in
+        let (consumed, finished) = incoming.withUnsafeReadableBytes { bytes in
+            CopyOutParser.consume(bytes) { event in
                 switch event {
                 case .data(let payload): data.writeBytes(payload)
                 case .rows(let count): rows = count
@@ -190,8 +188,8 @@ final class CopyOutHandler: ChannelDuplexHandler {
         if let rows { copy!.rows = rows }
         if let serverError { copy!.serverError = serverError }
         // The parser consumed every complete message: keep the incomplete rest for the next read.
-        incoming.moveReaderIndex(forwardBy: parser.consumed)
-        if finished != nil {
+        incoming.moveReaderIndex(forwardBy: consumed)
+        if finished {
             let rest = incoming
             finish()
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
@@ -216,11 +214,10 @@ final class CopyOutHandler: ChannelDuplexHandler {
 
     /// Hands the data so far to the sink (the first failure is kept; the rest of the answer is dropped).
     private func drain() {
-        guard let sink = copy?.sink, copy?.sinkError == nil else {
-            if copy?.sinkError != nil { copy!.data.clear() }
-            return
+        guard let sink = copy?.sink else { return }
+        if copy!.sinkError == nil {
+            do { try sink(copy!.data) } catch { copy!.sinkError = error }
         }
-        do { try sink(copy!.data) } catch { copy!.sinkError = error }
         copy!.data.clear()
     }
 
@@ -246,7 +243,7 @@ final class CopyOutHandler: ChannelDuplexHandler {
 /// Reads the server's answer to a `COPY … TO STDOUT` sent as a simple query: CopyOutResponse, CopyData…,
 /// CopyDone, CommandComplete (`COPY n`), ReadyForQuery, or an ErrorResponse on the way; notices, parameter
 /// statuses and any row messages are skipped. Pure, so recorded byte streams test it.
-struct CopyOutParser {
+enum CopyOutParser {
     /// What a message meant.
     enum Event {
         /// A CopyData payload (one or more CSV lines).
@@ -257,20 +254,21 @@ struct CopyOutParser {
         case error(String)
     }
 
-    /// Bytes of the last ``consume(_:_:)`` call that were used (whole messages only).
-    private(set) var consumed = 0
-
-    /// Reads the complete messages at the start of `bytes`, reporting each as an event; returns the offset just
-    /// after ReadyForQuery when it is among them (the answer is complete), else nil (``consumed`` says how much
-    /// was used; the rest is an incomplete message to be given again with more bytes).
-    mutating func consume(_ bytes: UnsafeRawBufferPointer, _ report: (Event) -> Void) -> Int? {
+    /// Reads the complete messages at the start of `bytes`, reporting each as an event. Returns how many bytes
+    /// it used (whole messages only: the rest is an incomplete message, to be given again with more bytes) and
+    /// whether the answer is complete (the last message used is ReadyForQuery). A message whose length field is
+    /// below its own four bytes ends the answer with an error: the stream cannot be read any further.
+    static func consume(_ bytes: UnsafeRawBufferPointer, _ report: (Event) -> Void) -> (consumed: Int, finished: Bool) {
         var offset = 0
-        defer { consumed = offset }
         while bytes.count - offset >= 5 {
             let type = bytes[offset]
             let length = Int(UInt32(bytes[offset + 1]) << 24 | UInt32(bytes[offset + 2]) << 16
                              | UInt32(bytes[offset + 3]) << 8 | UInt32(bytes[offset + 4]))
-            guard bytes.count - offset >= 1 + length else { return nil }
+            guard length >= 4 else {
+                report(.error("a malformed message from the server (length \(length))"))
+                return (bytes.count, true)
+            }
+            guard bytes.count - offset >= 1 + length else { break }
             let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + 5)..<(offset + 1 + length)])
             offset += 1 + length
             switch type {
@@ -279,11 +277,11 @@ struct CopyOutParser {
                 let tag = String(decoding: body.prefix { $0 != 0 }, as: UTF8.self)
                 if tag.hasPrefix("COPY "), let rows = Int(tag.dropFirst(5)) { report(.rows(rows)) }
             case UInt8(ascii: "E"): report(.error(Self.errorText(body)))
-            case UInt8(ascii: "Z"): return offset
+            case UInt8(ascii: "Z"): return (offset, true)
             default: break  // CopyOutResponse, CopyDone, notices, parameter statuses, row descriptions
             }
         }
-        return nil
+        return (offset, false)
     }
 
     /// "message (SQLSTATE code)" of an ErrorResponse body.

@@ -36,14 +36,15 @@ final class CopyOutTests: XCTestCase {
     static let rows = ["1,10,4.5,964982703", "1,20,3,964981247", "u-2,é,0.5,7"]
 
     /// Feeds `pieces` the way the handler does (an incomplete message waits for the next piece).
+    /// The data, row count and error read, and where the answer ended in the bytes of all pieces (nil: not yet).
     static func parse(_ pieces: [[UInt8]]) -> (data: String, rows: Int?, error: String?, end: Int?) {
-        var parser = CopyOutParser()
         var data: [UInt8] = [], rows: Int?, error: String?
         var held: [UInt8] = []
+        var used = 0
         for piece in pieces {
             held += piece
-            let end = held.withUnsafeBytes { bytes in
-                parser.consume(bytes) { event in
+            let (consumed, finished) = held.withUnsafeBytes { bytes in
+                CopyOutParser.consume(bytes) { event in
                     switch event {
                     case .data(let payload): data += payload
                     case .rows(let count): rows = count
@@ -51,8 +52,9 @@ final class CopyOutTests: XCTestCase {
                     }
                 }
             }
-            if let end { return (String(decoding: data, as: UTF8.self), rows, error, end + 0) }
-            held.removeFirst(parser.consumed)
+            used += consumed
+            if finished { return (String(decoding: data, as: UTF8.self), rows, error, used) }
+            held.removeFirst(consumed)
         }
         return (String(decoding: data, as: UTF8.self), rows, error, nil)
     }
@@ -75,6 +77,14 @@ final class CopyOutTests: XCTestCase {
             XCTAssertNotNil(parsed.end, "cut at \(cut)")
         }
         XCTAssertNil(Self.parse([Array(bytes.dropLast())]).end, "no ReadyForQuery yet: not finished")
+    }
+
+    func testParserStopsAtAMalformedLength() {
+        let bytes = Self.message("d", Array("1,2,3,4\n".utf8)) + [UInt8(ascii: "d"), 0, 0, 0, 2] + Self.answer(rows: [])
+        let parsed = Self.parse([bytes])
+        XCTAssertEqual(parsed.data, "1,2,3,4\n", "the message before it was read")
+        XCTAssertEqual(parsed.error, "a malformed message from the server (length 2)")
+        XCTAssertEqual(parsed.end, bytes.count, "nothing after it is read as messages")
     }
 
     func testParserReportsTheServersErrorWithItsCode() {
@@ -126,8 +136,9 @@ final class CopyOutTests: XCTestCase {
         guard case .done = done.outcome else { return XCTFail("\(done.outcome)") }
         XCTAssertEqual(done.rows, 3)
         XCTAssertEqual(String(buffer: done.data), Self.rows.map { $0 + "\n" }.joined())
-        XCTAssertNil(try channel.readInbound(as: ByteBuffer.self).flatMap { $0.readableBytes == 2 ? nil : $0 },
-                     "only the bytes after ReadyForQuery go on")
+        XCTAssertEqual(try channel.readInbound(as: ByteBuffer.self), ByteBuffer(bytes: [9, 9]),
+                       "only the bytes after ReadyForQuery go on")
+        XCTAssertNil(try channel.readInbound(as: ByteBuffer.self))
         try channel.writeInbound(ByteBuffer(bytes: [4]))
         XCTAssertEqual(try channel.readInbound(as: ByteBuffer.self), ByteBuffer(bytes: [4]))
         _ = try channel.finish()
