@@ -87,6 +87,33 @@ struct UserContext {
     let movies: [Int32]
     /// Ratings parallel to `movies`.
     let ratings: [Float]
+    /// The films the rated-film attention attends to (the keys of the ranking's rated-film term and of the
+    /// prediction's film neighbours): `movies`, or for a user with more than
+    /// ``ModelParameters/attendedMovieLimit`` of them that many, evenly spaced (ascending).
+    let keyMovies: [Int32]
+    /// Ratings parallel to `keyMovies`.
+    let keyRatings: [Float]
+
+    /// A context whose keys are its films, or `limit` of them evenly spaced (`movies[t·n/limit]`) when it has more.
+    init(trainedIndex: Int?, bias: Float, latent: [Float], unitLatent: [Float], watch: [Float], movies: [Int32],
+         ratings: [Float], keyLimit limit: Int) {
+        self.trainedIndex = trainedIndex
+        self.bias = bias
+        self.latent = latent
+        self.unitLatent = unitLatent
+        self.watch = watch
+        self.movies = movies
+        self.ratings = ratings
+        let n = movies.count
+        if n > limit && limit > 0 {
+            let picks = (0..<limit).map { $0 * n / limit }
+            keyMovies = picks.map { movies[$0] }
+            keyRatings = picks.map { ratings[$0] }
+        } else {
+            keyMovies = movies
+            keyRatings = ratings
+        }
+    }
 }
 
 extension TrainedModel {
@@ -100,7 +127,7 @@ extension TrainedModel {
                                unitLatent: Array(factors.unitUserVectors.row(u)),
                                watch: Array(watchFactors.userVectors.row(u)),
                                movies: Array(ratings.byUser.columnIndices[range]),
-                               ratings: Array(ratings.byUser.values[range]))
+                               ratings: Array(ratings.byUser.values[range]), keyLimit: parameters.attendedMovieLimit)
         case .folded(let user):
             guard user.similarityVector.count == factors.rank, user.watchVector.count == watchFactors.rank else {
                 throw ModelError(.invalidData, field: "folded user", value: "vectors of length \(user.similarityVector.count)",
@@ -109,7 +136,8 @@ extension TrainedModel {
             let norm = dot(user.similarityVector, user.similarityVector).squareRoot()
             return UserContext(trainedIndex: nil, bias: user.bias, latent: user.similarityVector,
                                unitLatent: user.similarityVector.map { norm > 0 ? $0 / norm : 0 },
-                               watch: user.watchVector, movies: user.movies, ratings: user.ratings)
+                               watch: user.watchVector, movies: user.movies, ratings: user.ratings,
+                               keyLimit: parameters.attendedMovieLimit)
         }
     }
 }

@@ -33,7 +33,7 @@ public struct ModelArchive: Sendable, Equatable {
     }
 
     /// The current layout version.
-    public static let formatVersion = 4
+    public static let formatVersion = 5
 
     /// Shapes and parameters.
     public var header: Header

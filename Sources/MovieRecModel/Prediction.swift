@@ -70,17 +70,17 @@ extension TrainedModel {
 
         // Film neighbours among the films u rated.
         var films = TopSelection(capacity: k)
-        let filmCosines = movieCosines.flatMap { $0.count == user.movies.count ? $0 : nil }
+        let filmCosines = movieCosines.flatMap { $0.count == user.keyMovies.count ? $0 : nil }
             ?? factors.unitMovieVectors.withRow(i) { query in
-                gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.movies)
+                gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.keyMovies)
             }
-        for (t, movie) in user.movies.enumerated() where Int(movie) != i { films.offer(score: filmCosines[t], index: t) }
+        for (t, movie) in user.keyMovies.enumerated() where Int(movie) != i { films.offer(score: filmCosines[t], index: t) }
         let filmKept = films.sorted()
         let filmWeights = scorer.weights(cosines: filmKept.map(\.score))
         var filmSum: Float = 0
         for (entry, weight) in zip(filmKept, filmWeights.weights) {
-            let j = Int(user.movies[entry.index])
-            let rating = user.ratings[entry.index]
+            let j = Int(user.keyMovies[entry.index])
+            let rating = user.keyRatings[entry.index]
             let residual = rating - (mu + user.bias + baseline.movieBias[j])
             filmSum += weight * residual
             neighbours.append(Neighbour(kind: .movie, index: j, weight: weight, cosine: entry.score,

@@ -347,13 +347,13 @@ extension TrainedModel {
         // `movieMeanSample` of them, evenly spaced.
         let share = parameters.movieRankingWeight
         let userMean = context.ratings.isEmpty ? 0 : context.ratings.reduce(0, +) / Float(context.ratings.count)
-        let values = userMean > 0 ? context.ratings.map { $0 / userMean } : context.ratings.map { _ in 0 }
+        let values = userMean > 0 ? context.keyRatings.map { $0 / userMean } : context.keyRatings.map { _ in 0 }
         var meanMovies: Float = 0
-        if share > 0 && !context.movies.isEmpty {
-            let count = context.movies.count
+        if share > 0 && !context.keyMovies.isEmpty {
+            let count = context.keyMovies.count
             let sample = min(count, Self.movieMeanSample)
             var total: Float = 0
-            let picks = (0..<sample).map { Int(context.movies[$0 * count / sample]) }
+            let picks = (0..<sample).map { Int(context.keyMovies[$0 * count / sample]) }
             for (j, cosines) in zip(picks, ratedMovieCosines(context, movies: picks)) {
                 total += ratedMovieAttention(context, values: values, movie: j, work: &scratch.movies, cosines: cosines)
             }
@@ -378,7 +378,7 @@ extension TrainedModel {
     /// user's films): the same values as ``ratedMovieAttention(_:values:movie:work:cosines:)`` computes without
     /// them, with the user's film rows read from memory once for all of `movies` (``gatheredDots(queries:dimension:rows:rowIndices:output:)``).
     func ratedMovieCosines(_ context: UserContext, movies: [Int]) -> [[Float]] {
-        let (n, k) = (context.movies.count, factors.rank)
+        let (n, k) = (context.keyMovies.count, factors.rank)
         guard !movies.isEmpty else { return [] }
         guard n > 0 else { return movies.map { _ in [] } }
         var output = [Float](repeating: 0, count: movies.count * n)
@@ -387,7 +387,7 @@ extension TrainedModel {
             queries.reserveCapacity(movies.count * k)
             for i in movies { queries.append(contentsOf: all[(i * k)..<((i + 1) * k)]) }
             queries.withUnsafeBufferPointer { q in
-                context.movies.withUnsafeBufferPointer { picks in
+                context.keyMovies.withUnsafeBufferPointer { picks in
                     output.withUnsafeMutableBufferPointer { out in
                         gatheredDots(queries: q, dimension: k, rows: all, rowIndices: picks, output: out)
                     }
@@ -405,7 +405,7 @@ extension TrainedModel {
     /// `work` has grown to the user's film count.
     func ratedMovieAttention(_ context: UserContext, values: [Float], movie i: Int, work: inout RatedMovieWork,
                              cosines known: [Float]? = nil) -> Float {
-        let n = context.movies.count
+        let n = context.keyMovies.count
         work.resize(n)
         let k = factors.rank
         if let known, known.count == n {
@@ -414,7 +414,7 @@ extension TrainedModel {
             }
         } else {
             factors.unitMovieVectors.values.withUnsafeBufferPointer { all in
-                context.movies.withUnsafeBufferPointer { picks in
+                context.keyMovies.withUnsafeBufferPointer { picks in
                     work.cosines.withUnsafeMutableBufferPointer { out in
                         gatheredDots(query: UnsafeBufferPointer(rebasing: all[(i * k)..<((i + 1) * k)]), rows: all,
                                      rowIndices: picks, output: UnsafeMutableBufferPointer(rebasing: out[0..<n]))
@@ -422,7 +422,7 @@ extension TrainedModel {
                 }
             }
         }
-        let own = context.movies[...].sortedIndex(of: Int32(i)).map { $0 - context.movies.startIndex } ?? -1
+        let own = context.keyMovies[...].sortedIndex(of: Int32(i)).map { $0 - context.keyMovies.startIndex } ?? -1
         let scale = Float(k).squareRoot() / parameters.movieRankingTemperature
         return work.cosines.withUnsafeBufferPointer { cosines in
             work.weights.withUnsafeMutableBufferPointer { weights in
@@ -578,7 +578,7 @@ extension TrainedModel {
             let movies = ratedMovieAttention(context, values: query.movieValues, movie: entry.index, work: &scratch.movies,
                                              cosines: scratch.movieCosines[entry.index])
             if scratch.movieCosines[entry.index] == nil {
-                scratch.movieCosines[entry.index] = Array(scratch.movies.cosines[0..<context.movies.count])
+                scratch.movieCosines[entry.index] = Array(scratch.movies.cosines[0..<context.keyMovies.count])
             }
             reranked.offer(score: entry.score + query.movieScale * movies, index: entry.index)
         }
@@ -633,8 +633,8 @@ extension TrainedModel {
             }
             movieReasons = strongestMovies.sorted().map { entry in
                 let t = entry.index
-                return RatedMovieContribution(movie: Int(context.movies[t]), weight: weights[t], cosine: cosines[t],
-                                              rating: context.ratings[t], value: query.movieValues[t],
+                return RatedMovieContribution(movie: Int(context.keyMovies[t]), weight: weights[t], cosine: cosines[t],
+                                              rating: context.keyRatings[t], value: query.movieValues[t],
                                               contribution: entry.score)
             }
         }

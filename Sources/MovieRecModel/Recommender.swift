@@ -40,8 +40,9 @@ public struct Recommendation: Sendable, Equatable {
 ///
 /// By default films the model predicts the user would dislike are left out (``RatingFloor``): the best
 /// films by score are taken in order and those whose predicted rating (the rating attention of
-/// ``TrainedModel/predict(_:movie:)``) is below the floor are skipped; only the best `16·N + 64` films by
-/// score are examined, so a list can be shorter than N when the model expects the user to like few films.
+/// ``TrainedModel/predict(_:movie:)``) is below the floor are skipped; only the best `d·(N + 4)` films by
+/// score are examined (``ModelParameters/floorDepth``), so a list can be shorter than N when the model expects the user to
+/// like few films.
 public struct Recommender: Sendable {
     /// The model recommended from.
     public let model: TrainedModel
@@ -126,8 +127,8 @@ public struct Recommender: Sendable {
     ///
     /// Films are predicted in ranking order, in rounds of as many as are still missing from the list (each round
     /// on the workers of `options`), so a user whose best films pass costs `count` predictions. The top
-    /// `2·count + 8` films by score are ranked first, and the window grows fourfold when they run out, up to the
-    /// best `16·count + 64` films: a user for whom fewer pass among those gets a shorter list (rather than
+    /// `2·(count + 4)` films by score are ranked first, and the window grows fourfold when they run out, up to the
+    /// best `d·(count + 4)` films (``ModelParameters/floorDepth``): a user for whom fewer pass among those gets a shorter list (rather than
     /// predictions for the whole catalogue). With the rated-film term a larger window re-ranks a larger pool, so
     /// the films not predicted yet are taken in its order; the list is sorted by score at the end.
     private func accepted(_ context: UserContext, query: RankingQuery, count: Int, candidates: CandidateFilter,
@@ -140,8 +141,9 @@ public struct Recommender: Sendable {
             (0..<model.movieCount).filter { allowed[$0] && (candidates.includeRated
                 || !context.movies[...].containsSorted(Int32($0))) }.count
         } ?? (candidates.includeRated ? model.movieCount : model.movieCount - context.movies.count)
-        let available = min(max(listable, 0), threshold == nil ? count : 16 * count + 64)
-        var window = threshold == nil ? count : min(2 * count + 8, available)
+        let depth = model.parameters.floorDepth
+        let available = min(max(listable, 0), threshold == nil ? count : depth * (count + 4))
+        var window = threshold == nil ? count : min(2 * (count + 4), available)
         var chosen: [(movie: RankedMovie, predicted: Float, explanation: Explanation?)] = []
         // Films already predicted. A larger window re-ranks a larger pool (the rated-film term), so its first films
         // need not be the smaller window's: those not predicted yet are taken in the new order.

@@ -85,20 +85,32 @@ struct RowPanels: Sendable {
 
     /// The `count` rows with the highest `Σ_c A[r, c]·x[c]` (ties to the lower row), never `excluded`, best first:
     /// exactly what offering every score of ``multiplied(by:options:)`` to a ``TopSelection`` gives.
-    ///
-    /// With ``halfValues`` the rows are first scored from the binary16 copy (half the bytes read), whose error
-    /// is at most `bound` (see `halfPanelScores`); only rows within `2·bound` of the `count`-th best first-pass
-    /// score can be among the best, and those are scored again in full precision, as ``multiplied(by:options:)``
-    /// scores them.
     func best(_ count: Int, for x: [Float], excluding excluded: Int?, options: ParallelOptions = .default)
         -> [TopSelection.Entry] {
+        best(count, for: x, scaledBy: nil, excluding: excluded, options: options).map(\.entry)
+    }
+
+    /// The `count` rows with the highest `scales[r]·(Σ_c A[r, c]·x[c])` (`scales` by row index, each in [0, 1]; nil:
+    /// 1), ties to the lower row, never `excluded`, best first, each with its unscaled score: exactly what offering
+    /// every score of ``multiplied(by:options:)`` times its scale to a ``TopSelection`` gives, in one pass over the
+    /// rows.
+    ///
+    /// With ``halfValues`` the rows are first scored from the binary16 copy (half the bytes read), whose error
+    /// is at most `bound` (see `halfPanelScores`; a scale in [0, 1] cannot enlarge it); only rows within `2·bound`
+    /// of the `count`-th best first-pass score can be among the best, and those are scored again in full precision,
+    /// as ``multiplied(by:options:)`` scores them.
+    func best(_ count: Int, for x: [Float], scaledBy scales: [Float]?, excluding excluded: Int?,
+              options: ParallelOptions = .default) -> [(entry: TopSelection.Entry, unscaled: Float)] {
         precondition(x.count == columns, "RowPanels: \(rows)×\(columns) · vector of \(x.count)")
+        precondition(scales.map { $0.count == rows && $0.allSatisfy { $0 >= 0 && $0 <= 1 } } ?? true,
+                     "RowPanels: one scale in [0, 1] per row")
         guard !halfValues.isEmpty, count > 0 else {
             var selection = TopSelection(capacity: count)
-            for (row, score) in multiplied(by: x, options: options).enumerated() where row != excluded {
-                selection.offer(score: score, index: row)
+            let all = multiplied(by: x, options: options)
+            for (row, score) in all.enumerated() where row != excluded {
+                selection.offer(score: scales.map { score * $0[row] } ?? score, index: row)
             }
-            return selection.sorted()
+            return selection.sorted().map { ($0, all[$0.index]) }
         }
         var first = [Float](repeating: 0, count: panelCount * 16)
         let workers = halfValues.count >= Self.parallelThreshold ? options : .serial
@@ -114,17 +126,41 @@ struct RowPanels: Sendable {
             }
         }
         var rough = TopSelection(capacity: count)
-        for slot in 0..<rows where Int(order[slot]) != excluded { rough.offer(score: first[slot], index: slot) }
+        first.withUnsafeMutableBufferPointer { first in
+            order.withUnsafeBufferPointer { order in
+                // Slots come in increasing order, so a score not above the current cut cannot enter (ties: lower slot).
+                var cut = -Float.infinity
+                func offer(_ slot: Int) {
+                    guard first[slot] > cut || rough.threshold == nil, Int(order[slot]) != excluded else { return }
+                    rough.offer(score: first[slot], index: slot)
+                    cut = rough.threshold ?? -.infinity
+                }
+                if let scales {
+                    scales.withUnsafeBufferPointer { scales in
+                        for slot in 0..<rows {
+                            first[slot] *= scales[Int(order[slot])]
+                            offer(slot)
+                        }
+                    }
+                } else {
+                    for slot in 0..<rows { offer(slot) }
+                }
+            }
+        }
         // |first − exact| ≤ (2⁻¹¹ + columns·2⁻²³)·‖x‖·‖row‖ + underflow; doubled for margin.
         let xNorm = x.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
         let bound = (0x1p-10 + Float(columns) * 0x1p-22) * xNorm * (panelNorms.max() ?? 0) + 1e-6
         let floor = rough.threshold.map { $0 - 2 * bound } ?? -.infinity
         var selection = TopSelection(capacity: count)
+        var unscaled: [(row: Int, score: Float)] = []
         x.withUnsafeBufferPointer { query in
             let block = QueryBlock(base: query.baseAddress!, stride: columns, count: 1)
             var scored = -1
             var scores = SIMD16<Float>()
-            for slot in 0..<rows where first[slot] >= floor || first[slot].isNaN {
+            let candidates = first.withUnsafeBufferPointer { first in
+                (0..<rows).filter { first[$0] >= floor || first[$0].isNaN }
+            }
+            for slot in candidates {
                 let row = Int(order[slot])
                 guard row != excluded else { continue }
                 let (p, lane) = slot.quotientAndRemainder(dividingBy: 16)
@@ -132,10 +168,13 @@ struct RowPanels: Sendable {
                     scores = scorePanel(p, queries: block).0
                     scored = p
                 }
-                selection.offer(score: scores[lane], index: row)
+                if scales != nil { unscaled.append((row, scores[lane])) }
+                selection.offer(score: scales.map { scores[lane] * $0[row] } ?? scores[lane], index: row)
             }
         }
-        return selection.sorted()
+        return selection.sorted().map { entry in
+            (entry, scales == nil ? entry.score : unscaled.first { $0.row == entry.index }!.score)
+        }
     }
 
     /// The scores of panel `p` (rows `16p ..< 16p + 16`) for one or two queries: element `j` of the result

@@ -67,22 +67,19 @@ extension TrainedModel {
     }
 
     /// The `count` users most similar to `user`, most similar first (never the user itself; ties: lower
-    /// index): latent cosines shrunk by support, `cos·n_v/(n_v + λ)` with n_v the other user's number of
-    /// ratings and λ = ``ModelParameters/similaritySupportShrinkage``, so users with a handful of ratings
-    /// cannot top the list. The best cosines come from one pass of SIMD dot products over the unit user
-    /// vectors; since shrinking only lowers a score, a window of them is enough once its last cosine is
-    /// below the `count`-th shrunk score (otherwise the window grows). `options`: workers of the scan (a server
+    /// index): latent cosines shrunk by support, `cos·f_v` with `f_v = n_v/(n_v + λ)`, n_v the other user's number
+    /// of ratings and λ = ``ModelParameters/similaritySupportShrinkage``, so users with a handful of ratings
+    /// cannot top the list. One pass of SIMD dot products over the unit user vectors (a binary16 first pass,
+    /// the rows that can reach the list scored again exactly). `options`: workers of the scan (a server
     /// answering many requests at once passes ``ParallelOptions/serial``); the result does not depend on them.
     public func mostSimilarUsers(to user: UserReference, count: Int,
                                  options: ParallelOptions = .default) throws -> [SimilarUser] {
         let context = try self.context(user)
-        let best = shrunkBest(count, rows: userCount, support: { ratings.userRange($0).count }) { window in
-            factors.unitUserPanels.best(window, for: context.unitLatent, excluding: context.trainedIndex,
-                                        options: options)
-        }
-        return best.map { entry in
+        let best = factors.unitUserPanels.best(count, for: context.unitLatent, scaledBy: userSupportFactors,
+                                               excluding: context.trainedIndex, options: options)
+        return best.map { entry, cosine in
             let range = ratings.userRange(entry.index)
-            return SimilarUser(user: entry.index, cosine: entry.cosine,
+            return SimilarUser(user: entry.index, cosine: cosine,
                                commonMovies: commonRatings(context.movies, context.ratings,
                                                            Array(ratings.byUser.columnIndices[range]),
                                                            Array(ratings.byUser.values[range])).count,
@@ -113,30 +110,6 @@ extension TrainedModel {
         return selection.sorted().map {
             SimilarMovie(movie: $0.index, cosine: cosines[$0.index], score: $0.score,
                          ratingCount: ratings.movieRange($0.index).count)
-        }
-    }
-
-    /// The best `count` rows by `cos·n/(n + λ)` given a source of the best rows by cosine (`window` of them).
-    private func shrunkBest(_ count: Int, rows: Int, support: (Int) -> Int,
-                            best: (Int) -> [TopSelection.Entry]) -> [(index: Int, cosine: Float, score: Float)] {
-        let lambda = parameters.similaritySupportShrinkage
-        var window = min(rows, max(4 * count + 32, count))
-        while true {
-            let candidates = best(window)
-            var selection = TopSelection(capacity: count)
-            for entry in candidates {
-                let n = Float(support(entry.index))
-                selection.offer(score: n > 0 ? entry.score * n / (n + lambda) : 0, index: entry.index)
-            }
-            let chosen = selection.sorted()
-            // Rows outside the window have cosines ≤ its last one, and shrinking never raises a positive score.
-            let last = candidates.last?.score ?? -.infinity
-            if candidates.count < window || window >= rows
-                || (chosen.count == count && chosen.last!.score >= max(last, 0)) {
-                let cosine = Dictionary(candidates.map { ($0.index, $0.score) }, uniquingKeysWith: { a, _ in a })
-                return chosen.map { ($0.index, cosine[$0.index]!, $0.score) }
-            }
-            window = min(rows, window * 4)
         }
     }
 

@@ -31,6 +31,9 @@ public struct TrainedModel: Sendable {
     let rankingScorer: AttentionScorer
     /// Each user's mean training rating (0 for a user without ratings).
     let userMeanRating: [Float]
+    /// Each user's support factor `n/(n + λ_n)` (n = the user's ratings, λ_n =
+    /// ``ModelParameters/similaritySupportShrinkage``; 0 without ratings), by which `similar` shrinks cosines.
+    let userSupportFactors: [Float]
 
     /// Assembles a model from its trained parts; the ranking neighbour index is built unless given.
     init(parameters: ModelParameters, ratings: RatingMatrix, baseline: Baseline, factors: LatentFactors,
@@ -54,6 +57,11 @@ public struct TrainedModel: Sendable {
         userMeanRating = (0..<ratings.userCount).map { u in
             let range = ratings.userRange(u)
             return range.isEmpty ? 0 : ratings.byUser.values[range].reduce(0, +) / Float(range.count)
+        }
+        let lambda = parameters.similaritySupportShrinkage
+        userSupportFactors = (0..<ratings.userCount).map { u in
+            let n = Float(ratings.userRange(u).count)
+            return n > 0 ? n / (n + lambda) : 0
         }
         let keys = RankingKeys(watch: watchFactors, spectralExponent: parameters.watchSpectralExponent)
         rankingKeys = keys
@@ -80,10 +88,13 @@ public struct TrainedModel: Sendable {
         same.movieRankingWeight = self.parameters.movieRankingWeight
         same.movieRankingTemperature = self.parameters.movieRankingTemperature
         same.movieRankingDepth = self.parameters.movieRankingDepth
+        same.attendedMovieLimit = self.parameters.attendedMovieLimit
+        same.floorDepth = self.parameters.floorDepth
         guard same == self.parameters else {
             throw ModelError(.invalidParameter, field: "parameters", value: "a change beyond the ranking and blend knobs",
                              expected: "only rankingNeighbours, rankingTemperature, attentionRankingWeight, "
-                                + "predictedRatingMargin, the movieRanking knobs or the α weights changed "
+                                + "predictedRatingMargin, floorDepth, attendedMovieLimit, the movieRanking knobs or the α "
+                                + "weights changed "
                                 + "(retrain for the others)")
         }
         let index = parameters.rankingNeighbours == self.parameters.rankingNeighbours ? rankingNeighbours : nil
@@ -217,6 +228,8 @@ extension ModelParameters {
         try require(movieRankingTemperature > 0 && movieRankingTemperature.isFinite, "movieRankingTemperature",
                     movieRankingTemperature, "τ_m > 0")
         try require(movieRankingDepth >= 0, "movieRankingDepth", movieRankingDepth, "M ≥ 0")
+        try require(attendedMovieLimit >= 0, "attendedMovieLimit", attendedMovieLimit, "L ≥ 0 (0: every film)")
+        try require(floorDepth >= 1, "floorDepth", floorDepth, "d ≥ 1")
         try require(predictedRatingMargin.isFinite, "predictedRatingMargin", predictedRatingMargin, "a finite margin")
         for (name, value) in [("svdWeight", svdWeight), ("userAttentionWeight", userAttentionWeight),
                               ("movieAttentionWeight", movieAttentionWeight), ("popularityExponent", popularityExponent),

@@ -45,7 +45,7 @@ struct ArchiveAndErrorTests {
     @Test("a format-2 header (no rated-film ranking knobs) does not decode: such a model must be retrained")
     func formatTwoHeader() throws {
         let header = try Model.train(data: syntheticData(), parameters: smallParameters()).archiveHeader
-        #expect(header.formatVersion == 4)
+        #expect(header.formatVersion == 5)
         var json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(header)) as? [String: Any])
         var parameters = try #require(json["parameters"] as? [String: Any])
         for key in ["movieRankingWeight", "movieRankingTemperature", "movieRankingDepth"] {

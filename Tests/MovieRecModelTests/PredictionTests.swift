@@ -87,6 +87,51 @@ struct PredictionTests {
         }
     }
 
+    @Test("with an attended-film limit L, the film attention is the reference over the films movies[t·n/L] alone")
+    func attendedMovieLimitKeepsEvenlySpacedFilms() throws {
+        var parameters = smallParameters()
+        parameters.neighbours = 4
+        parameters.temperature = 1.5
+        parameters.movieAttentionWeight = 0.3
+        let full = try Model.train(data: syntheticData(), parameters: parameters)
+        parameters.attendedMovieLimit = 5
+        let limited = try full.reconfigured(parameters)
+        let (ratings, baseline, factors) = (full.ratings, full.baseline, full.factors)
+        let k = factors.rank
+        let e = Double(full.parameters.movieSimilarityExponent)
+        func scaledMovie(_ i: Int) -> [Float] {
+            (0..<k).map { factors.movieVectors[i, $0] * Float(Foundation.pow(Double(factors.singularValues[$0]), e)) }
+        }
+        func attention(_ neighbours: [(cosine: Double, residual: Double)]) -> Double {
+            let top = neighbours.sorted { $0.cosine > $1.cosine }.prefix(4)
+            let logits = top.map { Double(k).squareRoot() * $0.cosine / 1.5 }
+            let total = 1 + logits.map { Foundation.exp($0) }.reduce(0, +)
+            return zip(top, logits).map { $0.residual * Foundation.exp($1) / total }.reduce(0, +)
+        }
+        var checked = 0
+        for user in 0..<ratings.userCount where ratings.userRange(user).count > 8 {
+            let row = Array(ratings.userRange(user))
+            let picks = (0..<5).map { row[$0 * row.count / 5] }
+            let movie = (0..<ratings.movieCount).first { i in !row.contains { ratings.byUser.columnIndices[$0] == i } }!
+            let films = picks.map { p in
+                let j = Int(ratings.byUser.columnIndices[p])
+                return (cosine: referenceCosine(scaledMovie(movie), scaledMovie(j)),
+                        residual: Double(ratings.byUser.values[p] - baseline.estimate(user: user, movie: j)))
+            }
+            let explanation = try limited.explain(.trained(user), movie: movie, limit: 20)
+            #expect(abs(Double(explanation.movieAttention) - 0.3 * attention(films)) < 1e-5)
+            // The user attention and everything else are the full model's.
+            let unlimited = try full.explain(.trained(user), movie: movie, limit: 20)
+            #expect(explanation.userAttention == unlimited.userAttention && explanation.svd == unlimited.svd)
+            #expect(explanation.movieAttention != unlimited.movieAttention)
+            let kept = Set(picks.map { Int(ratings.byUser.columnIndices[$0]) })
+            #expect(explanation.neighbours.filter { $0.kind == .movie }.allSatisfy { kept.contains($0.index) })
+            checked += 1
+            if checked == 4 { break }
+        }
+        #expect(checked == 4)
+    }
+
     @Test("predictions stay within the training rating scale")
     func clipped() throws {
         let data = syntheticData()

@@ -169,6 +169,50 @@ struct RecommenderTests {
         }
     }
 
+    @Test("the floor examines only the best d·(N + 4) films by score: a list is the passing films among those")
+    func floorDepth() throws {
+        var parameters = smallParameters()
+        parameters.movieRankingWeight = 0   // one score order for every window
+        let model = try Model.train(data: syntheticData(), parameters: parameters)
+        var shortened = 0
+        for depth in [1, 2, 4] {
+            parameters.floorDepth = depth
+            let recommender = Recommender(model: try model.reconfigured(parameters))
+            for user in [2, 17, 40, 63] {
+                let everything = try recommender.topN(user: user, count: model.movieCount, floor: .off)
+                // A floor only the 8 films with the highest predicted ratings pass, wherever they rank.
+                let floor = everything.map(\.predictedRating).sorted(by: >)[7]
+                let examined = everything.prefix(depth * (5 + 4))
+                let expected = examined.filter { $0.predictedRating >= floor }.prefix(5)
+                let listed = try recommender.topN(user: user, count: 5, floor: .minimum(floor))
+                #expect(listed.map(\.movie) == expected.map(\.movie), "depth \(depth), user \(user)")
+                if listed.count < everything.filter({ $0.predictedRating >= floor }).prefix(5).count { shortened += 1 }
+            }
+        }
+        #expect(shortened > 0, "some list is cut short by a small depth")
+    }
+
+    @Test("an attended-film limit never lets a rated film into a list; the rated-film reasons are among the kept films")
+    func attendedMovieLimit() throws {
+        var parameters = smallParameters()
+        let model = try Model.train(data: syntheticData(), parameters: parameters)
+        parameters.attendedMovieLimit = 3
+        let recommender = Recommender(model: try model.reconfigured(parameters))
+        var changed = 0
+        for user in 0..<model.userCount where model.ratings.userRange(user).count > 6 {
+            let row = model.ratings.userRange(user).map { Int(model.ratings.byUser.columnIndices[$0]) }
+            let kept = Set((0..<3).map { row[$0 * row.count / 3] })
+            let all = try recommender.topN(user: user, count: model.movieCount, floor: .off)
+            #expect(Set(all.map(\.movie)) == Set(0..<model.movieCount).subtracting(row))
+            for pick in try recommender.topN(user: user, count: 5, explain: true) {
+                #expect(pick.ranking!.movieReasons.allSatisfy { kept.contains($0.movie) })
+            }
+            let unlimited = try Recommender(model: model).topN(user: user, count: model.movieCount, floor: .off)
+            if unlimited.map(\.movie) != all.map(\.movie) { changed += 1 }
+        }
+        #expect(changed > 0, "the limit changes some orders")
+    }
+
     @Test("with many candidates (only those whose bound can reach the list are scored) the top 10 are the first 10 of every film scored")
     func boundedScoringKeepsTheList() throws {
         var parameters = smallParameters()

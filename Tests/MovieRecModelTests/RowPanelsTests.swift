@@ -21,11 +21,12 @@ struct RowPanelsTests {
         return m
     }
 
-    /// The reference: every score of the full-precision product offered to a selection.
-    static func fullScan(_ panels: RowPanels, _ x: [Float], count: Int, excluding: Int?) -> [TopSelection.Entry] {
+    /// The reference: every score of the full-precision product (times its row's scale) offered to a selection.
+    static func fullScan(_ panels: RowPanels, _ x: [Float], count: Int, excluding: Int?,
+                         scales: [Float]? = nil) -> [TopSelection.Entry] {
         var selection = TopSelection(capacity: count)
         for (row, score) in panels.multiplied(by: x, options: .serial).enumerated() where row != excluding {
-            selection.offer(score: score, index: row)
+            selection.offer(score: score * (scales?[row] ?? 1), index: row)
         }
         return selection.sorted()
     }
@@ -57,6 +58,40 @@ struct RowPanelsTests {
             }
         }
         #expect(half.best(0, for: Array(m.row(0)), excluding: nil).isEmpty)
+    }
+
+    @Test("with per-row scales: the full scan of the scaled scores, one pass, each with its unscaled score",
+          arguments: [false, true])
+    func scaledMatchesFullScan(sortedByNorm: Bool) {
+        let (rows, columns) = (1203, 40)
+        let m = Self.unitRows(rows: rows, columns: columns, seed: 5)
+        let half = RowPanels(m, sortedByNorm: sortedByNorm, halfCopy: true)
+        let plain = RowPanels(m, sortedByNorm: sortedByNorm)
+        var generator = SeededGenerator(seed: 6)
+        // Support shrinkage n/(n + 20) for n in 0…300: many rows scaled hard, some to 0.
+        let scales = (0..<rows).map { _ -> Float in
+            let n = Float(generator.next() % 301)
+            return n / (n + 20)
+        }
+        for trial in 0..<8 {
+            var x = trial % 2 == 0 ? Array(m.row(trial * 37 + 11))
+                                   : (0..<columns).map { _ in Float(generator.nextGaussian()) }
+            let norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            x = x.map { $0 / norm }
+            let all = plain.multiplied(by: x, options: .serial)
+            for count in [1, 10, 64, rows + 5] {
+                let excluded: Int? = trial % 3 == 0 ? nil : trial * 37 + 11
+                let expected = Self.fullScan(plain, x, count: count, excluding: excluded, scales: scales)
+                // Without scales the order differs: the test would fail if the scales were ignored.
+                if count == 10 { #expect(expected != Self.fullScan(plain, x, count: count, excluding: excluded)) }
+                for (panels, threads) in [(half, 1), (half, 2), (plain, 1)] {
+                    let found = panels.best(count, for: x, scaledBy: scales, excluding: excluded,
+                                            options: ParallelOptions(threadCount: threads))
+                    #expect(found.map(\.entry) == expected, "trial \(trial), count \(count)")
+                    #expect(found.allSatisfy { $0.unscaled == all[$0.entry.index] })
+                }
+            }
+        }
     }
 
     @Test("a tight cluster whose scores differ far below the half-precision error still gives the exact top rows")

@@ -11,6 +11,7 @@ import MovieRecModel
 /// | `temperature` | ``ModelParameters/temperature`` | RMSE |
 /// | `neighbours` | ``ModelParameters/neighbours`` | RMSE |
 /// | `rater-scan-limit` | ``ModelParameters/raterScanLimit`` | RMSE |
+/// | `attended-movie-limit` | ``ModelParameters/attendedMovieLimit`` | RMSE |
 /// | `svd-weight` | ``ModelParameters/svdWeight`` | RMSE |
 /// | `user-weight` | ``ModelParameters/userAttentionWeight`` | RMSE |
 /// | `film-weight` | ``ModelParameters/movieAttentionWeight`` | RMSE |
@@ -29,6 +30,7 @@ import MovieRecModel
 /// | `movie-ranking-temperature` | ``ModelParameters/movieRankingTemperature`` | nDCG@K |
 /// | `movie-ranking-depth` | ``ModelParameters/movieRankingDepth`` | nDCG@K |
 /// | `predicted-margin` | ``ModelParameters/predictedRatingMargin`` | nDCG@K |
+/// | `floor-depth` | ``ModelParameters/floorDepth`` | nDCG@K |
 ///
 /// Rating-prediction knobs are chosen by validation RMSE, ranking knobs by validation nDCG@K.
 public struct TunableParameter: Sendable {
@@ -64,6 +66,8 @@ public struct TunableParameter: Sendable {
                          write: { $0.neighbours = Int($1) }),
         TunableParameter("rater-scan-limit", .rmse, integer: true, read: { Double($0.raterScanLimit) },
                          write: { $0.raterScanLimit = Int($1) }),
+        TunableParameter("attended-movie-limit", .rmse, integer: true, read: { Double($0.attendedMovieLimit) },
+                         write: { $0.attendedMovieLimit = Int($1) }),
         TunableParameter("svd-weight", .rmse, read: { Double($0.svdWeight) }, write: { $0.svdWeight = Float($1) }),
         TunableParameter("user-weight", .rmse, read: { Double($0.userAttentionWeight) },
                          write: { $0.userAttentionWeight = Float($1) }),
@@ -99,6 +103,8 @@ public struct TunableParameter: Sendable {
                          write: { $0.movieRankingDepth = Int($1) }),
         TunableParameter("predicted-margin", .ndcg, read: { Double($0.predictedRatingMargin) },
                          write: { $0.predictedRatingMargin = Float($1) }),
+        TunableParameter("floor-depth", .ndcg, integer: true, read: { Double($0.floorDepth) },
+                         write: { $0.floorDepth = Int($1) }),
     ]
 
     /// The parameter called `name` (`neighbors` is accepted for `neighbours`).
@@ -110,6 +116,21 @@ public struct TunableParameter: Sendable {
                 "parameter name", name, expected: "one of " + all.map(\.name).joined(separator: ", "))
         }
         return parameter
+    }
+
+    /// `parameters` with each `name=value` of `settings` applied in order (the `--param` option of `evaluate` and
+    /// `benchmark`).
+    /// - Throws: ``EvaluationError`` for a setting that is not `name=number`, an unknown name or a bad value.
+    public static func applying(_ settings: [String], to parameters: ModelParameters) throws -> ModelParameters {
+        var result = parameters
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let value = Double(parts[1].trimmingCharacters(in: .whitespaces)) else {
+                throw EvaluationError.invalidParameter("parameter setting", setting, expected: "name=value, with a number")
+            }
+            result = try named(parts[0]).setting(value, in: result)
+        }
+        return result
     }
 
     /// The parameter's value in `parameters`.

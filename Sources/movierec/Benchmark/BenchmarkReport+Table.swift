@@ -9,7 +9,8 @@ extension BenchmarkReport {
             rows.append((step, figure, load))
         }
         add("data", "\(ratings) ratings, \(users) users, \(movies) films", load: nil)
-        add("model", "rank \(rank), watch rank \(watchRank), p \(oversampling), q \(powerIterations), \(krylovBlocks) Krylov blocks, \(threads) threads",
+        add("model", "rank \(rank), watch rank \(watchRank), p \(oversampling), q \(powerIterations), \(krylovBlocks) Krylov blocks, \(threads) threads"
+            + (parameterSettings.isEmpty ? "" : ", " + parameterSettings.joined(separator: ", ")),
             load: nil)
         if reusedDatabase {
             add("import", "skipped (cached database reused)", load: nil)
@@ -48,10 +49,14 @@ extension BenchmarkReport {
             add("recommend top 10, no explanations", String(format: "p50 %.3f ms, p99 %.3f ms", recommendPlainP50Ms,
                                                             recommendPlainP99Ms), load: "recommend")
             add("similar users (10)", String(format: "p50 %.3f ms, p99 %.3f ms", similarP50Ms, similarP99Ms), load: "similar")
-            add("top 10 for every user", String(format: "%.2f s, %.4f ms per user%@", recommendAllSeconds,
-                                                recommendAllMsPerUser,
-                                                recommendAllCPUMsPerUser.map { String(format: " (%.4f CPU ms)", $0) } ?? ""),
-                load: "recommendAll")
+            if skippedBatch {
+                add("top 10 for every user", "skipped (--skip-batch)", load: nil)
+            } else {
+                add("top 10 for every user", String(format: "%.2f s, %.4f ms per user%@", recommendAllSeconds,
+                                                    recommendAllMsPerUser,
+                                                    recommendAllCPUMsPerUser.map { String(format: " (%.4f CPU ms)", $0) } ?? ""),
+                    load: "recommendAll")
+            }
         }
         add("peak resident memory", String(format: "%.0f MiB", Double(peakRSSBytes) / 1_048_576), load: nil)
         let width0 = rows.map(\.0.count).max() ?? 0

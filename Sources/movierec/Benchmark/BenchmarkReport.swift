@@ -24,6 +24,10 @@ struct BenchmarkReport: Codable {
     var krylovBlocks: Int
     /// Worker threads of the numeric kernels.
     var threads: Int
+    /// The `--param name=value` settings measured, beyond the defaults (empty: the defaults).
+    var parameterSettings: [String] = []
+    /// True when the batch top 10 of every user was skipped (`--skip-batch`).
+    var skippedBatch = false
     /// True when the cached database was reused instead of importing (`importSeconds` is then 0).
     var reusedDatabase: Bool
     /// Seconds to import the generated CSV into a fresh database.

@@ -1,4 +1,5 @@
 import Foundation
+import MovieRecEvaluation
 import MovieRecModel
 import MovieRecNumerics
 import MovieRecStore
@@ -23,6 +24,10 @@ struct BenchmarkRun {
     var ratingsFile: String? = nil
     /// Its movie file, if any.
     var moviesFile: String? = nil
+    /// `name=value` settings applied to the measured parameters (``TunableParameter/applying(_:to:)``).
+    var parameterSettings: [String] = []
+    /// Skip the batch top 10 of every user (its figures stay 0): the per-call latencies alone, in a quarter of the time.
+    var skipsBatch = false
     /// Called with a line of progress text as each step starts.
     var log: (String) -> Void
 
@@ -85,7 +90,8 @@ struct BenchmarkRun {
         }
         loads["load"] = SystemProbe.loadAverage()
 
-        let parameters = Self.parameters(users: data.userCount, movies: data.movieCount)
+        let parameters = try TunableParameter.applying(parameterSettings,
+                                                       to: Self.parameters(users: data.userCount, movies: data.movieCount))
         log("Training (rank \(parameters.rank), watch rank \(parameters.watchRank))")
         var stageSeconds: [String: Double] = [:]
         var stage: (name: String, watch: Stopwatch)?
@@ -106,7 +112,8 @@ struct BenchmarkRun {
             rank: parameters.rank,
             watchRank: model.watchFactors.rank, powerIterations: parameters.powerIterations,
             oversampling: parameters.oversampling,
-            krylovBlocks: TruncatedSVD(rank: parameters.rank).krylovBlocks, threads: ParallelOptions.default.threadCount, reusedDatabase: reused,
+            krylovBlocks: TruncatedSVD(rank: parameters.rank).krylovBlocks, threads: ParallelOptions.default.threadCount,
+            parameterSettings: parameterSettings, reusedDatabase: reused,
             importSeconds: importSeconds, importRowsPerSecond: importRate, loadSeconds: loadSeconds,
             trainSeconds: trainSeconds, trainStageSeconds: stageSeconds, svdSeconds: 0, svdCPUSeconds: 0, svdRelativeResidual: 0,
             sampledUsers: 0, recommendP50Ms: 0, recommendP99Ms: 0, recommendPlainP50Ms: 0, recommendPlainP99Ms: 0, similarP50Ms: 0, similarP99Ms: 0,
@@ -125,6 +132,11 @@ struct BenchmarkRun {
         log("Timing recommend and similar for \(sampledUsers) users")
         try measureQueries(model: model, into: &report)
 
+        if skipsBatch {
+            report.skippedBatch = true
+            report.peakRSSBytes = SystemProbe.peakResidentBytes()
+            return report
+        }
         log("Top 10 for every user")
         let recommender = Recommender(model: model)
         let allCPUBefore = SystemProbe.processCPUSeconds()

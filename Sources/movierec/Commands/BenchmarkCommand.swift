@@ -62,6 +62,12 @@ struct BenchmarkCommand: ParsableCommand {
     @Flag(name: .long, help: "Stop after training: measures load + train alone.")
     var trainOnly = false
 
+    @Flag(name: .long, help: "Skip the batch top 10 of every user: the per-call latencies alone.")
+    var skipBatch = false
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("Set a model parameter, as evaluate --param does, e.g. --param rater-scan-limit=160 (repeatable).", valueName: "name=value"))
+    var parameterSettings: [String] = []
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -95,7 +101,7 @@ struct BenchmarkCommand: ParsableCommand {
         }
         let run = BenchmarkRun(ratings: ratings, seed: seed, cacheDirectory: cache, reuseDatabase: reuseDatabase,
                                stopAfterTraining: trainOnly, sampledUsers: sampledUsers, ratingsFile: ratingsFile,
-                               moviesFile: moviesFile, log: { if !quiet { printError($0) } })
+                               moviesFile: moviesFile, parameterSettings: parameterSettings, skipsBatch: skipBatch, log: { if !quiet { printError($0) } })
         let report = try run.run()
         if let out {
             let encoder = JSONEncoder()

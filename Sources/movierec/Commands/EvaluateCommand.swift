@@ -160,14 +160,7 @@ struct EvaluateCommand: ParsableCommand {
         var parameters = ModelParameters()
         parameters.seed = seed
         parameters.fitsBlend = fitBlend
-        for setting in parameterSettings {
-            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let value = Double(parts[1]) else {
-                throw ValidationError("--param expects name=value (a number), not '\(setting)'.")
-            }
-            parameters = try TunableParameter.named(parts[0]).setting(value, in: parameters)
-        }
-        return parameters
+        return try TunableParameter.applying(parameterSettings, to: parameters)
     }
 
     /// `rank=10,20,50` → the parameter and its values.
