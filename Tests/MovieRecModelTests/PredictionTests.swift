@@ -45,6 +45,24 @@ struct PredictionTests {
         #expect(trained.userNullWeight == 1 && trained.userAttention == 0)
     }
 
+    /// Film i's row of `V_k·S_k^e` (the film-similarity space), computed in Double from the public factors.
+    func scaledMovie(_ model: TrainedModel, _ i: Int) -> [Float] {
+        let (factors, e) = (model.factors, Double(model.parameters.movieSimilarityExponent))
+        return (0..<factors.rank).map {
+            factors.movieVectors[i, $0] * Float(Foundation.pow(Double(factors.singularValues[$0]), e))
+        }
+    }
+
+    /// The reference attention sum: the `keep` neighbours with the largest cosines, weights softmax(0, √d·cos/τ)
+    /// (the 0 is the null key, value 0), in Double.
+    func referenceAttention(_ neighbours: [(cosine: Double, residual: Double)], keep: Int, dimension: Int,
+                            temperature: Double) -> Double {
+        let top = neighbours.sorted { $0.cosine > $1.cosine }.prefix(keep)
+        let logits = top.map { Double(dimension).squareRoot() * $0.cosine / temperature }
+        let total = 1 + logits.map { Foundation.exp($0) }.reduce(0, +)
+        return zip(top, logits).map { $0.residual * Foundation.exp($1) / total }.reduce(0, +)
+    }
+
     @Test("attention terms match a brute-force reference: top-K neighbours, softmax(0, √d·cos/τ), residual values")
     func attentionMatchesReference() throws {
         var parameters = smallParameters()
@@ -54,16 +72,9 @@ struct PredictionTests {
         parameters.movieAttentionWeight = 0.3
         let model = try Model.train(data: syntheticData(), parameters: parameters)
         let (ratings, baseline, factors) = (model.ratings, model.baseline, model.factors)
-        let k = factors.rank
-        let e = Double(model.parameters.movieSimilarityExponent)
-        func scaledMovie(_ i: Int) -> [Float] {
-            (0..<k).map { factors.movieVectors[i, $0] * Float(Foundation.pow(Double(factors.singularValues[$0]), e)) }
-        }
+        func scaledMovie(_ i: Int) -> [Float] { self.scaledMovie(model, i) }
         func attention(_ neighbours: [(cosine: Double, residual: Double)]) -> Double {
-            let top = neighbours.sorted { $0.cosine > $1.cosine }.prefix(4)
-            let logits = top.map { Double(k).squareRoot() * $0.cosine / 1.5 }
-            let total = 1 + logits.map { Foundation.exp($0) }.reduce(0, +)
-            return zip(top, logits).map { $0.residual * Foundation.exp($1) / total }.reduce(0, +)
+            referenceAttention(neighbours, keep: 4, dimension: factors.rank, temperature: 1.5)
         }
         for (user, movie) in [(2, 9), (30, 1), (77, 40)] {
             let raters = ratings.movieRange(movie).filter { Int(ratings.byMovie.columnIndices[$0]) != user }.map { p in
@@ -97,16 +108,9 @@ struct PredictionTests {
         parameters.attendedMovieLimit = 5
         let limited = try full.reconfigured(parameters)
         let (ratings, baseline, factors) = (full.ratings, full.baseline, full.factors)
-        let k = factors.rank
-        let e = Double(full.parameters.movieSimilarityExponent)
-        func scaledMovie(_ i: Int) -> [Float] {
-            (0..<k).map { factors.movieVectors[i, $0] * Float(Foundation.pow(Double(factors.singularValues[$0]), e)) }
-        }
+        func scaledMovie(_ i: Int) -> [Float] { self.scaledMovie(full, i) }
         func attention(_ neighbours: [(cosine: Double, residual: Double)]) -> Double {
-            let top = neighbours.sorted { $0.cosine > $1.cosine }.prefix(4)
-            let logits = top.map { Double(k).squareRoot() * $0.cosine / 1.5 }
-            let total = 1 + logits.map { Foundation.exp($0) }.reduce(0, +)
-            return zip(top, logits).map { $0.residual * Foundation.exp($1) / total }.reduce(0, +)
+            referenceAttention(neighbours, keep: 4, dimension: factors.rank, temperature: 1.5)
         }
         var checked = 0
         for user in 0..<ratings.userCount where ratings.userRange(user).count > 8 {
