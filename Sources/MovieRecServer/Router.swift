@@ -98,13 +98,9 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         let user = try await host.currentUser(try context.parameters.require("id"), in: session)
         let count = try API.integer(request, "count", default: 10, range: 1...1000)
         let explain = try API.boolean(request, "explain", default: true)
-        let filter = try session.candidates(for: try API.filter(request))
-        return API.marked(JSONResponse.make(try session.recommendations(for: user.user, count: count, explain: explain,
-                                                                        candidates: filter.candidates,
-                                                                        floor: try API.ratingFloor(request),
-                                                                        unmatched: filter.unmatched.isEmpty ? nil : filter.unmatched,
-                                                                        options: .serial)),
-                          fresh: user.fresh)
+        let list = try host.recommendations(for: user.user, count: count, explain: explain, filter: try API.filter(request),
+                                            floor: try API.ratingFloor(request), in: session)
+        return API.marked(JSONResponse.make(list), fresh: user.fresh)
     }
     router.get("/api/v1/users/:id/similar") { request, context in
         let session = try host.session()

@@ -79,6 +79,21 @@ public final class ModelHost: @unchecked Sendable {
     private var similarCache: [Int: SimilarUsers] = [:]
     private var similarCacheModel: Int64 = -1
 
+    /// Recommendation lists of database users whose ratings were not edited, for the model of
+    /// ``recommendationCacheModel``, by user index, count and whether they are explained.
+    private var recommendationCache: [RecommendationKey: RecommendationList] = [:]
+    private var recommendationCacheModel: Int64 = -1
+
+    /// The key of a cached list: ``recommendations(for:count:explain:filter:floor:in:)`` with the default filter and floor.
+    private struct RecommendationKey: Hashable {
+        let user: Int
+        let count: Int
+        let explain: Bool
+    }
+
+    /// How many recommendation lists are kept (a top 10 with reasons is a few KB); beyond it the cache starts again.
+    public static let recommendationCacheCapacity = 10_000
+
     /// How many users' similar-user lists are kept (about 0.6 KB each); beyond it the cache starts again.
     public static let similarCacheCapacity = 20_000
     /// The longest list kept in the cache (shorter requests are its prefix).
@@ -256,6 +271,40 @@ public final class ModelHost: @unchecked Sendable {
                                 message: lastTrainingError ?? reason?.message, modelVersion: nil,
                                 ratingsSource: sharedRatings?.name)
         }
+    }
+
+    /// The recommendations of `user` in `session`, as ``ModelSession/recommendations(for:count:explain:candidates:floor:unmatched:options:)``
+    /// answers on one thread, with the candidates of `filter` (``ModelSession/candidates(for:warn:)``).
+    ///
+    /// A database user whose ratings were not edited, asked with the default filter and floor, gets the list computed
+    /// once per model and then kept: the same answer, since such a user's list depends on the model alone. An edited
+    /// user is folded in and always computed (so a stored rating shows at once), and so is a new user, a request with
+    /// a filter or a floor of its own, and every user of a server on shared ratings. A new model (a retrain, a swap)
+    /// empties the cache.
+    public func recommendations(for user: ResolvedUser, count: Int, explain: Bool, filter: FilterRequest = FilterRequest(),
+                                floor: RatingFloor = .automatic, in session: ModelSession) throws -> RecommendationList {
+        guard sharedRatings == nil, filter == FilterRequest(), floor == .automatic,
+              case .trained(let index) = user.reference else {
+            let candidates = try session.candidates(for: filter)
+            return try session.recommendations(for: user, count: count, explain: explain, candidates: candidates.candidates,
+                                               floor: floor,
+                                               unmatched: candidates.unmatched.isEmpty ? nil : candidates.unmatched,
+                                               options: .serial)
+        }
+        let key = RecommendationKey(user: index, count: count, explain: explain)
+        let model = session.info.id
+        if let cached = lock.withLock({ recommendationCacheModel == model ? recommendationCache[key] : nil }) {
+            return cached
+        }
+        let list = try session.recommendations(for: user, count: count, explain: explain, options: .serial)
+        lock.withLock {
+            if recommendationCacheModel != model || recommendationCache.count >= Self.recommendationCacheCapacity {
+                recommendationCache = [:]
+                recommendationCacheModel = model
+            }
+            recommendationCache[key] = list
+        }
+        return list
     }
 
     /// The `count` users most similar to `user` in `session` (never the user), as

@@ -379,6 +379,52 @@ struct RouteTests {
         }
     }
 
+    @Test("recommendations of a database user are kept per model: the computed answer, never after the user's own edit")
+    func recommendationCache() async throws {
+        let database = try WorkedExampleDatabase()
+        let host = try database.loadedHost()
+        let session = try host.session()
+        for id in ["P1", "P5", "P7"] {
+            for explain in [true, false] {
+                let user = try host.user(id, in: session)
+                let computed = try session.recommendations(for: user, count: 3, explain: explain)
+                #expect(try host.recommendations(for: user, count: 3, explain: explain, in: session) == computed)  // fills
+                #expect(try host.recommendations(for: user, count: 3, explain: explain, in: session) == computed)  // cached
+                // Another count, and a floor of its own (never cached), are computed for what they ask.
+                #expect(try host.recommendations(for: user, count: 1, explain: explain, in: session)
+                        == session.recommendations(for: user, count: 1, explain: explain))
+                #expect(try host.recommendations(for: user, count: 3, explain: explain, floor: .off, in: session)
+                        == session.recommendations(for: user, count: 3, explain: explain, floor: .off))
+            }
+        }
+        try await app(host).test(.router) { client in
+            // P5's cached top film, once rated by P5, is never listed again: the edit bypasses the cache.
+            var first = ""
+            try await client.execute(uri: "/api/v1/users/P5/recommendations?count=3", method: .get) { response in
+                first = try #require(ids(json(response)["recommendations"], "movie").first)
+            }
+            try await client.execute(uri: "/api/v1/users/P5/ratings/\(first)", method: .put, body: body(#"{"rating":4}"#)) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/api/v1/users/P5/recommendations?count=3", method: .get) { response in
+                #expect(!ids(json(response)["recommendations"], "movie").contains(first))
+            }
+        }
+        let p5 = try host.user("P5", in: session)
+        #expect(try host.recommendations(for: p5, count: 3, explain: true, in: session)
+                == session.recommendations(for: p5, count: 3, explain: true))
+        // After a retrain the old model's lists are not reused.
+        _ = try host.startTraining()
+        while host.isTraining { try await Task.sleep(for: .milliseconds(20)) }
+        let retrained = try host.session()
+        #expect(retrained.info.id != session.info.id)
+        for id in ["P1", "P5"] {
+            let user = try host.user(id, in: retrained)
+            #expect(try host.recommendations(for: user, count: 3, explain: true, in: retrained)
+                    == retrained.recommendations(for: user, count: 3, explain: true))
+        }
+    }
+
     @Test("similar users of a database user are kept per model: the same answer as computing them, before and after a swap")
     func similarCache() async throws {
         let database = try WorkedExampleDatabase()
