@@ -102,8 +102,8 @@ struct RowPanels: Sendable {
     func best(_ count: Int, for x: [Float], scaledBy scales: [Float]?, excluding excluded: Int?,
               options: ParallelOptions = .default) -> [(entry: TopSelection.Entry, unscaled: Float)] {
         precondition(x.count == columns, "RowPanels: \(rows)×\(columns) · vector of \(x.count)")
-        precondition(scales.map { $0.count == rows && $0.allSatisfy { $0 >= 0 && $0 <= 1 } } ?? true,
-                     "RowPanels: one scale in [0, 1] per row")
+        precondition(scales.map { $0.count == rows } ?? true, "RowPanels: one scale per row")
+        assert(scales.map { $0.allSatisfy { $0 >= 0 && $0 <= 1 } } ?? true, "RowPanels: scales in [0, 1]")
         guard !halfValues.isEmpty, count > 0 else {
             var selection = TopSelection(capacity: count)
             let all = multiplied(by: x, options: options)
