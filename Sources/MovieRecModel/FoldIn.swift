@@ -104,9 +104,8 @@ struct UserContext {
         self.watch = watch
         self.movies = movies
         self.ratings = ratings
-        let n = movies.count
-        if n > limit && limit > 0 {
-            let picks = (0..<limit).map { $0 * n / limit }
+        if movies.count > limit && limit > 0 {
+            let picks = evenlySpacedPositions(movies.count, keep: limit)
             keyMovies = picks.map { movies[$0] }
             keyRatings = picks.map { ratings[$0] }
         } else {
@@ -114,6 +113,11 @@ struct UserContext {
             keyRatings = ratings
         }
     }
+}
+
+/// `keep` of the positions `0..<count`, evenly spaced: `t·count/keep` for t in `0..<keep` (`keep ≤ count`).
+func evenlySpacedPositions(_ count: Int, keep: Int) -> [Int] {
+    (0..<keep).map { $0 * count / keep }
 }
 
 extension TrainedModel {

@@ -350,10 +350,9 @@ extension TrainedModel {
         let values = userMean > 0 ? context.keyRatings.map { $0 / userMean } : context.keyRatings.map { _ in 0 }
         var meanMovies: Float = 0
         if share > 0 && !context.keyMovies.isEmpty {
-            let count = context.keyMovies.count
-            let sample = min(count, Self.movieMeanSample)
+            let sample = min(context.keyMovies.count, Self.movieMeanSample)
             var total: Float = 0
-            let picks = (0..<sample).map { Int(context.keyMovies[$0 * count / sample]) }
+            let picks = evenlySpacedPositions(context.keyMovies.count, keep: sample).map { Int(context.keyMovies[$0]) }
             for (j, cosines) in zip(picks, ratedMovieCosines(context, movies: picks)) {
                 total += ratedMovieAttention(context, values: values, movie: j, work: &scratch.movies, cosines: cosines)
             }

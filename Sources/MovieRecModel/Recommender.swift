@@ -41,8 +41,8 @@ public struct Recommendation: Sendable, Equatable {
 /// By default films the model predicts the user would dislike are left out (``RatingFloor``): the best
 /// films by score are taken in order and those whose predicted rating (the rating attention of
 /// ``TrainedModel/predict(_:movie:)``) is below the floor are skipped; only the best `d·(N + 4)` films by
-/// score are examined (``ModelParameters/floorDepth``), so a list can be shorter than N when the model expects the user to
-/// like few films.
+/// score are examined (``ModelParameters/floorDepth``), so a list can be shorter than N when the model expects
+/// the user to like few films.
 public struct Recommender: Sendable {
     /// The model recommended from.
     public let model: TrainedModel
@@ -128,8 +128,8 @@ public struct Recommender: Sendable {
     /// Films are predicted in ranking order, in rounds of as many as are still missing from the list (each round
     /// on the workers of `options`), so a user whose best films pass costs `count` predictions. The top
     /// `2·(count + 4)` films by score are ranked first, and the window grows fourfold when they run out, up to the
-    /// best `d·(count + 4)` films (``ModelParameters/floorDepth``): a user for whom fewer pass among those gets a shorter list (rather than
-    /// predictions for the whole catalogue). With the rated-film term a larger window re-ranks a larger pool, so
+    /// best `d·(count + 4)` films (``ModelParameters/floorDepth``): a user for whom fewer pass among those gets a
+    /// shorter list (rather than predictions for the whole catalogue). With the rated-film term a larger window re-ranks a larger pool, so
     /// the films not predicted yet are taken in its order; the list is sorted by score at the end.
     private func accepted(_ context: UserContext, query: RankingQuery, count: Int, candidates: CandidateFilter,
                           floor: RatingFloor, explanationLimit: Int? = nil, scratch: inout RankingScratch,

@@ -128,12 +128,14 @@ struct RowPanels: Sendable {
         var rough = TopSelection(capacity: count)
         first.withUnsafeMutableBufferPointer { first in
             order.withUnsafeBufferPointer { order in
-                // Slots come in increasing order, so a score not above the current cut cannot enter (ties: lower slot).
-                var cut = -Float.infinity
+                // Slots come in increasing order, so once the selection is full a score not above its threshold cannot
+                // enter (ties: lower slot).
+                var cut: Float?
                 func offer(_ slot: Int) {
-                    guard first[slot] > cut || rough.threshold == nil, Int(order[slot]) != excluded else { return }
+                    if let cut, !(first[slot] > cut) { return }
+                    guard Int(order[slot]) != excluded else { return }
                     rough.offer(score: first[slot], index: slot)
-                    cut = rough.threshold ?? -.infinity
+                    cut = rough.threshold
                 }
                 if let scales {
                     scales.withUnsafeBufferPointer { scales in

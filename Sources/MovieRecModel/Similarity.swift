@@ -105,7 +105,7 @@ extension TrainedModel {
         for (j, cosine) in cosines.enumerated() where j != movie {
             let n = ratings.movieRange(j).count
             guard n >= minimumRatings, n > 0 else { continue }
-            selection.offer(score: cosine * Float(n) / (Float(n) + lambda), index: j)
+            selection.offer(score: cosine * Self.supportFactor(ratings: n, shrinkage: lambda), index: j)
         }
         return selection.sorted().map {
             SimilarMovie(movie: $0.index, cosine: cosines[$0.index], score: $0.score,

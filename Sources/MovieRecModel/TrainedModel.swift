@@ -58,10 +58,8 @@ public struct TrainedModel: Sendable {
             let range = ratings.userRange(u)
             return range.isEmpty ? 0 : ratings.byUser.values[range].reduce(0, +) / Float(range.count)
         }
-        let lambda = parameters.similaritySupportShrinkage
         userSupportFactors = (0..<ratings.userCount).map { u in
-            let n = Float(ratings.userRange(u).count)
-            return n > 0 ? n / (n + lambda) : 0
+            Self.supportFactor(ratings: ratings.userRange(u).count, shrinkage: parameters.similaritySupportShrinkage)
         }
         let keys = RankingKeys(watch: watchFactors, spectralExponent: parameters.watchSpectralExponent)
         rankingKeys = keys
@@ -100,6 +98,12 @@ public struct TrainedModel: Sendable {
         let index = parameters.rankingNeighbours == self.parameters.rankingNeighbours ? rankingNeighbours : nil
         return TrainedModel(parameters: parameters, ratings: ratings, baseline: baseline, factors: factors,
                             watchFactors: watchFactors, rankingNeighbours: index)
+    }
+
+    /// `n/(n + λ_n)`, the share of a cosine that `similar` and `similar-movies` keep for a user or film with n
+    /// ratings (λ_n = ``ModelParameters/similaritySupportShrinkage``; 0 without ratings).
+    static func supportFactor(ratings n: Int, shrinkage lambda: Float) -> Float {
+        n > 0 ? Float(n) / (Float(n) + lambda) : 0
     }
 
     /// Number of users.

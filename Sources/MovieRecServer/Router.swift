@@ -106,9 +106,7 @@ public func buildRouter(host: ModelHost, configuration: ServerConfiguration) -> 
         let session = try host.session()
         let user = try await host.currentUser(try context.parameters.require("id"), in: session)
         let count = try API.integer(request, "count", default: 10, range: 1...1000)
-        // A user folded in from shared ratings is not the model's row: no cached list for them.
-        let similar = host.sharedRatings == nil ? try host.similarUsers(to: user.user, count: count, in: session)
-            : try session.similarUsers(to: user.user, count: count)
+        let similar = try host.similarUsers(to: user.user, count: count, in: session)
         return API.marked(JSONResponse.make(similar), fresh: user.fresh)
     }
     router.get("/api/v1/users/:id/ratings") { _, context in

@@ -75,14 +75,12 @@ public final class ModelHost: @unchecked Sendable {
     private var training = false
     private var lastTrainingError: String?
     private var edited: [String: EditedUser] = [:]
-    /// The 50 users most similar to a database user, by user index, for the model of ``similarCacheModel``.
-    private var similarCache: [Int: SimilarUsers] = [:]
-    private var similarCacheModel: Int64 = -1
-
-    /// Recommendation lists of database users whose ratings were not edited, for the model of
-    /// ``recommendationCacheModel``, by user index, count and whether they are explained.
-    private var recommendationCache: [RecommendationKey: RecommendationList] = [:]
-    private var recommendationCacheModel: Int64 = -1
+    /// The 50 users most similar to a database user, by user index.
+    private let similarCache = PerModelCache<Int, SimilarUsers>(capacity: ModelHost.similarCacheCapacity)
+    /// Recommendation lists of database users whose ratings were not edited, by user index, count and whether they
+    /// are explained.
+    private let recommendationCache = PerModelCache<RecommendationKey, RecommendationList>(
+        capacity: ModelHost.recommendationCacheCapacity)
 
     /// The key of a cached list: ``recommendations(for:count:explain:filter:floor:in:)`` with the default filter and floor.
     private struct RecommendationKey: Hashable {
@@ -291,20 +289,10 @@ public final class ModelHost: @unchecked Sendable {
                                                unmatched: candidates.unmatched.isEmpty ? nil : candidates.unmatched,
                                                options: .serial)
         }
-        let key = RecommendationKey(user: index, count: count, explain: explain)
-        let model = session.info.id
-        if let cached = lock.withLock({ recommendationCacheModel == model ? recommendationCache[key] : nil }) {
-            return cached
+        return try recommendationCache.value(for: RecommendationKey(user: index, count: count, explain: explain),
+                                             model: session.info.id) {
+            try session.recommendations(for: user, count: count, explain: explain, options: .serial)
         }
-        let list = try session.recommendations(for: user, count: count, explain: explain, options: .serial)
-        lock.withLock {
-            if recommendationCacheModel != model || recommendationCache.count >= Self.recommendationCacheCapacity {
-                recommendationCache = [:]
-                recommendationCacheModel = model
-            }
-            recommendationCache[key] = list
-        }
-        return list
     }
 
     /// The `count` users most similar to `user` in `session` (never the user), as
@@ -312,22 +300,14 @@ public final class ModelHost: @unchecked Sendable {
     ///
     /// For a database user whose ratings were not edited the top ``similarCacheDepth`` are computed once per
     /// model and kept (a full scan of every user's latent vector is the cost of this call: at 25 M ratings,
-    /// 162,500 vectors); an edited or new user is always computed.
+    /// 162,500 vectors); an edited or new user is always computed, and so is every user of a server on shared
+    /// ratings (folded in from them, not the model's row).
     public func similarUsers(to user: ResolvedUser, count: Int, in session: ModelSession) throws -> SimilarUsers {
-        guard case .trained(let index) = user.reference, count <= Self.similarCacheDepth else {
+        guard sharedRatings == nil, case .trained(let index) = user.reference, count <= Self.similarCacheDepth else {
             return try session.similarUsers(to: user, count: count, options: .serial)
         }
-        let model = session.info.id
-        let cached: SimilarUsers? = lock.withLock { similarCacheModel == model ? similarCache[index] : nil }
-        let full = try cached ?? session.similarUsers(to: user, count: Self.similarCacheDepth, options: .serial)
-        if cached == nil {
-            lock.withLock {
-                if similarCacheModel != model || similarCache.count >= Self.similarCacheCapacity {
-                    similarCache = [:]
-                    similarCacheModel = model
-                }
-                similarCache[index] = full
-            }
+        let full = try similarCache.value(for: index, model: session.info.id) {
+            try session.similarUsers(to: user, count: Self.similarCacheDepth, options: .serial)
         }
         return SimilarUsers(user: full.user, similar: Array(full.similar.prefix(count)))
     }
@@ -444,4 +424,31 @@ public final class ModelHost: @unchecked Sendable {
 
     /// Whether a retraining is running.
     public var isTraining: Bool { lock.withLock { training } }
+}
+
+/// Answers kept for one saved model (``ModelInfo/id``): asked for another model, or full, it starts again.
+private final class PerModelCache<Key: Hashable, Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [Key: Value] = [:]
+    private var model: Int64 = -1
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// The value kept for `key` under `model`, else `compute()`'s, then kept (computed outside the lock: two
+    /// requests may both compute it, and give the same value).
+    func value(for key: Key, model: Int64, compute: () throws -> Value) rethrows -> Value {
+        if let kept = lock.withLock({ self.model == model ? entries[key] : nil }) { return kept }
+        let value = try compute()
+        lock.withLock {
+            if self.model != model || entries.count >= capacity {
+                entries = [:]
+                self.model = model
+            }
+            entries[key] = value
+        }
+        return value
+    }
 }
