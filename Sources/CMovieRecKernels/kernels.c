@@ -697,15 +697,114 @@ intptr_t mr_scatter_add(const int32_t *indices, const float *values, intptr_t co
                         bool *touched, int32_t *list, intptr_t listCount) {
     for (intptr_t p = 0; p < count; p++) {
         const int32_t i = indices[p];
-        if (!touched[i]) { touched[i] = true; list[listCount++] = i; }
+        /* Branch-free: the slot is always written and kept only for a first touch. */
+        list[listCount] = i;
+        listCount += !touched[i];
+        touched[i] = true;
         const float term = scale * values[p];
         sums[i] += term;
     }
     return listCount;
 }
 
+intptr_t mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns, const float *values,
+                             const int32_t *rows, const float *scales, intptr_t rowCount, float *sums, bool *touched,
+                             int32_t *list, intptr_t listCount) {
+    for (intptr_t r = 0; r < rowCount; r++) {
+        if (r + 1 < rowCount) {
+            /* The next row's first entries: a new place in two large arrays, so a cache miss each. */
+            const intptr_t next = rowPointers[rows[r + 1]];
+            __builtin_prefetch(columns + next, 0, 0);
+            __builtin_prefetch(values + next, 0, 0);
+            __builtin_prefetch(columns + next + 16, 0, 0);
+            __builtin_prefetch(values + next + 16, 0, 0);
+        }
+        if (r + 2 < rowCount) __builtin_prefetch(rowPointers + rows[r + 2], 0, 0);
+        const intptr_t start = rowPointers[rows[r]], end = rowPointers[rows[r] + 1];
+        listCount = mr_scatter_add(columns + start, values + start, end - start, scales[r], sums, touched, list,
+                                   listCount);
+    }
+    return listCount;
+}
+
+/* One step of `mr_bounded_candidates`: branch-free compaction. */
+MR_INLINE intptr_t mr_bounded_candidate(intptr_t i, const float *attention, const bool *touched, const bool *rated,
+                                        const bool *allowed, const float *norms, float scale, float reach,
+                                        int32_t *indices, float *bounds, intptr_t written) {
+    const float part = scale * attention[i];
+    const float room = reach * norms[i];
+    indices[written] = (int32_t)i;
+    bounds[written] = part + room;
+    const int keep = touched[i] & !(rated && rated[i]) & !(allowed && !allowed[i]);
+    return written + keep;
+}
+
+static intptr_t mr_bounded_candidates_baseline(const float *attention, const bool *touched, const bool *rated,
+                                               const bool *allowed, const float *norms, float scale, float reach,
+                                               intptr_t count, int32_t *indices, float *bounds) {
+    intptr_t written = 0;
+    for (intptr_t i = 0; i < count; i++)
+        written = mr_bounded_candidate(i, attention, touched, rated, allowed, norms, scale, reach, indices, bounds,
+                                       written);
+    return written;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* 16 films a step: the flags widened to lanes, the kept lanes compressed to the outputs (the same values and order
+   as the baseline loop). */
+__attribute__((target("avx512f")))
+static intptr_t mr_bounded_candidates_avx512(const float *attention, const bool *touched, const bool *rated,
+                                             const bool *allowed, const float *norms, float scale, float reach,
+                                             intptr_t count, int32_t *indices, float *bounds) {
+    intptr_t written = 0, i = 0;
+    const __m512 a = _mm512_set1_ps(scale), r = _mm512_set1_ps(reach);
+    const __m512i step = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    for (; i + 16 <= count; i += 16) {
+        const __m512i t = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(touched + i)));
+        __mmask16 keep = _mm512_test_epi32_mask(t, t);
+        if (!keep) continue;
+        if (rated) {
+            const __m512i f = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(rated + i)));
+            keep &= _mm512_testn_epi32_mask(f, f);
+        }
+        if (allowed) {
+            const __m512i f = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(allowed + i)));
+            keep &= _mm512_test_epi32_mask(f, f);
+        }
+        if (!keep) continue;
+        const __m512 part = _mm512_mul_ps(a, _mm512_loadu_ps(attention + i));
+        const __m512 room = _mm512_mul_ps(r, _mm512_loadu_ps(norms + i));
+        const __m512 bound = _mm512_add_ps(part, room);
+        const __m512i index = _mm512_add_epi32(_mm512_set1_epi32((int)i), step);
+        /* Compressed in registers and stored whole (written + 16 ≤ i + 16 ≤ count): a compressing store to memory
+           is microcoded and slow on some processors. */
+        _mm512_storeu_si512((void *)(indices + written), _mm512_maskz_compress_epi32(keep, index));
+        _mm512_storeu_ps(bounds + written, _mm512_maskz_compress_ps(keep, bound));
+        written += __builtin_popcount((unsigned)keep);
+    }
+    for (; i < count; i++)
+        written = mr_bounded_candidate(i, attention, touched, rated, allowed, norms, scale, reach, indices, bounds,
+                                       written);
+    return written;
+}
+#endif
+
+intptr_t mr_bounded_candidates(const float *attention, const bool *touched, const bool *rated, const bool *allowed,
+                               const float *norms, float scale, float reach, intptr_t count, int32_t *indices,
+                               float *bounds) {
+#if defined(__x86_64__)
+    if (mr_kernel_level() == MRKernelLevelAVX512)
+        return mr_bounded_candidates_avx512(attention, touched, rated, allowed, norms, scale, reach, count, indices,
+                                            bounds);
+#endif
+    return mr_bounded_candidates_baseline(attention, touched, rated, allowed, norms, scale, reach, count, indices,
+                                          bounds);
+}
+
 intptr_t mr_strided_sample(const int32_t *columns, intptr_t first, intptr_t count, intptr_t scanned, int32_t excluded,
-                           intptr_t *positions, int32_t *values) {
+                           intptr_t *positions, int32_t *values, const float *ratings, float *sampledRatings) {
     if (scanned <= 0 || count <= 0) return 0;
     if (scanned > count) scanned = count;
     /* p_t = first + t·step + ⌊t·extra/scanned⌋, stepped with a carry; a second walker runs `lead` steps ahead. */
@@ -718,11 +817,17 @@ intptr_t mr_strided_sample(const int32_t *columns, intptr_t first, intptr_t coun
     for (intptr_t t = 0; t < scanned; t++) {
         if (t + lead < scanned) {
             __builtin_prefetch(columns + ahead, 0, 0);
+            if (ratings) __builtin_prefetch(ratings + ahead, 0, 0);
             ahead += step; aheadCarry += extra;
             if (aheadCarry >= scanned) { aheadCarry -= scanned; ahead++; }
         }
         const int32_t v = columns[p];
-        if (v != excluded) { positions[written] = p; values[written] = v; written++; }
+        if (v != excluded) {
+            positions[written] = p;
+            values[written] = v;
+            if (ratings) sampledRatings[written] = ratings[p];
+            written++;
+        }
         p += step; carry += extra;
         if (carry >= scanned) { carry -= scanned; p++; }
     }

@@ -32,9 +32,25 @@ public struct AttentionScorer: Sendable, Equatable {
     ///
     /// - Returns: one weight per cosine, and the null key's weight; they sum to 1.
     public func weights(cosines: [Float]) -> (weights: [Float], nullWeight: Float) {
+        // `softmax([0] + cosines·scale)` (the same operations in the same order) without the intermediate arrays.
         let scale = Float(dimension).squareRoot() / temperature
-        let all = softmax([0] + cosines.map { $0 * scale })
-        return (Array(all.dropFirst()), all[0])
+        var maximum: Float = 0
+        for cosine in cosines { maximum = max(maximum, cosine * scale) }
+        let m = Double(maximum)
+        let null = exp(Double(Float(0)) - m)
+        var total = null
+        let weights = withUnsafeTemporaryAllocation(of: Double.self, capacity: cosines.count) { exponentials in
+            for (j, cosine) in cosines.enumerated() {
+                let e = exp(Double(cosine * scale) - m)
+                exponentials[j] = e
+                total += e
+            }
+            return [Float](unsafeUninitializedCapacity: cosines.count) { buffer, initialized in
+                for j in 0..<cosines.count { buffer[j] = Float(exponentials[j] / total) }
+                initialized = cosines.count
+            }
+        }
+        return (weights, Float(null / total))
     }
 
     /// Plain scaled dot-product attention of one query over vector-valued entries:

@@ -46,26 +46,28 @@ extension TrainedModel {
         }
         let k = parameters.neighbours
 
-        // User neighbours among the raters of i.
+        // User neighbours among the raters of i (their ratings gathered with them).
         var users = TopSelection(capacity: k)
-        let range = ratings.movieRange(i)
         let byMovie = ratings.byMovie
-        let (positions, raters) = stridedSample(byMovie.columnIndices, range: range, scanned: parameters.raterScanLimit,
-                                                excluding: Int32(truncatingIfNeeded: user.trainedIndex ?? -1))
-        for (t, cosine) in raterCosines(user.unitLatent, raters: raters, keep: k, screen: screen) {
-            users.offer(score: cosine, index: positions[t])
-        }
+        let sample = stridedSample(byMovie.columnIndices, ratings: byMovie.values, range: ratings.movieRange(i),
+                                   scanned: parameters.raterScanLimit,
+                                   excluding: Int32(truncatingIfNeeded: user.trainedIndex ?? -1))
+        let scored = raterCosines(user.unitLatent, raters: sample.values, keep: k, screen: screen)
+        // Sample positions grow with the raters' positions, so ties still go to the lower position.
+        for (t, cosine) in zip(scored.positions, scored.cosines) { users.offer(score: cosine, index: t) }
         let userKept = users.sorted()
         let userWeights = scorer.weights(cosines: userKept.map(\.score))
         var userSum: Float = 0
         var neighbours: [Neighbour] = []
         for (entry, weight) in zip(userKept, userWeights.weights) {
-            let v = Int(byMovie.columnIndices[entry.index])
-            let rating = byMovie.values[entry.index]
+            let v = Int(sample.values[entry.index])
+            let rating = sample.ratings[entry.index]
             let residual = rating - (mu + baseline.userBias[v] + movieBias)
             userSum += weight * residual
-            neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: entry.score,
-                                        rating: rating, residual: residual))
+            if limit > 0 {
+                neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: entry.score,
+                                            rating: rating, residual: residual))
+            }
         }
 
         // Film neighbours among the films u rated.
@@ -83,8 +85,10 @@ extension TrainedModel {
             let rating = user.keyRatings[entry.index]
             let residual = rating - (mu + user.bias + baseline.movieBias[j])
             filmSum += weight * residual
-            neighbours.append(Neighbour(kind: .movie, index: j, weight: weight, cosine: entry.score,
-                                        rating: rating, residual: residual))
+            if limit > 0 {
+                neighbours.append(Neighbour(kind: .movie, index: j, weight: weight, cosine: entry.score,
+                                            rating: rating, residual: residual))
+            }
         }
         var strongest = TopSelection(capacity: limit)
         for (position, neighbour) in neighbours.enumerated() { strongest.offer(score: neighbour.weight, index: position) }
@@ -108,9 +112,10 @@ extension TrainedModel {
     /// the bytes read), and only those within ``halfScreeningMargin`` of the `keep`-th largest of those scores are
     /// scored again exactly: a rater left out is beaten, exactly, by `keep` others, so the top `keep` and their
     /// cosines are the same as when every rater is scored exactly.
-    func raterCosines(_ query: [Float], raters: [Int32], keep: Int, screen: Bool) -> [(Int, Float)] {
+    func raterCosines(_ query: [Float], raters: [Int32], keep: Int, screen: Bool)
+        -> (positions: [Int], cosines: [Float]) {
         guard screen, keep > 0, raters.count > 4 * keep else {
-            return Array(gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters).enumerated())
+            return (Array(raters.indices), gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters))
         }
         var padded = query
         padded.append(contentsOf: repeatElement(0, count: factors.halfStride - query.count))
@@ -127,11 +132,10 @@ extension TrainedModel {
         var best = TopSelection(capacity: keep)
         for (t, score) in approximate.enumerated() { best.offer(score: score, index: t) }
         guard let cut = best.threshold else {
-            return Array(gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters).enumerated())
+            return (Array(raters.indices), gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters))
         }
         let positions = approximate.indices.filter { !(approximate[$0] < cut - Self.halfScreeningMargin) }
-        let exact = gatheredDots(query, rowsOf: factors.unitUserVectors, at: positions.map { raters[$0] })
-        return Array(zip(positions, exact))
+        return (positions, gatheredDots(query, rowsOf: factors.unitUserVectors, at: positions.map { raters[$0] }))
     }
 }
 

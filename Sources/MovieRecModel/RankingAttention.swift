@@ -279,7 +279,8 @@ struct RatedMovieWork {
 struct RankingScratch {
     var attention: [Float]
     var touched: [Bool]
-    /// The films touched, in first-touch order: the first ``listCount`` entries (room for every film).
+    /// The films touched, in first-touch order: the first ``listCount`` entries (room for every film, plus the one
+    /// slot the scatter kernel may write past them).
     var list: [Int32]
     var listCount = 0
     /// True while `attention` holds the sums of the last ``TrainedModel/rankingQuery(_:scratch:)``.
@@ -290,6 +291,9 @@ struct RankingScratch {
     /// The films flagged in ``rated``.
     var marked: [Int32] = []
     var movies = RatedMovieWork()
+    /// The ranking's candidates in film order and their bounds (``boundedCandidates(attention:touched:rated:allowed:norms:scale:reach:count:indices:bounds:)``).
+    var candidateIndices: [Int32]
+    var candidateBounds: [Float]
     /// The cosines of each film the rated-film attention re-ranked to the user's films (parallel to them), kept
     /// for the same user's predictions and breakdowns, which need the same cosines.
     var movieCosines: [Int: [Float]] = [:]
@@ -297,8 +301,33 @@ struct RankingScratch {
     init(movieCount: Int) {
         attention = [Float](repeating: 0, count: movieCount)
         touched = [Bool](repeating: false, count: movieCount)
-        list = [Int32](repeating: 0, count: movieCount)
+        list = [Int32](repeating: 0, count: movieCount + 1)   // the scatter kernel writes one slot past the last film
         rated = [Bool](repeating: false, count: movieCount)
+        candidateIndices = [Int32](repeating: 0, count: movieCount)
+        candidateBounds = [Float](repeating: 0, count: movieCount)
+    }
+}
+
+/// Ranking scratches kept for reuse: a scratch holds several arrays of one entry per film (about 1 MB at 62,500
+/// films), and allocating them per request means fresh pages zeroed by the kernel every time. Each model has one
+/// pool; a scratch taken is cleared by ``TrainedModel/rankingQuery(_:scratch:)`` before use, so a list does not
+/// depend on which scratch it got.
+final class RankingScratchPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [RankingScratch] = []
+    /// At most this many idle scratches are kept.
+    private let limit = 16
+
+    /// A scratch for `movieCount` films: an idle one, or a new one.
+    func take(movieCount: Int) -> RankingScratch {
+        let idle = lock.withLock { free.popLast() }
+        guard let idle, idle.attention.count == movieCount else { return RankingScratch(movieCount: movieCount) }
+        return idle
+    }
+
+    /// Hands `scratch` back for reuse (dropped when `limit` are idle already).
+    func give(_ scratch: RankingScratch) {
+        lock.withLock { if free.count < limit { free.append(scratch) } }
     }
 }
 
@@ -367,6 +396,10 @@ extension TrainedModel {
                             watch: context.watch, movieScale: movieScale, movieValues: values,
                             depth: parameters.movieRankingDepth)
     }
+
+    /// Films scored exactly at a time by the ranking's second pass, between updates of the cut: small enough for the
+    /// cut to rise often, large enough for the gathered rows to be fetched ahead.
+    static var exactChunk: Int { 32 }
 
     /// At most this many of the user's films are scored to take Ī, the mean of the rated-film attention over
     /// the user's own films (a user with more is sampled evenly): it bounds that cost to 16·n_u cosines. On the
@@ -449,24 +482,22 @@ extension TrainedModel {
     /// `scratch.attention[i] = Σ_v w_v·value(r_vi)` over the neighbours v who rated i, added in neighbour order;
     /// the films touched are listed (ascending within each neighbour's row, first touch order overall).
     func accumulateAttention(neighbours: [Int], weights: [Float], scratch: inout RankingScratch) {
-        let byUser = ratings.byUser
-        var count = scratch.listCount
-        byUser.columnIndices.withUnsafeBufferPointer { columns in
-            byUser.values.withUnsafeBufferPointer { values in
-                scratch.attention.withUnsafeMutableBufferPointer { sums in
-                    scratch.touched.withUnsafeMutableBufferPointer { touched in
-                        scratch.list.withUnsafeMutableBufferPointer { list in
-                            for (v, w) in zip(neighbours, weights) {
-                                let mean = userMeanRating[v]
-                                guard mean > 0 else { continue }
-                                let range = ratings.userRange(v)
-                                count = scatterAdd(indices: UnsafeBufferPointer(rebasing: columns[range]),
-                                                   values: UnsafeBufferPointer(rebasing: values[range]), scale: w / mean,
-                                                   sums: sums.baseAddress!, touched: touched.baseAddress!,
-                                                   list: list.baseAddress!, listCount: count)
-                            }
-                        }
-                    }
+        var rows: [Int32] = []
+        var scales: [Float] = []
+        rows.reserveCapacity(neighbours.count)
+        scales.reserveCapacity(neighbours.count)
+        for (v, w) in zip(neighbours, weights) {
+            let mean = userMeanRating[v]
+            guard mean > 0 else { continue }
+            rows.append(Int32(v))
+            scales.append(w / mean)
+        }
+        let listCount = scratch.listCount
+        let count = scratch.attention.withUnsafeMutableBufferPointer { sums in
+            scratch.touched.withUnsafeMutableBufferPointer { touched in
+                scratch.list.withUnsafeMutableBufferPointer { list in
+                    scatterAddRows(of: ratings.byUser, rows: rows, scales: scales, sums: sums.baseAddress!,
+                                   touched: touched.baseAddress!, list: list.baseAddress!, listCount: listCount)
                 }
             }
         }
@@ -513,10 +544,33 @@ extension TrainedModel {
         func excluded(_ movie: Int) -> Bool {
             (!filter.includeRated && rated[movie]) || (filter.allowed.map { !$0[movie] } ?? false)
         }
-        let candidates = scratch.list[0..<scratch.listCount].filter { !excluded(Int($0)) }
         let panels = rankingMatrix
         // The watch part of film i is at most reach·‖v_i‖ (Cauchy–Schwarz, with room for rounding).
         let reach = dot(query.watch, query.watch).squareRoot() * 1.0001 * query.watchScale
+        // The films some neighbour rated that may be listed, in film order, with the bound
+        // `attentionScale·A_i + reach·‖v_i‖` of their score: one sequential pass over the dense arrays.
+        func collect(allowed: UnsafePointer<Bool>?) -> Int {
+            scratch.attention.withUnsafeBufferPointer { attention in
+                scratch.touched.withUnsafeBufferPointer { touched in
+                    rated.withUnsafeBufferPointer { rated in
+                        panels.rowNorms.withUnsafeBufferPointer { norms in
+                            scratch.candidateIndices.withUnsafeMutableBufferPointer { indices in
+                                scratch.candidateBounds.withUnsafeMutableBufferPointer { bounds in
+                                    boundedCandidates(attention: attention.baseAddress!, touched: touched.baseAddress!,
+                                                      rated: filter.includeRated ? nil : rated.baseAddress!,
+                                                      allowed: allowed, norms: norms.baseAddress!,
+                                                      scale: query.attentionScale, reach: reach, count: movieCount,
+                                                      indices: indices.baseAddress!, bounds: bounds.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let candidateCount = filter.allowed.map { allowed in allowed.withUnsafeBufferPointer { collect(allowed: $0.baseAddress!) } }
+            ?? collect(allowed: nil)
+        let (indices, bounds) = (scratch.candidateIndices, scratch.candidateBounds)
         /// Offers `movies` with their exact scores (attention part + watch part).
         func offerExact(_ movies: [Int32]) {
             let watchScores = query.watchScale == 0 ? [Float](repeating: 0, count: movies.count)
@@ -526,22 +580,37 @@ extension TrainedModel {
                 selection.offer(score: query.attentionScale * scratch.attention[i] + query.watchScale * watch, index: i)
             }
         }
-        if query.watchScale > 0 && candidates.count > 4 * pool {
+        if query.watchScale > 0 && candidateCount > 4 * pool {
             // Score the best `pool` films by their bound exactly, then only the films whose bound reaches the worst
             // score kept. A film left out scores below it, so the selection is the same as with every film scored.
-            let attention = scratch.attention
-            let bound = { (movie: Int32) -> Float in
-                query.attentionScale * attention[Int(movie)] + reach * panels.rowNorms[Int(movie)]
-            }
+            // (Films come in ascending order, so one whose bound does not beat the `pool`-th best cannot enter.)
             var best = TopSelection(capacity: pool)
-            for movie in candidates { best.offer(score: bound(movie), index: Int(movie)) }
+            for t in 0..<candidateCount {
+                if let threshold = best.threshold, !(bounds[t] > threshold) { continue }
+                best.offer(score: bounds[t], index: Int(indices[t]))
+            }
             let first = best.sorted().map { Int32($0.index) }
             offerExact(first)
-            let cut = selection.threshold ?? -.infinity
-            let scored = Set(first)
-            offerExact(candidates.filter { !(bound($0) < cut) && !scored.contains($0) })
+            // The rest in chunks, each film checked against the worst score kept so far (which only rises).
+            let scored = first.sorted()
+            var chunk: [Int32] = []
+            chunk.reserveCapacity(Self.exactChunk)
+            var next = 0
+            var cut = selection.threshold ?? -.infinity
+            for t in 0..<candidateCount where !(bounds[t] < cut) {
+                let movie = indices[t]
+                while next < scored.count && scored[next] < movie { next += 1 }
+                if next < scored.count && scored[next] == movie { continue }
+                chunk.append(movie)
+                if chunk.count == Self.exactChunk {
+                    offerExact(chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                    cut = selection.threshold ?? -.infinity
+                }
+            }
+            offerExact(chunk)
         } else {
-            offerExact(candidates)
+            offerExact(Array(indices[0..<candidateCount]))
         }
         if query.watchScale > 0 {
             query.watch.withUnsafeBufferPointer { q in

@@ -84,7 +84,8 @@ public struct Recommender: Sendable {
             throw ModelError(.invalidData, field: "candidates.allowed", value: "\(allowed.count) flags",
                              expected: "one flag per film (\(model.movieCount))")
         }
-        var scratch = RankingScratch(movieCount: model.movieCount)
+        var scratch = model.rankingScratches.take(movieCount: model.movieCount)
+        defer { model.rankingScratches.give(scratch) }
         let query = model.rankingQuery(context, scratch: &scratch)
         let chosen = accepted(context, query: query, count: count, candidates: candidates, floor: floor,
                               explanationLimit: explain ? 5 : nil, scratch: &scratch, options: options)
@@ -206,7 +207,8 @@ extension Recommender {
         lists.withUnsafeMutableBufferPointer { output in
             let slots = SendablePointer(output.baseAddress!)
             options.forEachTask(blockCount) { block in
-                var scratch = RankingScratch(movieCount: model.movieCount)
+                var scratch = model.rankingScratches.take(movieCount: model.movieCount)
+                defer { model.rankingScratches.give(scratch) }
                 let first = users.lowerBound + block * blockSize
                 for u in first..<min(first + blockSize, users.upperBound) {
                     // `u` is in range (checked above), so the context cannot throw.

@@ -34,6 +34,8 @@ public struct TrainedModel: Sendable {
     /// Each user's support factor `n/(n + λ_n)` (n = the user's ratings, λ_n =
     /// ``ModelParameters/similaritySupportShrinkage``; 0 without ratings), by which `similar` shrinks cosines.
     let userSupportFactors: [Float]
+    /// Idle ranking scratches, reused by the lists computed from this model.
+    let rankingScratches = RankingScratchPool()
 
     /// Assembles a model from its trained parts; the ranking neighbour index is built unless given.
     init(parameters: ModelParameters, ratings: RatingMatrix, baseline: Baseline, factors: LatentFactors,

@@ -92,7 +92,8 @@ public func sharedScores(movies: UnsafeBufferPointer<Int32>, values: UnsafeBuffe
 
 /// `sums[indices[p]] += scale·values[p]` for every p, in order (the product rounded, then added: the same bits as
 /// the plain loop); each index not yet flagged in `touched` is flagged and written at `list[listCount]`, and
-/// the new count is returned. `sums` and `touched` hold an entry for every index; `list` has room for all.
+/// the new count is returned. `sums` and `touched` hold an entry for every index; `list` has room for all of them
+/// plus one (the kernel writes the next slot on every step and keeps it only for a first touch).
 public func scatterAdd(indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, scale: Float,
                        sums: UnsafeMutablePointer<Float>, touched: UnsafeMutablePointer<Bool>,
                        list: UnsafeMutablePointer<Int32>, listCount: Int) -> Int {
@@ -101,28 +102,81 @@ public func scatterAdd(indices: UnsafeBufferPointer<Int32>, values: UnsafeBuffer
     return mr_scatter_add(i, v, indices.count, scale, sums, touched, list, listCount)
 }
 
+/// ``scatterAdd(indices:values:scale:sums:touched:list:listCount:)`` for the rows `rows` of `matrix`, row `rows[r]`
+/// scaled by `scales[r]`, in order (``mr_scatter_add_rows``: the same sums and list as one call per row, each next row
+/// fetched ahead). Returns the new length of `list` (room for every index plus one, as for `scatterAdd`).
+public func scatterAddRows(of matrix: CSRMatrix, rows: [Int32], scales: [Float], sums: UnsafeMutablePointer<Float>,
+                           touched: UnsafeMutablePointer<Bool>, list: UnsafeMutablePointer<Int32>, listCount: Int) -> Int {
+    precondition(rows.count == scales.count, "scatterAddRows: \(rows.count) rows, \(scales.count) scales")
+    precondition(rows.allSatisfy { $0 >= 0 && Int($0) < matrix.rows }, "scatterAddRows: a row outside the \(matrix.rows) rows")
+    guard !rows.isEmpty, matrix.nonzeroCount > 0 else { return listCount }
+    return matrix.rowPointers.withUnsafeBufferPointer { pointers in
+        matrix.columnIndices.withUnsafeBufferPointer { columns in
+            matrix.values.withUnsafeBufferPointer { values in
+                rows.withUnsafeBufferPointer { r in
+                    scales.withUnsafeBufferPointer { s in
+                        mr_scatter_add_rows(pointers.baseAddress!, columns.baseAddress!, values.baseAddress!,
+                                            r.baseAddress!, s.baseAddress!, rows.count, sums, touched, list, listCount)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The ranking's candidates in ascending film order with their bounds (``mr_bounded_candidates``): every film
+/// `i < count` with `touched[i]`, not `rated[i]` (when given) and `allowed[i]` (when given) is written to `indices`,
+/// and `scale·attention[i] + reach·norms[i]` to `bounds`. Returns how many were written (both outputs need room
+/// for `count`).
+public func boundedCandidates(attention: UnsafePointer<Float>, touched: UnsafePointer<Bool>, rated: UnsafePointer<Bool>?,
+                              allowed: UnsafePointer<Bool>?, norms: UnsafePointer<Float>, scale: Float, reach: Float,
+                              count: Int, indices: UnsafeMutablePointer<Int32>, bounds: UnsafeMutablePointer<Float>) -> Int {
+    mr_bounded_candidates(attention, touched, rated, allowed, norms, scale, reach, count, indices, bounds)
+}
+
 /// An even sample of at most `scanned` entries of `columns[range]`: positions `range.lowerBound + ⌊t·n/s⌋` for
 /// `t < s` (n = `range.count`, s = `min(scanned, n)`), skipping entries equal to `excluded`; returns the positions
 /// and the entries, in order. The entries are fetched ahead (``mr_strided_sample``).
 public func stridedSample(_ columns: [Int32], range: Range<Int>, scanned: Int,
                           excluding excluded: Int32) -> (positions: [Int], values: [Int32]) {
+    let sample = stridedSample(columns, ratings: nil, range: range, scanned: scanned, excluding: excluded)
+    return (sample.positions, sample.values)
+}
+
+/// ``stridedSample(_:range:scanned:excluding:)`` that also gathers `ratings` (parallel to `columns`) at the sampled
+/// positions, fetched ahead with the entries (empty without `ratings`).
+public func stridedSample(_ columns: [Int32], ratings: [Float]?, range: Range<Int>, scanned: Int,
+                          excluding excluded: Int32) -> (positions: [Int], values: [Int32], ratings: [Float]) {
     precondition(range.lowerBound >= 0 && range.upperBound <= columns.count, "stridedSample: range \(range) of \(columns.count)")
+    precondition(ratings.map { $0.count == columns.count } ?? true, "stridedSample: ratings not parallel to the entries")
     let capacity = max(0, min(scanned, range.count))
     var written = 0
     var values = [Int32]()
+    var sampledRatings = [Float]()
     let positions = [Int](unsafeUninitializedCapacity: capacity) { positionBuffer, positionCount in
         values = [Int32](unsafeUninitializedCapacity: capacity) { valueBuffer, valueCount in
-            columns.withUnsafeBufferPointer { all in
-                if capacity > 0, let base = all.baseAddress {
-                    written = mr_strided_sample(base, range.lowerBound, range.count, capacity, excluded,
-                                                positionBuffer.baseAddress!, valueBuffer.baseAddress!)
+            sampledRatings = [Float](unsafeUninitializedCapacity: ratings == nil ? 0 : capacity) { ratingBuffer, ratingCount in
+                columns.withUnsafeBufferPointer { all in
+                    if capacity > 0, let base = all.baseAddress {
+                        if let ratings {
+                            written = ratings.withUnsafeBufferPointer { source in
+                                mr_strided_sample(base, range.lowerBound, range.count, capacity, excluded,
+                                                  positionBuffer.baseAddress!, valueBuffer.baseAddress!,
+                                                  source.baseAddress!, ratingBuffer.baseAddress!)
+                            }
+                        } else {
+                            written = mr_strided_sample(base, range.lowerBound, range.count, capacity, excluded,
+                                                        positionBuffer.baseAddress!, valueBuffer.baseAddress!, nil, nil)
+                        }
+                    }
                 }
+                ratingCount = ratings == nil ? 0 : written
             }
             valueCount = written
         }
         positionCount = written
     }
-    return (positions, values)
+    return (positions, values, sampledRatings)
 }
 
 /// `output[t] = dot(query, row rowIndices[t] of rows)` for every t, where `rows` holds rows of

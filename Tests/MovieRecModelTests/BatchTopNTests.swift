@@ -41,6 +41,19 @@ struct BatchTopNTests {
         #expect(recommender.topNForAllUsers(count: 3).count == 40)
     }
 
+    @Test("a list does not depend on the lists asked before it (the model's reused scratches)")
+    func listsIndependentOfOrder() throws {
+        let data = syntheticData(users: 60, movies: 200, density: 0.2, seed: 13)
+        let model = try Model.train(data: data, parameters: smallParameters())
+        let recommender = Recommender(model: model)
+        let forward = try (0..<60).map { try recommender.topN(user: $0, count: 8, explain: true) }
+        let backward = try (0..<60).reversed().map { try recommender.topN(user: $0, count: 8, explain: true) }
+        #expect(forward == Array(backward.reversed()))
+        // A fresh model (an empty pool) gives the same lists as the well-used one.
+        let fresh = Recommender(model: try Model.train(data: data, parameters: smallParameters()))
+        for user in [0, 31, 59] { #expect(try fresh.topN(user: user, count: 8, explain: true) == forward[user]) }
+    }
+
     @Test("users outside the model are rejected")
     func rejectsUnknownUsers() throws {
         let model = try Model.train(data: syntheticData(), parameters: smallParameters())

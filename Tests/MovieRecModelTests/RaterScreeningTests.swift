@@ -31,8 +31,10 @@ struct RaterScreeningTests {
         let context = try model.context(.trained(3))
         let range = model.ratings.movieRange(4)
         let raters = Array(model.ratings.byMovie.columnIndices[range])
-        let kept = model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: true)
-        let all = model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: false)
+        let screened = model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: true)
+        let full = model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: false)
+        let kept = Array(zip(screened.positions, screened.cosines))
+        let all = Array(zip(full.positions, full.cosines))
         #expect(all.count == raters.count)
         #expect(kept.count >= 10 && kept.count < raters.count / 4, "\(kept.count) of \(raters.count) rescored")
         // The kept cosines are the exact ones, and the best 10 of all are among them.

@@ -40,6 +40,86 @@ struct KernelPathTests {
         for other in results.dropFirst() { #expect(other == results[0]) }
     }
 
+    @Test("scatter-add of whole rows: the sums, flags and first-touch list of a plain loop over the rows in order")
+    func scatterAddRowsMatchesLoop() throws {
+        let matrix = try Fixtures.randomSparse(rows: 40, columns: 37, density: 0.5, seed: 61, emptyRows: [7],
+                                               emptyColumns: [4])
+        let rows: [Int32] = [3, 7] + (0..<40).reversed().map(Int32.init) + [25]   // the empty row 7, repeated rows
+        let scales: [Float] = rows.indices.map { Float($0 % 7) * 0.375 - 1 }
+        var expectedSums = [Float](repeating: 0, count: 37)
+        var expectedTouched = [Bool](repeating: false, count: 37)
+        var expectedList: [Int32] = [5]   // one entry there before
+        expectedTouched[5] = true
+        for (row, scale) in zip(rows, scales) {
+            for p in matrix.rowPointers[Int(row)]..<matrix.rowPointers[Int(row) + 1] {
+                let i = Int(matrix.columnIndices[p])
+                if !expectedTouched[i] { expectedTouched[i] = true; expectedList.append(Int32(i)) }
+                let term = scale * matrix.values[p]
+                expectedSums[i] += term
+            }
+        }
+        #expect(expectedList.count == 36, "every column but the empty one is touched: the list is full")
+        var sums = [Float](repeating: 0, count: 37)
+        var touched = [Bool](repeating: false, count: 37)
+        touched[5] = true
+        var list = [Int32](repeating: -1, count: 37 + 1)
+        list[0] = 5
+        let count = scatterAddRows(of: matrix, rows: rows, scales: scales, sums: &sums, touched: &touched, list: &list,
+                                   listCount: 1)
+        #expect(count == expectedList.count)
+        #expect(Array(list.prefix(count)) == expectedList)
+        #expect(sums == expectedSums)
+        #expect(touched == expectedTouched)
+    }
+
+    @Test("bounded candidates: the flagged, unexcluded films in order with a·A + r·‖v‖, on every instruction set",
+          arguments: [0, 1, 15, 16, 17, 63, 1000])
+    func boundedCandidatesMatchLoop(count: Int) {
+        var generator = SeededGenerator(seed: UInt64(count) + 5)
+        let attention = (0..<count).map { _ in Float.random(in: -1...3, using: &generator) }
+        let norms = (0..<count).map { _ in Float.random(in: 0...2, using: &generator) }
+        let touched = (0..<count).map { _ in Bool.random(using: &generator) }
+        let rated = (0..<count).map { _ in Int.random(in: 0..<5, using: &generator) == 0 }
+        let allowed = (0..<count).map { _ in Int.random(in: 0..<4, using: &generator) != 0 }
+        let (a, r): (Float, Float) = (0.37, 1.91)
+        for (useRated, useAllowed) in [(false, false), (true, false), (true, true), (false, true)] {
+            // The reference: a plain loop, each product rounded to Float before the sum.
+            var expectedIndices: [Int32] = []
+            var expectedBounds: [Float] = []
+            for i in 0..<count where touched[i] && !(useRated && rated[i]) && !(useAllowed && !allowed[i]) {
+                let part = a * attention[i]
+                let room = r * norms[i]
+                expectedIndices.append(Int32(i))
+                expectedBounds.append(part + room)
+            }
+            let results = perLevel { () -> ([Int32], [Float]) in
+                var indices = [Int32](repeating: -1, count: max(count, 1))
+                var bounds = [Float](repeating: .nan, count: max(count, 1))
+                let written = attention.withUnsafeBufferPointer { at in
+                    touched.withUnsafeBufferPointer { t in
+                        rated.withUnsafeBufferPointer { ra in
+                            allowed.withUnsafeBufferPointer { al in
+                                norms.withUnsafeBufferPointer { n in
+                                    boundedCandidates(attention: at.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                                      touched: t.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                                      rated: useRated ? ra.baseAddress : nil,
+                                                      allowed: useAllowed ? al.baseAddress : nil,
+                                                      norms: n.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                                      scale: a, reach: r, count: count, indices: &indices, bounds: &bounds)
+                                }
+                            }
+                        }
+                    }
+                }
+                return (Array(indices.prefix(written)), Array(bounds.prefix(written)))
+            }
+            for (indices, bounds) in results {
+                #expect(indices == expectedIndices, "rated \(useRated), allowed \(useAllowed)")
+                #expect(bounds == expectedBounds, "rated \(useRated), allowed \(useAllowed)")
+            }
+        }
+    }
+
     /// `A·D̃` through ``CSRMatrix/multiplyRounded(_:into:halfBuffer:options:)``.
     private func roundedProduct(_ a: CSRMatrix, _ d: DenseMatrix, threads: Int = 2) -> DenseMatrix {
         var output = DenseMatrix(rows: a.rows, columns: d.columns)

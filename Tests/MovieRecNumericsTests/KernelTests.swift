@@ -96,5 +96,14 @@ struct KernelTests {
         #expect(sample.positions == expectedPositions)
         #expect(sample.values == expectedPositions.map { columns[$0] })
         #expect(sample.positions.count == (s > 2 ? s - 1 : s))
+        // With the ratings parallel to the entries, the ratings at the same positions come along.
+        let ratings = columns.indices.map { Float($0) * 0.5 + 0.25 }
+        let withRatings = stridedSample(columns, ratings: ratings, range: first..<(first + count), scanned: scanned,
+                                        excluding: excluded)
+        #expect(withRatings.positions == expectedPositions)
+        #expect(withRatings.values == expectedPositions.map { columns[$0] })
+        #expect(withRatings.ratings == expectedPositions.map { ratings[$0] })
+        #expect(stridedSample(columns, ratings: nil, range: first..<(first + count), scanned: scanned,
+                              excluding: excluded).ratings.isEmpty)
     }
 }

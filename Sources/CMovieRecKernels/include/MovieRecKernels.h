@@ -93,16 +93,34 @@ intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t c
 
 /// `sums[indices[p]] += scale · values[p]` for `p < count`, in order (each product rounded, then added); an index
 /// seen for the first time (`touched[i]` false) is flagged and appended to `list` after its first `listCount`
-/// entries. Returns the new length of `list`, which must have room for every distinct index.
+/// entries. Returns the new length of `list`, which must have room for every distinct index plus one (each step
+/// writes the next slot, branch-free, and keeps it only for a first touch).
 intptr_t mr_scatter_add(const int32_t *indices, const float *values, intptr_t count, float scale, float *sums,
                         bool *touched, int32_t *list, intptr_t listCount);
 
+/// ``mr_scatter_add`` of whole CSR rows, in order: for each `r < rowCount`, the entries of row `rows[r]`
+/// (`rowPointers[rows[r]] ..< rowPointers[rows[r] + 1]` of `columns` and `values`) with scale `scales[r]` — the same
+/// sums and list as one call per row — with each next row's first entries fetched ahead. Returns the new list length.
+intptr_t mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns, const float *values,
+                             const int32_t *rows, const float *scales, intptr_t rowCount, float *sums, bool *touched,
+                             int32_t *list, intptr_t listCount);
+
+/// The candidates of the ranking, in ascending order: every film `i < count` with `touched[i]`, not `rated[i]` (when
+/// `rated` is not NULL) and `allowed[i]` (when `allowed` is not NULL) gets `i` written to `indices` and
+/// `scale·attention[i] + reach·norms[i]` (each product rounded, then added) to `bounds`. Returns how many were
+/// written; both outputs need room for `count` entries. A sequential pass over the dense arrays: cheaper than
+/// reading them at the touched films in first-touch order when many are touched.
+intptr_t mr_bounded_candidates(const float *attention, const bool *touched, const bool *rated, const bool *allowed,
+                               const float *norms, float scale, float reach, intptr_t count, int32_t *indices,
+                               float *bounds);
+
 /// An even sample of the run `columns[first ..< first + count]`: for `t < scanned` (at most `count`), position
 /// `p_t = first + ⌊t·count/scanned⌋`; each `columns[p_t]` other than `excluded` is written, in order, to `values`
-/// and its position to `positions`. Returns how many were written. Entries are fetched a few steps ahead (the
-/// index array of a large matrix is not in cache and a strided sample touches a new cache line each step).
+/// and its position to `positions`; with `ratings` (not NULL), `ratings[p_t]` to `sampledRatings` too. Returns how
+/// many were written. Entries are fetched a few steps ahead (the index array of a large matrix is not in cache and a
+/// strided sample touches a new cache line each step).
 intptr_t mr_strided_sample(const int32_t *columns, intptr_t first, intptr_t count, intptr_t scanned, int32_t excluded,
-                           intptr_t *positions, int32_t *values);
+                           intptr_t *positions, int32_t *values, const float *ratings, float *sampledRatings);
 
 /// IEEE binary16 bit patterns of `input[i]` for `i < count`, rounded to nearest even (beyond ±65504: ±infinity).
 void mr_float_to_half(const float *input, uint16_t *output, intptr_t count);
