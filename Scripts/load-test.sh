@@ -5,7 +5,9 @@
 #   DB        a database with ratings (the 25 M benchmark one: `movierec benchmark --ratings 25000000` builds
 #             bench-cache/ratings-25000000-seed-42/benchmark.sqlite); the server trains when it has no model
 #   --duration seconds of each run (default 20); --long seconds of the memory run (mixed, default 0 = skip)
-# Runs (wrk -t2 -c32): recommendations with explanations for random known users; similar users; fold-in POSTs
+# Runs (wrk -t2 -c32): recommendations with explanations for random known users (served from the per-model list
+# cache after each user's first request, and once more with `minPredicted=3`, which bypasses that cache, so every
+# answer is computed); similar users; fold-in POSTs
 # of 20 random ratings; a mixed run with 5 % rating PUTs (new users `lt…`, each acknowledged PUT checked in the
 # database afterwards). Reports req/s, p50/p99/max latency, errors and the server's peak resident memory.
 set -euo pipefail
@@ -88,6 +90,9 @@ end
 LUA
 cat "$WORK/common.lua" > "$WORK/recommend.lua"; cat >> "$WORK/recommend.lua" <<'LUA'
 function request() return wrk.format("GET", "/api/v1/users/" .. pick(users) .. "/recommendations?count=10&explain=true") end
+LUA
+cat "$WORK/common.lua" > "$WORK/computed.lua"; cat >> "$WORK/computed.lua" <<'LUA'
+function request() return wrk.format("GET", "/api/v1/users/" .. pick(users) .. "/recommendations?count=10&explain=true&minPredicted=3") end
 LUA
 cat "$WORK/common.lua" > "$WORK/similar.lua"; cat >> "$WORK/similar.lua" <<'LUA'
 function request() return wrk.format("GET", "/api/v1/users/" .. pick(users) .. "/similar?count=10") end
@@ -173,6 +178,7 @@ PY
 
 echo "wrk -t2 -c32, ${DURATION} s per run, $(nproc) cores shared by wrk and the server:"
 run recommend-explain recommend.lua "$DURATION"
+run recommend-computed computed.lua "$DURATION"
 run similar similar.lua "$DURATION"
 run fold-in-post foldin.lua "$DURATION"
 run mixed-5pct-put mixed.lua "$DURATION"
