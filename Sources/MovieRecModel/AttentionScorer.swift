@@ -37,7 +37,7 @@ public struct AttentionScorer: Sendable, Equatable {
         var maximum: Float = 0
         for cosine in cosines { maximum = max(maximum, cosine * scale) }
         let m = Double(maximum)
-        let null = exp(Double(Float(0)) - m)
+        let null = exp(-m)   // the null key's logit is 0: exp(0 − m), the same value
         var total = null
         let weights = withUnsafeTemporaryAllocation(of: Double.self, capacity: cosines.count) { exponentials in
             for (j, cosine) in cosines.enumerated() {

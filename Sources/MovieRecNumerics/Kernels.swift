@@ -90,21 +90,12 @@ public func sharedScores(movies: UnsafeBufferPointer<Int32>, values: UnsafeBuffe
     return mr_shared_scores(m, v, movies.count, l, neighbourMean, s, f)
 }
 
-/// `sums[indices[p]] += scale·values[p]` for every p, in order (the product rounded, then added: the same bits as
-/// the plain loop); each index not yet flagged in `touched` is flagged and written at `list[listCount]`, and
-/// the new count is returned. `sums` and `touched` hold an entry for every index; `list` has room for all of them
-/// plus one (the kernel writes the next slot on every step and keeps it only for a first touch).
-public func scatterAdd(indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, scale: Float,
-                       sums: UnsafeMutablePointer<Float>, touched: UnsafeMutablePointer<Bool>,
-                       list: UnsafeMutablePointer<Int32>, listCount: Int) -> Int {
-    precondition(indices.count == values.count, "scatterAdd: \(indices.count) indices, \(values.count) values")
-    guard let i = indices.baseAddress, let v = values.baseAddress else { return listCount }
-    return mr_scatter_add(i, v, indices.count, scale, sums, touched, list, listCount)
-}
-
-/// ``scatterAdd(indices:values:scale:sums:touched:list:listCount:)`` for the rows `rows` of `matrix`, row `rows[r]`
-/// scaled by `scales[r]`, in order (``mr_scatter_add_rows``: the same sums and list as one call per row, each next row
-/// fetched ahead). Returns the new length of `list` (room for every index plus one, as for `scatterAdd`).
+/// For the rows `rows` of `matrix` in order, row `rows[r]` scaled by `scales[r]`: `sums[c] += scales[r]·v` for each
+/// entry (c, v) of the row (the product rounded, then added: the same bits as the plain loop); each column not yet
+/// flagged in `touched` is flagged and written at `list[listCount]`, and the new count is returned
+/// (``mr_scatter_add_rows``, each next row fetched ahead). `sums` and `touched` hold an entry for every column;
+/// `list` has room for all of them plus one (the kernel writes the next slot on every step and keeps it only for a
+/// first touch).
 public func scatterAddRows(of matrix: CSRMatrix, rows: [Int32], scales: [Float], sums: UnsafeMutablePointer<Float>,
                            touched: UnsafeMutablePointer<Bool>, list: UnsafeMutablePointer<Int32>, listCount: Int) -> Int {
     precondition(rows.count == scales.count, "scatterAddRows: \(rows.count) rows, \(scales.count) scales")
@@ -135,16 +126,9 @@ public func boundedCandidates(attention: UnsafePointer<Float>, touched: UnsafePo
 }
 
 /// An even sample of at most `scanned` entries of `columns[range]`: positions `range.lowerBound + ⌊t·n/s⌋` for
-/// `t < s` (n = `range.count`, s = `min(scanned, n)`), skipping entries equal to `excluded`; returns the positions
-/// and the entries, in order. The entries are fetched ahead (``mr_strided_sample``).
-public func stridedSample(_ columns: [Int32], range: Range<Int>, scanned: Int,
-                          excluding excluded: Int32) -> (positions: [Int], values: [Int32]) {
-    let sample = stridedSample(columns, ratings: nil, range: range, scanned: scanned, excluding: excluded)
-    return (sample.positions, sample.values)
-}
-
-/// ``stridedSample(_:range:scanned:excluding:)`` that also gathers `ratings` (parallel to `columns`) at the sampled
-/// positions, fetched ahead with the entries (empty without `ratings`).
+/// `t < s` (n = `range.count`, s = `min(scanned, n)`), skipping entries equal to `excluded`; returns the positions,
+/// the entries and, with `ratings` (parallel to `columns`), the ratings at those positions (empty without), in
+/// order. The entries are fetched ahead (``mr_strided_sample``).
 public func stridedSample(_ columns: [Int32], ratings: [Float]?, range: Range<Int>, scanned: Int,
                           excluding excluded: Int32) -> (positions: [Int], values: [Int32], ratings: [Float]) {
     precondition(range.lowerBound >= 0 && range.upperBound <= columns.count, "stridedSample: range \(range) of \(columns.count)")

@@ -92,7 +92,8 @@ struct KernelTests {
             let p = first + t * count / s
             if columns[p] != excluded { expectedPositions.append(p) }
         }
-        let sample = stridedSample(columns, range: first..<(first + count), scanned: scanned, excluding: excluded)
+        let sample = stridedSample(columns, ratings: nil, range: first..<(first + count), scanned: scanned,
+                                   excluding: excluded)
         #expect(sample.positions == expectedPositions)
         #expect(sample.values == expectedPositions.map { columns[$0] })
         #expect(sample.positions.count == (s > 2 ? s - 1 : s))
@@ -103,7 +104,6 @@ struct KernelTests {
         #expect(withRatings.positions == expectedPositions)
         #expect(withRatings.values == expectedPositions.map { columns[$0] })
         #expect(withRatings.ratings == expectedPositions.map { ratings[$0] })
-        #expect(stridedSample(columns, ratings: nil, range: first..<(first + count), scanned: scanned,
-                              excluding: excluded).ratings.isEmpty)
+        #expect(sample.ratings.isEmpty)
     }
 }
