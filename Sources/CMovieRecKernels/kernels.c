@@ -693,6 +693,26 @@ intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t c
     return written;
 }
 
+void mr_sorted_row_lookups(const intptr_t *rowPointers, const int32_t *columns, const int32_t *rows, intptr_t rowCount,
+                           const int32_t *targets, intptr_t targetCount, intptr_t *positions) {
+    for (intptr_t r = 0; r < rowCount; r++) {
+        const intptr_t end = rowPointers[rows[r] + 1];
+        intptr_t first = rowPointers[rows[r]];
+        for (intptr_t t = 0; t < targetCount; t++) {
+            const int32_t target = targets[t];
+            /* Lower bound in [first, end), branch-free: the targets ascend, so the next search starts here. */
+            intptr_t length = end - first;
+            while (length > 0) {
+                const intptr_t half = length >> 1;
+                const bool less = columns[first + half] < target;
+                first = less ? first + half + 1 : first;
+                length = less ? length - half - 1 : half;
+            }
+            positions[t * rowCount + r] = (first < end && columns[first] == target) ? first : -1;
+        }
+    }
+}
+
 intptr_t mr_scatter_add(const int32_t *indices, const float *values, intptr_t count, float scale, float *sums,
                         bool *touched, int32_t *list, intptr_t listCount) {
     for (intptr_t p = 0; p < count; p++) {

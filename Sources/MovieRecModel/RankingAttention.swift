@@ -659,15 +659,20 @@ extension TrainedModel {
     /// `movieCosines`: the candidate's cosines to the user's films when the ranking computed them already (the same
     /// values). Without `findsFavourites` the reasons' shared favourites are left empty, for a caller that finds them
     /// once per neighbour (a list's films share many neighbours; ``RankingContribution/sharing(_:)``).
+    /// `ratingPositions`, when given, holds for each of `query.neighbours` the position of its rating of `movie` in
+    /// `ratings.byUser` (-1: not rated), as ``neighbourRatingPositions(_:movies:)`` finds them for a whole list.
     func rankingBreakdown(_ context: UserContext, query: RankingQuery, movie i: Int, limit: Int,
-                          movieCosines: [Float]? = nil, findsFavourites: Bool = true) -> RankingBreakdown {
+                          movieCosines: [Float]? = nil, findsFavourites: Bool = true,
+                          ratingPositions: ArraySlice<Int>? = nil) -> RankingBreakdown {
         var attention: Float = 0
         var contributions: [RankingContribution] = []
         let byUser = ratings.byUser
+        let known = ratingPositions.flatMap { $0.count == query.neighbours.count ? $0 : nil }
         for (t, v) in query.neighbours.enumerated() {
-            let range = ratings.userRange(v)
-            let row = byUser.columnIndices[range]
-            guard let position = row.sortedIndex(of: Int32(i)) else { continue }
+            let found = known.map { $0[$0.startIndex + t] }
+                ?? byUser.columnIndices[ratings.userRange(v)].sortedIndex(of: Int32(i)) ?? -1
+            guard found >= 0 else { continue }
+            let position = found
             let rating = byUser.values[position]
             let mean = userMeanRating[v]
             guard mean > 0 else { continue }
@@ -708,6 +713,13 @@ extension TrainedModel {
         }
         return RankingBreakdown(attention: query.attentionScale * attention, watch: watch, ratedMovies: ratedMovies,
                                 reasons: reasons, movieReasons: movieReasons, supporters: contributions.count)
+    }
+
+    /// For films `movies` (ascending), the position in `ratings.byUser` of each ranking neighbour's rating of each
+    /// film, or -1: entry `t·neighbours + n` for `movies[t]` and `query.neighbours[n]` (``sortedRowLookups(in:rows:targets:)``,
+    /// each neighbour's row searched once for the whole list instead of once per film).
+    func neighbourRatingPositions(_ query: RankingQuery, movies: [Int32]) -> [Int] {
+        sortedRowLookups(in: ratings.byUser, rows: query.neighbours.map { Int32($0) }, targets: movies)
     }
 
     /// Films both the user and `neighbour` rated at or above their own mean ratings, by the smaller of the two

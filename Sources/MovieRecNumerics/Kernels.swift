@@ -115,6 +115,33 @@ public func scatterAddRows(of matrix: CSRMatrix, rows: [Int32], scales: [Float],
     }
 }
 
+/// Where each of the ascending `targets` sits in each row of `rows` of `matrix` (``mr_sorted_row_lookups``): entry
+/// `t·rows.count + r` is the position of column `targets[t]` in row `rows[r]` (an index into `columnIndices` and
+/// `values`), or -1 when that row has no entry there. Each row is searched once for all targets.
+public func sortedRowLookups(in matrix: CSRMatrix, rows: [Int32], targets: [Int32]) -> [Int] {
+    precondition(rows.allSatisfy { $0 >= 0 && Int($0) < matrix.rows }, "sortedRowLookups: a row outside the \(matrix.rows) rows")
+    precondition(zip(targets, targets.dropFirst()).allSatisfy { $0 < $1 }, "sortedRowLookups: targets not ascending")
+    guard !rows.isEmpty, !targets.isEmpty else { return [] }
+    return [Int](unsafeUninitializedCapacity: rows.count * targets.count) { buffer, initialized in
+        matrix.rowPointers.withUnsafeBufferPointer { pointers in
+            matrix.columnIndices.withUnsafeBufferPointer { columns in
+                rows.withUnsafeBufferPointer { r in
+                    targets.withUnsafeBufferPointer { t in
+                        // An empty matrix has no column buffer: every lookup misses.
+                        if let columnBase = columns.baseAddress {
+                            mr_sorted_row_lookups(pointers.baseAddress!, columnBase, r.baseAddress!, rows.count,
+                                                  t.baseAddress!, targets.count, buffer.baseAddress!)
+                        } else {
+                            buffer.initialize(repeating: -1)
+                        }
+                    }
+                }
+            }
+        }
+        initialized = rows.count * targets.count
+    }
+}
+
 /// The ranking's candidates in ascending film order with their bounds (``mr_bounded_candidates``): every film
 /// `i < count` with `touched[i]`, not `rated[i]` (when given) and `allowed[i]` (when given) is written to `indices`,
 /// and `scale·attention[i] + reach·norms[i]` to `bounds`. Returns how many were written (both outputs need room

@@ -115,6 +115,10 @@ struct RecommenderTests {
                         < 1e-4)
                 #expect(abs(Double(ranking.ratedMovies) - share * ratedFilms(entry.movie) / meanRated) < 1e-4)
                 #expect(ranking.reasons.allSatisfy { $0.contribution > 0 && rating[$0.user][entry.movie] != nil })
+                // Each reason carries that neighbour's own rating of the film (looked up once for the whole list).
+                #expect(ranking.reasons.allSatisfy { reason in
+                    rating[reason.user][entry.movie].map { Float($0) == reason.rating } ?? false
+                })
                 #expect(ranking.movieReasons.count == (share > 0 ? 5 : 0))
                 #expect(ranking.movieReasons.allSatisfy { rating[user][$0.movie] == Double($0.rating) && $0.contribution > 0 })
                 #expect(ranking.movieReasons.map(\.contribution) == ranking.movieReasons.map(\.contribution).sorted(by: >))

@@ -72,6 +72,29 @@ struct KernelPathTests {
         #expect(touched == expectedTouched)
     }
 
+    @Test("sorted row lookups: each target's position in each row, as a linear search of the row finds it")
+    func sortedRowLookupsMatchSearch() throws {
+        let matrix = try Fixtures.randomSparse(rows: 30, columns: 41, density: 0.4, seed: 71, emptyRows: [2],
+                                               emptyColumns: [0, 40])
+        let rows: [Int32] = [2, 29, 0, 13, 13, 7]   // an empty row, a repeated row
+        // The first and last columns (in no row), columns inside rows, and ones some rows skip.
+        let targets: [Int32] = [0, 1, 5, 6, 17, 18, 30, 39, 40]
+        let positions = sortedRowLookups(in: matrix, rows: rows, targets: targets)
+        #expect(positions.count == rows.count * targets.count)
+        var hits = 0
+        for (t, target) in targets.enumerated() {
+            for (r, row) in rows.enumerated() {
+                let range = matrix.rowPointers[Int(row)]..<matrix.rowPointers[Int(row) + 1]
+                let expected = range.first { matrix.columnIndices[$0] == target } ?? -1
+                #expect(positions[t * rows.count + r] == expected, "target \(target), row \(row)")
+                if expected >= 0 { hits += 1 }
+            }
+        }
+        #expect(hits > 10 && hits < rows.count * targets.count - 10, "both hits and misses are checked")
+        #expect(sortedRowLookups(in: matrix, rows: [], targets: targets).isEmpty)
+        #expect(sortedRowLookups(in: matrix, rows: rows, targets: []).isEmpty)
+    }
+
     @Test("bounded candidates: the flagged, unexcluded films in order with a·A + r·‖v‖, on every instruction set",
           arguments: [0, 1, 15, 16, 17, 63, 1000])
     func boundedCandidatesMatchLoop(count: Int) {

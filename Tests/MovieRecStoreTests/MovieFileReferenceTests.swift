@@ -17,7 +17,7 @@ struct MovieFileReferenceTests {
         var startLine = 1
         let scalars = Array(text.unicodeScalars)
         var index = 0
-        var iterator = AnyIterator<UnicodeScalar> {
+        let iterator = AnyIterator<UnicodeScalar> {
             defer { index += 1 }
             return index < scalars.count ? scalars[index] : nil
         }

@@ -105,6 +105,14 @@ intptr_t mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns
                              const int32_t *rows, const float *scales, intptr_t rowCount, float *sums, bool *touched,
                              int32_t *list, intptr_t listCount);
 
+/// For each row `rows[r]` (`r < rowCount`; entries `rowPointers[rows[r]] ..< rowPointers[rows[r] + 1]` of `columns`,
+/// strictly increasing) and each of the ascending `targets[t]` (`t < targetCount`): the position of `targets[t]` in
+/// that row, or -1 when the row does not hold it, written to `positions[t·rowCount + r]` (one line per target).
+/// Each row is searched once for all targets (branch-free binary searches, each starting where the last ended), so
+/// its upper levels are read from memory once.
+void mr_sorted_row_lookups(const intptr_t *rowPointers, const int32_t *columns, const int32_t *rows, intptr_t rowCount,
+                           const int32_t *targets, intptr_t targetCount, intptr_t *positions);
+
 /// The candidates of the ranking, in ascending order: every film `i < count` with `touched[i]`, not `rated[i]` (when
 /// `rated` is not NULL) and `allowed[i]` (when `allowed` is not NULL) gets `i` written to `indices` and
 /// `scale·attention[i] + reach·norms[i]` (each product rounded, then added) to `bounds`. Returns how many were
