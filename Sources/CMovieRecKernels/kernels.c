@@ -698,16 +698,19 @@ void mr_sorted_row_lookups(const intptr_t *rowPointers, const int32_t *columns, 
     for (intptr_t r = 0; r < rowCount; r++) {
         const intptr_t end = rowPointers[rows[r] + 1];
         intptr_t first = rowPointers[rows[r]];
+        if (r + 1 < rowCount) {
+            /* The next row's first lines, fetched while this one is read. */
+            const int32_t *next = columns + rowPointers[rows[r + 1]];
+            __builtin_prefetch(next);
+            __builtin_prefetch(next + 16);
+        }
         for (intptr_t t = 0; t < targetCount; t++) {
             const int32_t target = targets[t];
-            /* Lower bound in [first, end), branch-free: the targets ascend, so the next search starts here. */
-            intptr_t length = end - first;
-            while (length > 0) {
-                const intptr_t half = length >> 1;
-                const bool less = columns[first + half] < target;
-                first = less ? first + half + 1 : first;
-                length = less ? length - half - 1 : half;
-            }
+            /* Forward from where the last (smaller) target stopped: a line of 16 entries at a time, then within it.
+               The row is read in order once, which the hardware prefetcher streams; binary searches of rows no
+               longer in cache wait on a miss at every level. */
+            while (first + 16 <= end && columns[first + 15] < target) first += 16;
+            while (first < end && columns[first] < target) first++;
             positions[t * rowCount + r] = (first < end && columns[first] == target) ? first : -1;
         }
     }

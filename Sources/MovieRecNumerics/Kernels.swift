@@ -117,7 +117,7 @@ public func scatterAddRows(of matrix: CSRMatrix, rows: [Int32], scales: [Float],
 
 /// Where each of the ascending `targets` sits in each row of `rows` of `matrix` (``mr_sorted_row_lookups``): entry
 /// `t·rows.count + r` is the position of column `targets[t]` in row `rows[r]` (an index into `columnIndices` and
-/// `values`), or -1 when that row has no entry there. Each row is searched once for all targets.
+/// `values`), or -1 when that row has no entry there. Each row is read once for all targets.
 public func sortedRowLookups(in matrix: CSRMatrix, rows: [Int32], targets: [Int32]) -> [Int] {
     precondition(rows.allSatisfy { $0 >= 0 && Int($0) < matrix.rows }, "sortedRowLookups: a row outside the \(matrix.rows) rows")
     precondition(zip(targets, targets.dropFirst()).allSatisfy { $0 < $1 }, "sortedRowLookups: targets not ascending")

@@ -108,8 +108,8 @@ intptr_t mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns
 /// For each row `rows[r]` (`r < rowCount`; entries `rowPointers[rows[r]] ..< rowPointers[rows[r] + 1]` of `columns`,
 /// strictly increasing) and each of the ascending `targets[t]` (`t < targetCount`): the position of `targets[t]` in
 /// that row, or -1 when the row does not hold it, written to `positions[t·rowCount + r]` (one line per target).
-/// Each row is searched once for all targets (branch-free binary searches, each starting where the last ended), so
-/// its upper levels are read from memory once.
+/// Each row is read forward once for all targets (16 entries at a time, each target starting where the last
+/// stopped): a stream the hardware prefetches, where binary searches of rows out of cache wait at every level.
 void mr_sorted_row_lookups(const intptr_t *rowPointers, const int32_t *columns, const int32_t *rows, intptr_t rowCount,
                            const int32_t *targets, intptr_t targetCount, intptr_t *positions);
 
