@@ -693,6 +693,59 @@ intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t c
     return written;
 }
 
+/* `(a, ai)` ranks before `(b, bi)`: a higher score, or the same score and a lower index. */
+MR_INLINE bool mr_better(float a, int32_t ai, float b, int32_t bi) { return a > b || (a == b && ai < bi); }
+
+intptr_t mr_top_k(const float *scores, intptr_t count, intptr_t skip, intptr_t k, int32_t *indices, float *kept) {
+    if (k <= 0) return 0;
+    /* A binary heap whose root is the worst entry kept. */
+    intptr_t size = 0;
+    for (intptr_t t = 0; t < count; t++) {
+        const float s = scores[t];
+        if (t == skip || s != s) continue;
+        const int32_t index = (int32_t)t;
+        if (size < k) {
+            intptr_t child = size++;
+            while (child > 0) {
+                const intptr_t parent = (child - 1) / 2;
+                if (!mr_better(kept[parent], indices[parent], s, index)) break;
+                kept[child] = kept[parent];
+                indices[child] = indices[parent];
+                child = parent;
+            }
+            kept[child] = s;
+            indices[child] = index;
+        } else if (mr_better(s, index, kept[0], indices[0])) {
+            intptr_t parent = 0;
+            for (;;) {
+                intptr_t worst = 2 * parent + 1;
+                if (worst >= size) break;
+                if (worst + 1 < size && mr_better(kept[worst], indices[worst], kept[worst + 1], indices[worst + 1])) worst++;
+                if (!mr_better(s, index, kept[worst], indices[worst])) break;
+                kept[parent] = kept[worst];
+                indices[parent] = indices[worst];
+                parent = worst;
+            }
+            kept[parent] = s;
+            indices[parent] = index;
+        }
+    }
+    /* Best first: insertion sort (a heap of at most a few hundred entries). */
+    for (intptr_t a = 1; a < size; a++) {
+        const float s = kept[a];
+        const int32_t index = indices[a];
+        intptr_t b = a;
+        while (b > 0 && mr_better(s, index, kept[b - 1], indices[b - 1])) {
+            kept[b] = kept[b - 1];
+            indices[b] = indices[b - 1];
+            b--;
+        }
+        kept[b] = s;
+        indices[b] = index;
+    }
+    return size;
+}
+
 void mr_sorted_row_lookups(const intptr_t *rowPointers, const int32_t *columns, const int32_t *rows, intptr_t rowCount,
                            const int32_t *targets, intptr_t targetCount, intptr_t *positions) {
     for (intptr_t r = 0; r < rowCount; r++) {

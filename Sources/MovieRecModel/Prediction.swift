@@ -47,46 +47,44 @@ extension TrainedModel {
         let k = parameters.neighbours
 
         // User neighbours among the raters of i (their ratings gathered with them).
-        var users = TopSelection(capacity: k)
         let byMovie = ratings.byMovie
         let sample = stridedSample(byMovie.columnIndices, ratings: byMovie.values, range: ratings.movieRange(i),
                                    scanned: parameters.raterScanLimit,
                                    excluding: Int32(truncatingIfNeeded: user.trainedIndex ?? -1))
         let scored = raterCosines(user.unitLatent, raters: sample.values, keep: k, screen: screen)
         // Sample positions grow with the raters' positions, so ties still go to the lower position.
-        for (t, cosine) in zip(scored.positions, scored.cosines) { users.offer(score: cosine, index: t) }
-        let userKept = users.sorted()
-        let userWeights = scorer.weights(cosines: userKept.map(\.score))
+        let userKept = topK(scored.cosines, k: k)
+        let userWeights = scorer.weights(cosines: userKept.scores)
         var userSum: Float = 0
         var neighbours: [Neighbour] = []
-        for (entry, weight) in zip(userKept, userWeights.weights) {
-            let v = Int(sample.values[entry.index])
-            let rating = sample.ratings[entry.index]
+        for (n, weight) in userWeights.weights.enumerated() {
+            let position = scored.positions[Int(userKept.positions[n])]
+            let v = Int(sample.values[position])
+            let rating = sample.ratings[position]
             let residual = rating - (mu + baseline.userBias[v] + movieBias)
             userSum += weight * residual
             if limit > 0 {
-                neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: entry.score,
+                neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: userKept.scores[n],
                                             rating: rating, residual: residual))
             }
         }
 
-        // Film neighbours among the films u rated.
-        var films = TopSelection(capacity: k)
+        // Film neighbours among the films u rated (never i itself).
         let filmCosines = movieCosines.flatMap { $0.count == user.keyMovies.count ? $0 : nil }
             ?? factors.unitMovieVectors.withRow(i) { query in
                 gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.keyMovies)
             }
-        for (t, movie) in user.keyMovies.enumerated() where Int(movie) != i { films.offer(score: filmCosines[t], index: t) }
-        let filmKept = films.sorted()
-        let filmWeights = scorer.weights(cosines: filmKept.map(\.score))
+        let filmKept = topK(filmCosines, k: k, skipping: user.keyMovies[...].sortedIndex(of: Int32(i)) ?? -1)
+        let filmWeights = scorer.weights(cosines: filmKept.scores)
         var filmSum: Float = 0
-        for (entry, weight) in zip(filmKept, filmWeights.weights) {
-            let j = Int(user.keyMovies[entry.index])
-            let rating = user.keyRatings[entry.index]
+        for (n, weight) in filmWeights.weights.enumerated() {
+            let t = Int(filmKept.positions[n])
+            let j = Int(user.keyMovies[t])
+            let rating = user.keyRatings[t]
             let residual = rating - (mu + user.bias + baseline.movieBias[j])
             filmSum += weight * residual
             if limit > 0 {
-                neighbours.append(Neighbour(kind: .movie, index: j, weight: weight, cosine: entry.score,
+                neighbours.append(Neighbour(kind: .movie, index: j, weight: weight, cosine: filmKept.scores[n],
                                             rating: rating, residual: residual))
             }
         }

@@ -669,10 +669,9 @@ extension TrainedModel {
         let byUser = ratings.byUser
         let known = ratingPositions.flatMap { $0.count == query.neighbours.count ? $0 : nil }
         for (t, v) in query.neighbours.enumerated() {
-            let found = known.map { $0[$0.startIndex + t] }
+            let position = known.map { $0[$0.startIndex + t] }
                 ?? byUser.columnIndices[ratings.userRange(v)].sortedIndex(of: Int32(i)) ?? -1
-            guard found >= 0 else { continue }
-            let position = found
+            guard position >= 0 else { continue }
             let rating = byUser.values[position]
             let mean = userMeanRating[v]
             guard mean > 0 else { continue }
@@ -717,7 +716,7 @@ extension TrainedModel {
 
     /// For films `movies` (ascending), the position in `ratings.byUser` of each ranking neighbour's rating of each
     /// film, or -1: entry `t·neighbours + n` for `movies[t]` and `query.neighbours[n]` (``sortedRowLookups(in:rows:targets:)``,
-    /// each neighbour's row searched once for the whole list instead of once per film).
+    /// each neighbour's row read once for the whole list instead of searched once per film).
     func neighbourRatingPositions(_ query: RankingQuery, movies: [Int32]) -> [Int] {
         sortedRowLookups(in: ratings.byUser, rows: query.neighbours.map { Int32($0) }, targets: movies)
     }

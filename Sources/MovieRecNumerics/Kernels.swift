@@ -115,6 +115,28 @@ public func scatterAddRows(of matrix: CSRMatrix, rows: [Int32], scales: [Float],
     }
 }
 
+/// The `k` best of `scores`, best first (higher score first, ties: lower position first; NaN scores and the position
+/// `skip` left out), as their positions and scores (``mr_top_k``): the entries and order a selection offering every
+/// score in turn keeps.
+public func topK(_ scores: [Float], k: Int, skipping skip: Int = -1) -> (positions: [Int32], scores: [Float]) {
+    let room = max(0, min(k, scores.count))
+    guard room > 0 else { return ([], []) }
+    var kept = [Float](repeating: 0, count: room)
+    var positions = [Int32](repeating: 0, count: room)
+    let count = scores.withUnsafeBufferPointer { s in
+        positions.withUnsafeMutableBufferPointer { p in
+            kept.withUnsafeMutableBufferPointer { k in
+                mr_top_k(s.baseAddress!, scores.count, skip, room, p.baseAddress!, k.baseAddress!)
+            }
+        }
+    }
+    if count < room {
+        positions.removeLast(room - count)
+        kept.removeLast(room - count)
+    }
+    return (positions, kept)
+}
+
 /// Where each of the ascending `targets` sits in each row of `rows` of `matrix` (``mr_sorted_row_lookups``): entry
 /// `t·rows.count + r` is the position of column `targets[t]` in row `rows[r]` (an index into `columnIndices` and
 /// `values`), or -1 when that row has no entry there. Each row is read once for all targets.

@@ -72,6 +72,25 @@ struct KernelPathTests {
         #expect(touched == expectedTouched)
     }
 
+    @Test("top k: the k best by score then lower position, NaN and the skipped position left out, as a full sort gives",
+          arguments: [0, 1, 5, 40, 160, 1000])
+    func topKMatchesSort(count: Int) {
+        var generator = SeededGenerator(seed: UInt64(count) + 91)
+        // Scores on a coarse grid, so many tie, with some NaN.
+        let scores: [Float] = (0..<count).map { _ in
+            Int.random(in: 0..<20, using: &generator) == 0 ? .nan : Float(Int.random(in: -8...8, using: &generator)) / 8
+        }
+        for k in [0, 1, 7, 40, count + 3] {
+            for skip in [-1, 0, count / 2, count - 1] {
+                let expected = scores.indices.filter { $0 != skip && !scores[$0].isNaN }
+                    .sorted { (scores[$0], -$0) > (scores[$1], -$1) }.prefix(max(k, 0))
+                let kept = topK(scores, k: k, skipping: skip)
+                #expect(kept.positions.map(Int.init) == Array(expected), "k \(k), skip \(skip)")
+                #expect(kept.scores == expected.map { scores[$0] })
+            }
+        }
+    }
+
     @Test("sorted row lookups: each target's position in each row, as a linear search of the row finds it")
     func sortedRowLookupsMatchSearch() throws {
         let matrix = try Fixtures.randomSparse(rows: 30, columns: 41, density: 0.4, seed: 71, emptyRows: [2],

@@ -85,6 +85,12 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
 void mr_gathered_dots_many(const float *queries, intptr_t queryCount, const float *rows, intptr_t dimension,
                            const int32_t *rowIndices, intptr_t count, float *output);
 
+/// The `k` best of `scores[0..<count]` (higher score first, ties: lower index first; NaN scores and the index `skip`
+/// left out; `skip` < 0 leaves none out), best first: their indices to `indices` and scores to `kept`, both with room
+/// for `k`. Returns how many were kept (`k`, or fewer when fewer are offered). The same entries and order as a
+/// selection that offers every score in turn.
+intptr_t mr_top_k(const float *scores, intptr_t count, intptr_t skip, intptr_t k, int32_t *indices, float *kept);
+
 /// For each p < count with `liked[movies[p]] >= 0` and `values[p] >= neighbourMean`, in order: writes
 /// `min(liked[movies[p]], values[p] / neighbourMean)` (the smaller; the first when equal) to `scores` and `movies[p]` to
 /// `found`, and returns how many were written. Branch-free: the test of each entry does not stall the loop.
