@@ -659,18 +659,18 @@ extension TrainedModel {
     /// `movieCosines`: the candidate's cosines to the user's films when the ranking computed them already (the same
     /// values). Without `findsFavourites` the reasons' shared favourites are left empty, for a caller that finds them
     /// once per neighbour (a list's films share many neighbours; ``RankingContribution/sharing(_:)``).
-    /// `ratingPositions`, when given, holds for each of `query.neighbours` the position of its rating of `movie` in
+    /// `ratingPositions` holds, for each of `query.neighbours`, the position of its rating of `movie` in
     /// `ratings.byUser` (-1: not rated), as ``neighbourRatingPositions(_:movies:)`` finds them for a whole list.
     func rankingBreakdown(_ context: UserContext, query: RankingQuery, movie i: Int, limit: Int,
-                          movieCosines: [Float]? = nil, findsFavourites: Bool = true,
-                          ratingPositions: ArraySlice<Int>? = nil) -> RankingBreakdown {
+                          ratingPositions: ArraySlice<Int>, movieCosines: [Float]? = nil,
+                          findsFavourites: Bool = true) -> RankingBreakdown {
+        precondition(ratingPositions.count == query.neighbours.count,
+                     "rankingBreakdown: \(ratingPositions.count) positions for \(query.neighbours.count) neighbours")
         var attention: Float = 0
         var contributions: [RankingContribution] = []
         let byUser = ratings.byUser
-        let known = ratingPositions.flatMap { $0.count == query.neighbours.count ? $0 : nil }
         for (t, v) in query.neighbours.enumerated() {
-            let position = known.map { $0[$0.startIndex + t] }
-                ?? byUser.columnIndices[ratings.userRange(v)].sortedIndex(of: Int32(i)) ?? -1
+            let position = ratingPositions[ratingPositions.startIndex + t]
             guard position >= 0 else { continue }
             let rating = byUser.values[position]
             let mean = userMeanRating[v]

@@ -91,7 +91,8 @@ public struct Recommender: Sendable {
                               explanationLimit: explain ? 5 : nil, scratch: &scratch, options: options)
         guard !chosen.isEmpty else { return [] }
         let known = scratch.movieCosines
-        // Each neighbour's ratings of the listed films, found once for the whole list.
+        // Each neighbour's ratings of the listed films, found once for the whole list (only when explaining: a film
+        // has a breakdown exactly when it is in `listed`).
         let listed = explain ? chosen.map { Int32($0.movie.movie) }.sorted() : []
         let positions = explain ? model.neighbourRatingPositions(query, movies: listed) : []
         let width = query.neighbours.count
@@ -101,11 +102,11 @@ public struct Recommender: Sendable {
             options.forEachTask(chosen.count) { n in
                 let entry = chosen[n]
                 // Shared favourites are added below, once per neighbour: a list's films share many neighbours.
-                let line = listed.firstIndex(of: Int32(entry.movie.movie)).map { positions[($0 * width)..<(($0 + 1) * width)] }
-                let ranking = explain ? model.rankingBreakdown(context, query: query, movie: entry.movie.movie, limit: 5,
-                                                               movieCosines: known[entry.movie.movie], findsFavourites: false,
-                                                               ratingPositions: line)
-                                      : nil
+                let ranking = listed.firstIndex(of: Int32(entry.movie.movie)).map { line in
+                    model.rankingBreakdown(context, query: query, movie: entry.movie.movie, limit: 5,
+                                           ratingPositions: positions[(line * width)..<((line + 1) * width)],
+                                           movieCosines: known[entry.movie.movie], findsFavourites: false)
+                }
                 slots.base[n] = Recommendation(movie: entry.movie.movie, score: entry.movie.score,
                                                predictedRating: entry.predicted, explanation: entry.explanation,
                                                ranking: ranking)
