@@ -319,6 +319,96 @@ MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCo
     }
 }
 
+/* ---- softmax with a null key ---------------------------------------------------------------------------- */
+
+typedef int32_t mr_i16 __attribute__((ext_vector_type(16)));
+
+/* e^x, lane by lane, for x ≤ 0 (a softmax's exponents after the largest is subtracted), from IEEE +, −, ×
+   only, so every processor and instruction set gives the same bits (the C library's expf may differ in the
+   last bit between Linux and macOS): x = k·ln 2 + r with k the nearest integer to x·log₂e (the 1.5·2²³
+   rounding trick) and ln 2 split in two (Cody–Waite: k·0.693359375 is exact), e^r by the Cephes expf
+   polynomial (|r| ≤ ln 2 / 2, error below 2 ulp), times 2^k put in the exponent field. Below −87 (2^k would
+   not be a normal float) the result is 0. */
+MR_INLINE mr_f16 mr_exp_nonpositive(mr_f16 x) {
+    const mr_i16 under = x < -87.0f;
+    const mr_f16 clamped = __builtin_elementwise_max(x, (mr_f16)(-87.0f));
+    const mr_f16 shifted = clamped * 1.44269504088896341f + 12582912.0f;
+    const mr_f16 k = shifted - 12582912.0f;
+    mr_f16 r = clamped - k * 0.693359375f;
+    r = r + k * 2.12194440e-4f;
+    mr_f16 p = (mr_f16)1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const mr_f16 y = (p * (r * r) + r) + 1.0f;
+    const mr_i16 twoK = (__builtin_convertvector(k, mr_i16) + 127) << 23;
+    mr_f16 scaleBits;
+    memcpy(&scaleBits, &twoK, sizeof scaleBits);
+    mr_i16 bits;
+    const mr_f16 e = y * scaleBits;
+    memcpy(&bits, &e, sizeof bits);
+    bits = bits & ~under;
+    mr_f16 result;
+    memcpy(&result, &bits, sizeof result);
+    return result;
+}
+
+/* 16 logits `scale·cosines[t]` from `t`, with `own` and the positions from `n` on given logit `fill`. */
+MR_INLINE mr_f16 mr_logits16(const float *cosines, intptr_t t, intptr_t n, intptr_t own, float scale, float fill) {
+    mr_f16 c;
+    if (t + 16 <= n) {
+        c = mr_load(cosines + t) * scale;
+    } else {
+        float tail[16];
+        for (int l = 0; l < 16; l++) tail[l] = t + l < n ? cosines[t + l] * scale : fill;
+        memcpy(&c, tail, sizeof c);
+    }
+    if (own >= t && own < t + 16) c[own - t] = fill;
+    return c;
+}
+
+MR_INLINE float mr_null_key_softmax_impl(const float *cosines, const float *values, intptr_t n, intptr_t own,
+                                         float scale, float *weights, float *nullWeight) {
+    /* The largest logit, the null key's 0 included (a maximum does not depend on the order). */
+    mr_f16 top = 0;
+    for (intptr_t t = 0; t < n; t += 16) top = __builtin_elementwise_max(top, mr_logits16(cosines, t, n, own, scale, 0));
+    const float m = __builtin_reduce_max(top);
+    /* Exponentials (own and the padding get −∞ − m → 0), summed in 16 lanes. */
+    mr_f16 lanes = 0;
+    for (intptr_t t = 0; t < n; t += 16) {
+        const mr_f16 e = mr_exp_nonpositive(mr_logits16(cosines, t, n, own, scale, -__builtin_inff()) - m);
+        lanes = lanes + e;
+        if (t + 16 <= n) {
+            mr_store(weights + t, e);
+        } else {
+            for (intptr_t l = 0; t + l < n; l++) weights[t + l] = e[l];
+        }
+    }
+    const float null = mr_exp_nonpositive((mr_f16)(-m))[0];
+    const float total = mr_fold(lanes) + null;
+    if (nullWeight) *nullWeight = null / total;
+    /* Weights, and Σ w·value in 16 lanes. */
+    mr_f16 sums = 0;
+    intptr_t t = 0;
+    for (; t + 16 <= n; t += 16) {
+        const mr_f16 w = mr_load(weights + t) / total;
+        mr_store(weights + t, w);
+        if (values) sums = sums + w * mr_load(values + t);
+    }
+    if (t < n) {
+        float w[16] = {0}, v[16] = {0};
+        for (intptr_t l = 0; t + l < n; l++) {
+            w[l] = weights[t + l] / total;
+            weights[t + l] = w[l];
+            if (values) v[l] = values[t + l];
+        }
+        if (values) sums = sums + mr_load(w) * mr_load(v);
+    }
+    return values ? mr_fold(sums) : 0;
+}
+
 /* ---- binary16 operands ----------------------------------------------------------------------------------- */
 
 typedef uint32_t mr_u32x16 __attribute__((ext_vector_type(16)));
@@ -569,6 +659,11 @@ MR_DEFINE_ROUND_TO_HALF(avx512, __attribute__((target("avx512f,f16c"))))
                                                      const int32_t *rowIndices, intptr_t count, float *output) {  \
         mr_gathered_dots_impl(query, rows, dimension, rowIndices, count, output);                                 \
     }                                                                                                             \
+    attributes static float mr_null_key_softmax_##suffix(const float *cosines, const float *values, intptr_t n,    \
+                                                         intptr_t own, float scale, float *weights,               \
+                                                         float *nullWeight) {                                     \
+        return mr_null_key_softmax_impl(cosines, values, n, own, scale, weights, nullWeight);                     \
+    }                                                                                                             \
     attributes static void mr_gathered_dots_many_##suffix(const float *queries, intptr_t queryCount,              \
                                                           const float *rows, intptr_t dimension,                  \
                                                           const int32_t *rowIndices, intptr_t count,              \
@@ -677,6 +772,11 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
 void mr_gathered_dots_many(const float *queries, intptr_t queryCount, const float *rows, intptr_t dimension,
                            const int32_t *rowIndices, intptr_t count, float *output) {
     MR_DISPATCH(mr_gathered_dots_many, queries, queryCount, rows, dimension, rowIndices, count, output)
+}
+
+float mr_null_key_softmax(const float *cosines, const float *values, intptr_t n, intptr_t own, float scale,
+                          float *weights, float *nullWeight) {
+    MR_DISPATCH(mr_null_key_softmax, cosines, values, n, own, scale, weights, nullWeight)
 }
 
 intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t count, const float *liked,

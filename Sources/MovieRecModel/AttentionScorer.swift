@@ -32,25 +32,17 @@ public struct AttentionScorer: Sendable, Equatable {
     ///
     /// - Returns: one weight per cosine, and the null key's weight; they sum to 1.
     public func weights(cosines: [Float]) -> (weights: [Float], nullWeight: Float) {
-        // `softmax([0] + cosines·scale)` (the same operations in the same order) without the intermediate arrays.
+        // ``nullKeySoftmax``: the exponential is built from IEEE arithmetic, so the weights have the same bits on
+        // every processor (the C library's `exp` may differ in the last bit between Linux and macOS).
         let scale = Float(dimension).squareRoot() / temperature
-        var maximum: Float = 0
-        for cosine in cosines { maximum = max(maximum, cosine * scale) }
-        let m = Double(maximum)
-        let null = exp(-m)   // the null key's logit is 0: exp(0 − m), the same value
-        var total = null
-        let weights = withUnsafeTemporaryAllocation(of: Double.self, capacity: cosines.count) { exponentials in
-            for (j, cosine) in cosines.enumerated() {
-                let e = exp(Double(cosine * scale) - m)
-                exponentials[j] = e
-                total += e
+        var nullWeight: Float = 1
+        let weights = [Float](unsafeUninitializedCapacity: cosines.count) { buffer, initialized in
+            nullWeight = cosines.withUnsafeBufferPointer {
+                nullKeySoftmax(cosines: $0, values: nil, scale: scale, weights: buffer).nullWeight
             }
-            return [Float](unsafeUninitializedCapacity: cosines.count) { buffer, initialized in
-                for j in 0..<cosines.count { buffer[j] = Float(exponentials[j] / total) }
-                initialized = cosines.count
-            }
+            initialized = cosines.count
         }
-        return (weights, Float(null / total))
+        return (weights, nullWeight)
     }
 
     /// Plain scaled dot-product attention of one query over vector-valued entries:

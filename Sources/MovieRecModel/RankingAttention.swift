@@ -459,21 +459,9 @@ extension TrainedModel {
         return work.cosines.withUnsafeBufferPointer { cosines in
             work.weights.withUnsafeMutableBufferPointer { weights in
                 values.withUnsafeBufferPointer { values in
-                    var maximum: Float = 0   // the null key's logit
-                    for t in 0..<n where t != own { maximum = max(maximum, cosines[t] * scale) }
-                    var total = Foundation.exp(-maximum)
-                    for t in 0..<n {
-                        let e = t == own ? 0 : Foundation.exp(cosines[t] * scale - maximum)
-                        weights[t] = e
-                        total += e
-                    }
-                    var sum: Float = 0
-                    for t in 0..<n {
-                        let w = weights[t] / total
-                        weights[t] = w
-                        sum += w * values[t]
-                    }
-                    return sum
+                    nullKeySoftmax(cosines: UnsafeBufferPointer(rebasing: cosines[0..<n]),
+                                   values: UnsafeBufferPointer(rebasing: values[0..<n]), skipping: own, scale: scale,
+                                   weights: weights).sum
                 }
             }
         }

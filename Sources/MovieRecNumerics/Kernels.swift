@@ -137,6 +137,22 @@ public func topK(_ scores: [Float], k: Int, skipping skip: Int = -1) -> (positio
     return (positions, kept)
 }
 
+/// Softmax attention with a null key (``mr_null_key_softmax``): logits `scale·cosines[t]` and 0 for the null key
+/// (value 0), `weights[t]` the neighbours' weights (the one at `own`, when in range, left out with weight 0).
+/// Returns `Σ weights[t]·values[t]` (0 without `values`) and the null key's weight. The same bits on every
+/// processor: the exponential is built from IEEE arithmetic, not the C library's.
+public func nullKeySoftmax(cosines: UnsafeBufferPointer<Float>, values: UnsafeBufferPointer<Float>?, skipping own: Int = -1,
+                           scale: Float, weights: UnsafeMutableBufferPointer<Float>) -> (sum: Float, nullWeight: Float) {
+    let n = cosines.count
+    precondition(weights.count >= n && (values.map { $0.count >= n } ?? true),
+                 "nullKeySoftmax: \(n) cosines, \(weights.count) weights, \(values?.count ?? 0) values")
+    guard n > 0 else { return (0, 1) }
+    var nullWeight: Float = 1
+    let sum = mr_null_key_softmax(cosines.baseAddress!, values?.baseAddress, n, own, scale, weights.baseAddress!,
+                                  &nullWeight)
+    return (sum, nullWeight)
+}
+
 /// Where each of the ascending `targets` sits in each row of `rows` of `matrix` (``mr_sorted_row_lookups``): entry
 /// `t·rows.count + r` is the position of column `targets[t]` in row `rows[r]` (an index into `columnIndices` and
 /// `values`), or -1 when that row has no entry there. Each row is read once for all targets.

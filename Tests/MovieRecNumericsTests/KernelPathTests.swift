@@ -318,6 +318,72 @@ struct KernelPathTests {
         }
     }
 
+    /// `softmax(0, scale·c₀, …)` in Double with the C library's `exp`: the neighbours' weights (`own` left out,
+    /// weight 0), the null key's weight and `Σ w·value`. The logits and their differences to the largest are
+    /// Float, as in the kernel (the exponent's rounding is not what is tested).
+    private func referenceSoftmax(_ cosines: [Float], values: [Float], own: Int, scale: Float)
+        -> (weights: [Double], null: Double, sum: Double) {
+        let logits = cosines.map { $0 * scale }
+        let m = logits.indices.filter { $0 != own }.map { logits[$0] }.reduce(Float(0), max)
+        let e = logits.indices.map { $0 == own ? 0 : Foundation.exp(Double(logits[$0] - m)) }
+        let mDouble = Double(m)
+        let total = e.reduce(Foundation.exp(-mDouble), +)
+        let weights = e.map { $0 / total }
+        return (weights, Foundation.exp(-mDouble) / total, zip(weights, values).map { $0 * Double($1) }.reduce(0, +))
+    }
+
+    @Test("null-key softmax: weights, null weight and weighted sum within a few ulp of a Double reference, the same bits on every instruction set",
+          arguments: [0, 1, 15, 16, 17, 40, 100, 1000])
+    func nullKeySoftmaxMatchesReference(count: Int) {
+        var generator = SeededGenerator(seed: UInt64(count) + 7)
+        let cosines = (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
+        let values = (0..<count).map { _ in Float.random(in: 0...2, using: &generator) }
+        for (own, scale) in [(-1, Float(80)), (count / 2, Float(8)), (count - 1, Float(0.5))] {
+            let results = perLevel { () -> (weights: [Float], sum: Float, null: Float) in
+                var weights = [Float](repeating: .nan, count: count)
+                let (sum, null) = cosines.withUnsafeBufferPointer { c in
+                    values.withUnsafeBufferPointer { v in
+                        weights.withUnsafeMutableBufferPointer {
+                            nullKeySoftmax(cosines: c, values: v, skipping: own, scale: scale, weights: $0)
+                        }
+                    }
+                }
+                return (weights, sum, null)
+            }
+            let reference = referenceSoftmax(cosines, values: values, own: own, scale: scale)
+            for result in results {
+                #expect(result.weights.map(\.bitPattern) == results[0].weights.map(\.bitPattern))
+                #expect(result.sum.bitPattern == results[0].sum.bitPattern && result.null.bitPattern == results[0].null.bitPattern)
+            }
+            let result = results[0]
+            for (w, expected) in zip(result.weights, reference.weights) {
+                // Weights below 2⁻¹²⁶ of the largest are flushed to 0 (e^x below −87); above, a few ulp.
+                #expect(abs(Double(w) - expected) <= 1e-6 * expected + 1e-37, "\(w) vs \(expected)")
+            }
+            if own >= 0 && own < count { #expect(result.weights[own] == 0) }
+            #expect(abs(Double(result.null) - reference.null) <= 1e-6 * reference.null + 1e-37)
+            #expect(abs(Double(result.sum) - reference.sum) <= 1e-5 * reference.sum + 1e-30)
+            if count == 0 { #expect(result.null == 1 && result.sum == 0) }
+        }
+    }
+
+    @Test("null-key softmax: exponents far below the largest give weight 0, and a logit of 0 against the null key gives ½")
+    func nullKeySoftmaxEdges() {
+        var weights = [Float](repeating: .nan, count: 3)
+        let cosines: [Float] = [1, -1, 0]
+        let (_, null) = cosines.withUnsafeBufferPointer { c in
+            weights.withUnsafeMutableBufferPointer { nullKeySoftmax(cosines: c, values: nil, scale: 100, weights: $0) }
+        }
+        // Logits 100, −100, 0: the second is e^−200 of the first (0 in Float); the null key and the third e^−100 (0).
+        #expect(weights == [1, 0, 0] && null == 0)
+        var half = [Float](repeating: .nan, count: 1)
+        let zero: [Float] = [0]
+        let (_, evenNull) = zero.withUnsafeBufferPointer { c in
+            half.withUnsafeMutableBufferPointer { nullKeySoftmax(cosines: c, values: nil, scale: 3, weights: $0) }
+        }
+        #expect(half == [0.5] && evenNull == 0.5)
+    }
+
     @Test("the dot product folds its lanes pairwise: exact on integers, and on a known rounding case")
     func dotOrder() {
         let n = 70

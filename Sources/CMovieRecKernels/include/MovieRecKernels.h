@@ -85,6 +85,15 @@ void mr_gathered_dots(const float *query, const float *rows, intptr_t dimension,
 void mr_gathered_dots_many(const float *queries, intptr_t queryCount, const float *rows, intptr_t dimension,
                            const int32_t *rowIndices, intptr_t count, float *output);
 
+/// Softmax attention with a null key over `n` neighbours with cosines `cosines[t]` to the query: logits
+/// `scale·cosines[t]` and 0 (the null key, value 0), the largest subtracted before exponentiating. Writes each
+/// neighbour's weight to `weights[t]` (the neighbour at `own`, when `0 ≤ own < n`, is left out: weight 0), the
+/// null key's to `*nullWeight` when that is not NULL, and returns `Σ weights[t]·values[t]` (0 when `values` is
+/// NULL). The exponential and the sums are built from IEEE +, −, ×, ÷ in a fixed order (sixteen lanes, then folded
+/// pairwise), so every processor gives the same bits; each weight is within a few ulp of the exact softmax.
+float mr_null_key_softmax(const float *cosines, const float *values, intptr_t n, intptr_t own, float scale,
+                          float *weights, float *nullWeight);
+
 /// The `k` best of `scores[0..<count]` (higher score first, ties: lower index first; NaN scores and the index `skip`
 /// left out; `skip` < 0 leaves none out), best first: their indices to `indices` and scores to `kept`, both with room
 /// for `k`. Returns how many were kept (`k`, or fewer when fewer are offered). The same entries and order as a
