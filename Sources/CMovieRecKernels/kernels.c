@@ -869,23 +869,17 @@ void mr_sorted_row_lookups(const intptr_t *rowPointers, const int32_t *columns, 
     }
 }
 
-intptr_t mr_scatter_add(const int32_t *indices, const float *values, intptr_t count, float scale, float *sums,
-                        bool *touched, int32_t *list, intptr_t listCount) {
+void mr_scatter_add(const int32_t *indices, const float *values, intptr_t count, float scale, float *sums) {
+    /* No test and no flag per entry: a film is touched when its sum is no longer the untouched mark −0.0 (each term
+       is never −0.0, see the header), so the only dependency between steps is a repeated index. */
     for (intptr_t p = 0; p < count; p++) {
         const int32_t i = indices[p];
-        /* Branch-free: the slot is always written and kept only for a first touch. */
-        list[listCount] = i;
-        listCount += !touched[i];
-        touched[i] = true;
-        const float term = scale * values[p];
-        sums[i] += term;
+        sums[i] = sums[i] + (scale * values[p] + 0.0f);
     }
-    return listCount;
 }
 
-intptr_t mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns, const float *values,
-                             const int32_t *rows, const float *scales, intptr_t rowCount, float *sums, bool *touched,
-                             int32_t *list, intptr_t listCount) {
+void mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns, const float *values,
+                         const int32_t *rows, const float *scales, intptr_t rowCount, float *sums) {
     for (intptr_t r = 0; r < rowCount; r++) {
         if (r + 1 < rowCount) {
             /* The next row's first entries: a new place in two large arrays, so a cache miss each. */
@@ -897,31 +891,30 @@ intptr_t mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns
         }
         if (r + 2 < rowCount) __builtin_prefetch(rowPointers + rows[r + 2], 0, 0);
         const intptr_t start = rowPointers[rows[r]], end = rowPointers[rows[r] + 1];
-        listCount = mr_scatter_add(columns + start, values + start, end - start, scales[r], sums, touched, list,
-                                   listCount);
+        mr_scatter_add(columns + start, values + start, end - start, scales[r], sums);
     }
-    return listCount;
 }
 
 /* One step of `mr_bounded_candidates`: branch-free compaction. */
-MR_INLINE intptr_t mr_bounded_candidate(intptr_t i, const float *attention, const bool *touched, const bool *rated,
+MR_INLINE intptr_t mr_bounded_candidate(intptr_t i, const float *attention, const bool *rated,
                                         const bool *allowed, const float *norms, float scale, float reach,
                                         int32_t *indices, float *bounds, intptr_t written) {
     const float part = scale * attention[i];
     const float room = reach * norms[i];
+    uint32_t bits;
+    memcpy(&bits, attention + i, sizeof bits);
     indices[written] = (int32_t)i;
     bounds[written] = part + room;
-    const int keep = touched[i] & !(rated && rated[i]) & !(allowed && !allowed[i]);
+    const int keep = (bits != 0x80000000u) & !(rated && rated[i]) & !(allowed && !allowed[i]);
     return written + keep;
 }
 
-static intptr_t mr_bounded_candidates_baseline(const float *attention, const bool *touched, const bool *rated,
+static intptr_t mr_bounded_candidates_baseline(const float *attention, const bool *rated,
                                                const bool *allowed, const float *norms, float scale, float reach,
                                                intptr_t count, int32_t *indices, float *bounds) {
     intptr_t written = 0;
     for (intptr_t i = 0; i < count; i++)
-        written = mr_bounded_candidate(i, attention, touched, rated, allowed, norms, scale, reach, indices, bounds,
-                                       written);
+        written = mr_bounded_candidate(i, attention, rated, allowed, norms, scale, reach, indices, bounds, written);
     return written;
 }
 
@@ -931,15 +924,15 @@ static intptr_t mr_bounded_candidates_baseline(const float *attention, const boo
 /* 16 films a step: the flags widened to lanes, the kept lanes compressed to the outputs (the same values and order
    as the baseline loop). */
 __attribute__((target("avx512f")))
-static intptr_t mr_bounded_candidates_avx512(const float *attention, const bool *touched, const bool *rated,
+static intptr_t mr_bounded_candidates_avx512(const float *attention, const bool *rated,
                                              const bool *allowed, const float *norms, float scale, float reach,
                                              intptr_t count, int32_t *indices, float *bounds) {
     intptr_t written = 0, i = 0;
     const __m512 a = _mm512_set1_ps(scale), r = _mm512_set1_ps(reach);
     const __m512i step = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     for (; i + 16 <= count; i += 16) {
-        const __m512i t = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(touched + i)));
-        __mmask16 keep = _mm512_test_epi32_mask(t, t);
+        const __m512 sums = _mm512_loadu_ps(attention + i);
+        __mmask16 keep = _mm512_cmpneq_epi32_mask(_mm512_castps_si512(sums), _mm512_set1_epi32((int)0x80000000u));
         if (!keep) continue;
         if (rated) {
             const __m512i f = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(rated + i)));
@@ -950,7 +943,7 @@ static intptr_t mr_bounded_candidates_avx512(const float *attention, const bool 
             keep &= _mm512_test_epi32_mask(f, f);
         }
         if (!keep) continue;
-        const __m512 part = _mm512_mul_ps(a, _mm512_loadu_ps(attention + i));
+        const __m512 part = _mm512_mul_ps(a, sums);
         const __m512 room = _mm512_mul_ps(r, _mm512_loadu_ps(norms + i));
         const __m512 bound = _mm512_add_ps(part, room);
         const __m512i index = _mm512_add_epi32(_mm512_set1_epi32((int)i), step);
@@ -961,21 +954,18 @@ static intptr_t mr_bounded_candidates_avx512(const float *attention, const bool 
         written += __builtin_popcount((unsigned)keep);
     }
     for (; i < count; i++)
-        written = mr_bounded_candidate(i, attention, touched, rated, allowed, norms, scale, reach, indices, bounds,
-                                       written);
+        written = mr_bounded_candidate(i, attention, rated, allowed, norms, scale, reach, indices, bounds, written);
     return written;
 }
 #endif
 
-intptr_t mr_bounded_candidates(const float *attention, const bool *touched, const bool *rated, const bool *allowed,
-                               const float *norms, float scale, float reach, intptr_t count, int32_t *indices,
-                               float *bounds) {
+intptr_t mr_bounded_candidates(const float *attention, const bool *rated, const bool *allowed, const float *norms,
+                               float scale, float reach, intptr_t count, int32_t *indices, float *bounds) {
 #if defined(__x86_64__)
     if (mr_kernel_level() == MRKernelLevelAVX512)
-        return mr_bounded_candidates_avx512(attention, touched, rated, allowed, norms, scale, reach, count, indices,
-                                            bounds);
+        return mr_bounded_candidates_avx512(attention, rated, allowed, norms, scale, reach, count, indices, bounds);
 #endif
-    return mr_bounded_candidates_baseline(attention, touched, rated, allowed, norms, scale, reach, count, indices,
+    return mr_bounded_candidates_baseline(attention, rated, allowed, norms, scale, reach, count, indices,
                                           bounds);
 }
 

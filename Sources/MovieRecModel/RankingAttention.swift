@@ -274,15 +274,13 @@ struct RatedMovieWork {
     }
 }
 
-/// Reusable per-worker arrays of the ranking: one attention accumulator per film and the films touched, and the
-/// rated-film attention's arrays.
+/// Reusable per-worker arrays of the ranking: one attention accumulator per film, and the rated-film attention's
+/// arrays.
 struct RankingScratch {
+    /// The attention sums; a film no neighbour rated holds the untouched mark −0.0 (``isTouched(_:)``).
     var attention: [Float]
-    var touched: [Bool]
-    /// The films touched, in first-touch order: the first ``listCount`` entries (room for every film, plus the one
-    /// slot the scatter kernel may write past them).
-    var list: [Int32]
-    var listCount = 0
+    /// True when some sum may have left the untouched mark since the last ``TrainedModel/clear(_:)``.
+    var dirty = false
     /// True while `attention` holds the sums of the last ``TrainedModel/rankingQuery(_:scratch:)``.
     var accumulated = false
     /// One flag per film: true for the films of the user being ranked (``marked``), so the ranking's "not rated"
@@ -291,7 +289,7 @@ struct RankingScratch {
     /// The films flagged in ``rated``.
     var marked: [Int32] = []
     var movies = RatedMovieWork()
-    /// The ranking's candidates in film order and their bounds (``boundedCandidates(attention:touched:rated:allowed:norms:scale:reach:count:indices:bounds:)``).
+    /// The ranking's candidates in film order and their bounds (``boundedCandidates(attention:rated:allowed:norms:scale:reach:count:indices:bounds:)``).
     var candidateIndices: [Int32]
     var candidateBounds: [Float]
     /// The cosines of each film the rated-film attention re-ranked to the user's films (parallel to them), kept
@@ -299,9 +297,7 @@ struct RankingScratch {
     var movieCosines: [Int: [Float]] = [:]
 
     init(movieCount: Int) {
-        attention = [Float](repeating: 0, count: movieCount)
-        touched = [Bool](repeating: false, count: movieCount)
-        list = [Int32](repeating: 0, count: movieCount + 1)   // the scatter kernel writes one slot past the last film
+        attention = [Float](repeating: untouchedSum, count: movieCount)
         rated = [Bool](repeating: false, count: movieCount)
         candidateIndices = [Int32](repeating: 0, count: movieCount)
         candidateBounds = [Float](repeating: 0, count: movieCount)
@@ -468,7 +464,7 @@ extension TrainedModel {
     }
 
     /// `scratch.attention[i] = Σ_v w_v·value(r_vi)` over the neighbours v who rated i, added in neighbour order;
-    /// the films touched are listed (ascending within each neighbour's row, first touch order overall).
+    /// a film no neighbour rated keeps the untouched mark (``isTouched(_:)`` is false).
     func accumulateAttention(neighbours: [Int], weights: [Float], scratch: inout RankingScratch) {
         var rows: [Int32] = []
         var scales: [Float] = []
@@ -480,25 +476,19 @@ extension TrainedModel {
             rows.append(Int32(v))
             scales.append(w / mean)
         }
-        let listCount = scratch.listCount
-        let count = scratch.attention.withUnsafeMutableBufferPointer { sums in
-            scratch.touched.withUnsafeMutableBufferPointer { touched in
-                scratch.list.withUnsafeMutableBufferPointer { list in
-                    scatterAddRows(of: ratings.byUser, rows: rows, scales: scales, sums: sums.baseAddress!,
-                                   touched: touched.baseAddress!, list: list.baseAddress!, listCount: listCount)
-                }
-            }
+        scratch.dirty = true
+        scratch.attention.withUnsafeMutableBufferPointer { sums in
+            scatterAddRows(of: ratings.byUser, rows: rows, scales: scales, sums: sums.baseAddress!)
         }
-        scratch.listCount = count
     }
 
-    /// Resets the films touched by ``accumulateAttention(neighbours:weights:scratch:)``.
+    /// Resets the sums of ``accumulateAttention(neighbours:weights:scratch:)`` to the untouched mark (one pass over
+    /// the films: cheaper than keeping a list of the films touched, which chains every step of the scatter).
     func clear(_ scratch: inout RankingScratch) {
-        for i in scratch.list[0..<scratch.listCount] {
-            scratch.attention[Int(i)] = 0
-            scratch.touched[Int(i)] = false
+        if scratch.dirty {
+            scratch.attention.withUnsafeMutableBufferPointer { $0.update(repeating: untouchedSum) }
+            scratch.dirty = false
         }
-        scratch.listCount = 0
         scratch.accumulated = false
         scratch.movieCosines.removeAll(keepingCapacity: true)
         for i in scratch.marked { scratch.rated[Int(i)] = false }
@@ -539,17 +529,15 @@ extension TrainedModel {
         // `attentionScale·A_i + reach·‖v_i‖` of their score: one sequential pass over the dense arrays.
         func collect(allowed: UnsafePointer<Bool>?) -> Int {
             scratch.attention.withUnsafeBufferPointer { attention in
-                scratch.touched.withUnsafeBufferPointer { touched in
-                    rated.withUnsafeBufferPointer { rated in
-                        panels.rowNorms.withUnsafeBufferPointer { norms in
-                            scratch.candidateIndices.withUnsafeMutableBufferPointer { indices in
-                                scratch.candidateBounds.withUnsafeMutableBufferPointer { bounds in
-                                    boundedCandidates(attention: attention.baseAddress!, touched: touched.baseAddress!,
-                                                      rated: filter.includeRated ? nil : rated.baseAddress!,
-                                                      allowed: allowed, norms: norms.baseAddress!,
-                                                      scale: query.attentionScale, reach: reach, count: movieCount,
-                                                      indices: indices.baseAddress!, bounds: bounds.baseAddress!)
-                                }
+                rated.withUnsafeBufferPointer { rated in
+                    panels.rowNorms.withUnsafeBufferPointer { norms in
+                        scratch.candidateIndices.withUnsafeMutableBufferPointer { indices in
+                            scratch.candidateBounds.withUnsafeMutableBufferPointer { bounds in
+                                boundedCandidates(attention: attention.baseAddress!,
+                                                  rated: filter.includeRated ? nil : rated.baseAddress!,
+                                                  allowed: allowed, norms: norms.baseAddress!,
+                                                  scale: query.attentionScale, reach: reach, count: movieCount,
+                                                  indices: indices.baseAddress!, bounds: bounds.baseAddress!)
                             }
                         }
                     }
@@ -610,14 +598,14 @@ extension TrainedModel {
                         let slot = p * 16 + l
                         guard slot < panels.rows else { break }
                         let movie = Int(panels.order[slot])
-                        if scratch.touched[movie] || excluded(movie) { continue }
+                        if isTouched(scratch.attention[movie]) || excluded(movie) { continue }
                         selection.offer(score: query.watchScale * scores[l], index: movie)
                     }
                 }
             }
         } else if selection.threshold == nil || selection.threshold! <= 0 {
             // Attention alone: films no neighbour rated all score 0.
-            for movie in 0..<movieCount where !scratch.touched[movie] && !excluded(movie) {
+            for movie in 0..<movieCount where !isTouched(scratch.attention[movie]) && !excluded(movie) {
                 if let threshold = selection.threshold, !(0 > threshold) { break }
                 selection.offer(score: 0, index: movie)
             }

@@ -90,24 +90,29 @@ public func sharedScores(movies: UnsafeBufferPointer<Int32>, values: UnsafeBuffe
     return mr_shared_scores(m, v, movies.count, l, neighbourMean, s, f)
 }
 
+/// The mark of a sum no scatter has touched: −0.0 (``scatterAddRows(of:rows:scales:sums:)``).
+public let untouchedSum: Float = -0.0
+
+/// Whether `sum`, filled with ``untouchedSum`` before, was touched by ``scatterAddRows(of:rows:scales:sums:)``.
+@inline(__always)
+public func isTouched(_ sum: Float) -> Bool { sum.bitPattern != untouchedSum.bitPattern }
+
 /// For the rows `rows` of `matrix` in order, row `rows[r]` scaled by `scales[r]`: `sums[c] += scales[r]·v` for each
-/// entry (c, v) of the row (the product rounded, then added: the same bits as the plain loop); each column not yet
-/// flagged in `touched` is flagged and written at `list[listCount]`, and the new count is returned
-/// (``mr_scatter_add_rows``, each next row fetched ahead). `sums` and `touched` hold an entry for every column;
-/// `list` has room for all of them plus one (the kernel writes the next slot on every step and keeps it only for a
-/// first touch).
-public func scatterAddRows(of matrix: CSRMatrix, rows: [Int32], scales: [Float], sums: UnsafeMutablePointer<Float>,
-                           touched: UnsafeMutablePointer<Bool>, list: UnsafeMutablePointer<Int32>, listCount: Int) -> Int {
+/// entry (c, v) of the row (the product rounded, then added: the same bits as the plain loop; a −0.0 product is
+/// added as +0.0) (``mr_scatter_add_rows``, each next row fetched ahead). `sums` holds an entry for every column.
+/// Fill `sums` with ``untouchedSum`` first and the columns of the rows are those that are then ``isTouched(_:)``,
+/// each holding the bits a sum from +0.0 would hold.
+public func scatterAddRows(of matrix: CSRMatrix, rows: [Int32], scales: [Float], sums: UnsafeMutablePointer<Float>) {
     precondition(rows.count == scales.count, "scatterAddRows: \(rows.count) rows, \(scales.count) scales")
     precondition(rows.allSatisfy { $0 >= 0 && Int($0) < matrix.rows }, "scatterAddRows: a row outside the \(matrix.rows) rows")
-    guard !rows.isEmpty, matrix.nonzeroCount > 0 else { return listCount }
-    return matrix.rowPointers.withUnsafeBufferPointer { pointers in
+    guard !rows.isEmpty, matrix.nonzeroCount > 0 else { return }
+    matrix.rowPointers.withUnsafeBufferPointer { pointers in
         matrix.columnIndices.withUnsafeBufferPointer { columns in
             matrix.values.withUnsafeBufferPointer { values in
                 rows.withUnsafeBufferPointer { r in
                     scales.withUnsafeBufferPointer { s in
                         mr_scatter_add_rows(pointers.baseAddress!, columns.baseAddress!, values.baseAddress!,
-                                            r.baseAddress!, s.baseAddress!, rows.count, sums, touched, list, listCount)
+                                            r.baseAddress!, s.baseAddress!, rows.count, sums)
                     }
                 }
             }
@@ -181,13 +186,14 @@ public func sortedRowLookups(in matrix: CSRMatrix, rows: [Int32], targets: [Int3
 }
 
 /// The ranking's candidates in ascending film order with their bounds (``mr_bounded_candidates``): every film
-/// `i < count` with `touched[i]`, not `rated[i]` (when given) and `allowed[i]` (when given) is written to `indices`,
+/// `i < count` whose `attention[i]` ``isTouched(_:)``, not `rated[i]` (when given) and `allowed[i]` (when given) is
+/// written to `indices`,
 /// and `scale·attention[i] + reach·norms[i]` to `bounds`. Returns how many were written (both outputs need room
 /// for `count`).
-public func boundedCandidates(attention: UnsafePointer<Float>, touched: UnsafePointer<Bool>, rated: UnsafePointer<Bool>?,
+public func boundedCandidates(attention: UnsafePointer<Float>, rated: UnsafePointer<Bool>?,
                               allowed: UnsafePointer<Bool>?, norms: UnsafePointer<Float>, scale: Float, reach: Float,
                               count: Int, indices: UnsafeMutablePointer<Int32>, bounds: UnsafeMutablePointer<Float>) -> Int {
-    mr_bounded_candidates(attention, touched, rated, allowed, norms, scale, reach, count, indices, bounds)
+    mr_bounded_candidates(attention, rated, allowed, norms, scale, reach, count, indices, bounds)
 }
 
 /// An even sample of at most `scanned` entries of `columns[range]`: positions `range.lowerBound + ⌊t·n/s⌋` for

@@ -40,7 +40,7 @@ struct KernelPathTests {
         for other in results.dropFirst() { #expect(other == results[0]) }
     }
 
-    @Test("scatter-add of whole rows: the sums, flags and first-touch list of a plain loop over the rows in order")
+    @Test("scatter-add of whole rows: the sums of a plain loop over the rows in order from +0, bit for bit; untouched columns keep the −0.0 mark")
     func scatterAddRowsMatchesLoop() throws {
         let matrix = try Fixtures.randomSparse(rows: 40, columns: 37, density: 0.5, seed: 61, emptyRows: [7],
                                                emptyColumns: [4])
@@ -48,28 +48,32 @@ struct KernelPathTests {
         let scales: [Float] = rows.indices.map { Float($0 % 7) * 0.375 - 1 }
         var expectedSums = [Float](repeating: 0, count: 37)
         var expectedTouched = [Bool](repeating: false, count: 37)
-        var expectedList: [Int32] = [5]   // one entry there before
-        expectedTouched[5] = true
         for (row, scale) in zip(rows, scales) {
             for p in matrix.rowPointers[Int(row)]..<matrix.rowPointers[Int(row) + 1] {
                 let i = Int(matrix.columnIndices[p])
-                if !expectedTouched[i] { expectedTouched[i] = true; expectedList.append(Int32(i)) }
+                expectedTouched[i] = true
                 let term = scale * matrix.values[p]
                 expectedSums[i] += term
             }
         }
-        #expect(expectedList.count == 36, "every column but the empty one is touched: the list is full")
-        var sums = [Float](repeating: 0, count: 37)
-        var touched = [Bool](repeating: false, count: 37)
-        touched[5] = true
-        var list = [Int32](repeating: -1, count: 37 + 1)
-        list[0] = 5
-        let count = scatterAddRows(of: matrix, rows: rows, scales: scales, sums: &sums, touched: &touched, list: &list,
-                                   listCount: 1)
-        #expect(count == expectedList.count)
-        #expect(Array(list.prefix(count)) == expectedList)
-        #expect(sums == expectedSums)
-        #expect(touched == expectedTouched)
+        #expect(expectedTouched.filter { $0 }.count == 36, "every column but the empty one is touched")
+        var sums = [Float](repeating: untouchedSum, count: 37)
+        scatterAddRows(of: matrix, rows: rows, scales: scales, sums: &sums)
+        #expect(sums.map(isTouched) == expectedTouched)
+        for i in 0..<37 where expectedTouched[i] { #expect(sums[i].bitPattern == expectedSums[i].bitPattern, "column \(i)") }
+        #expect(sums[4].bitPattern == untouchedSum.bitPattern)
+    }
+
+    @Test("scatter-add: a column touched only by terms of ±0 (a zero scale, a negative value) is touched, with +0.0")
+    func scatterAddZeroTerms() throws {
+        // Row 0: columns 0 (−2) and 2 (3); row 1: column 2 (−1). Column 1 is in no row.
+        let matrix = try CSRMatrix(rows: 2, columns: 3, rowPointers: [0, 2, 3], columnIndices: [0, 2, 2], values: [-2, 3, -1])
+        var sums = [Float](repeating: untouchedSum, count: 3)
+        // Scale +0: the terms are 0 × −2 = −0.0 and 0 × 3 = +0.0; then row 1 adds 0.5 × −1 to column 2.
+        scatterAddRows(of: matrix, rows: [0, 1], scales: [0, 0.5], sums: &sums)
+        #expect(sums.map(isTouched) == [true, false, true])
+        #expect(sums[0].bitPattern == Float(0).bitPattern && sums[2] == -0.5)
+        #expect(sums[1].bitPattern == untouchedSum.bitPattern)
     }
 
     @Test("top k: the k best by score then lower position, NaN and the skipped position left out, as a full sort gives",
@@ -114,13 +118,16 @@ struct KernelPathTests {
         #expect(sortedRowLookups(in: matrix, rows: rows, targets: []).isEmpty)
     }
 
-    @Test("bounded candidates: the flagged, unexcluded films in order with a·A + r·‖v‖, on every instruction set",
+    @Test("bounded candidates: the touched (not −0.0), unexcluded films in order with a·A + r·‖v‖, on every instruction set",
           arguments: [0, 1, 15, 16, 17, 63, 1000])
     func boundedCandidatesMatchLoop(count: Int) {
         var generator = SeededGenerator(seed: UInt64(count) + 5)
-        let attention = (0..<count).map { _ in Float.random(in: -1...3, using: &generator) }
         let norms = (0..<count).map { _ in Float.random(in: 0...2, using: &generator) }
         let touched = (0..<count).map { _ in Bool.random(using: &generator) }
+        // Touched films hold a sum (+0.0 among them); the others the untouched mark −0.0.
+        let attention = (0..<count).map { i -> Float in
+            touched[i] ? (i % 9 == 0 ? 0 : Float.random(in: -1...3, using: &generator)) : untouchedSum
+        }
         let rated = (0..<count).map { _ in Int.random(in: 0..<5, using: &generator) == 0 }
         let allowed = (0..<count).map { _ in Int.random(in: 0..<4, using: &generator) != 0 }
         let (a, r): (Float, Float) = (0.37, 1.91)
@@ -138,17 +145,14 @@ struct KernelPathTests {
                 var indices = [Int32](repeating: -1, count: max(count, 1))
                 var bounds = [Float](repeating: .nan, count: max(count, 1))
                 let written = attention.withUnsafeBufferPointer { at in
-                    touched.withUnsafeBufferPointer { t in
-                        rated.withUnsafeBufferPointer { ra in
-                            allowed.withUnsafeBufferPointer { al in
-                                norms.withUnsafeBufferPointer { n in
-                                    boundedCandidates(attention: at.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                                      touched: t.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                                      rated: useRated ? ra.baseAddress : nil,
-                                                      allowed: useAllowed ? al.baseAddress : nil,
-                                                      norms: n.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                                      scale: a, reach: r, count: count, indices: &indices, bounds: &bounds)
-                                }
+                    rated.withUnsafeBufferPointer { ra in
+                        allowed.withUnsafeBufferPointer { al in
+                            norms.withUnsafeBufferPointer { n in
+                                boundedCandidates(attention: at.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                                  rated: useRated ? ra.baseAddress : nil,
+                                                  allowed: useAllowed ? al.baseAddress : nil,
+                                                  norms: n.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                                  scale: a, reach: r, count: count, indices: &indices, bounds: &bounds)
                             }
                         }
                     }

@@ -106,19 +106,18 @@ intptr_t mr_top_k(const float *scores, intptr_t count, intptr_t skip, intptr_t k
 intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t count, const float *liked,
                           float neighbourMean, float *scores, int32_t *found);
 
-/// `sums[indices[p]] += scale · values[p]` for `p < count`, in order (each product rounded, then added); an index
-/// seen for the first time (`touched[i]` false) is flagged and appended to `list` after its first `listCount`
-/// entries. Returns the new length of `list`, which must have room for every distinct index plus one (each step
-/// writes the next slot, branch-free, and keeps it only for a first touch).
-intptr_t mr_scatter_add(const int32_t *indices, const float *values, intptr_t count, float scale, float *sums,
-                        bool *touched, int32_t *list, intptr_t listCount);
+/// `sums[indices[p]] += scale·values[p] + 0` for `p < count`, in order (each product rounded, then added). The
+/// `+ 0` turns a −0.0 term into +0.0 and changes no other, so a sum that starts at −0.0 (the mark of an untouched
+/// entry) holds exactly what a sum from +0.0 would and is never −0.0 again once any term is added: a caller that
+/// fills its sums with −0.0 knows the touched entries without a flag per step (which would chain every step to the
+/// last).
+void mr_scatter_add(const int32_t *indices, const float *values, intptr_t count, float scale, float *sums);
 
 /// ``mr_scatter_add`` of whole CSR rows, in order: for each `r < rowCount`, the entries of row `rows[r]`
 /// (`rowPointers[rows[r]] ..< rowPointers[rows[r] + 1]` of `columns` and `values`) with scale `scales[r]` — the same
-/// sums and list as one call per row — with each next row's first entries fetched ahead. Returns the new list length.
-intptr_t mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns, const float *values,
-                             const int32_t *rows, const float *scales, intptr_t rowCount, float *sums, bool *touched,
-                             int32_t *list, intptr_t listCount);
+/// sums as one call per row — with each next row's first entries fetched ahead.
+void mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns, const float *values,
+                         const int32_t *rows, const float *scales, intptr_t rowCount, float *sums);
 
 /// For each row `rows[r]` (`r < rowCount`; entries `rowPointers[rows[r]] ..< rowPointers[rows[r] + 1]` of `columns`,
 /// strictly increasing) and each of the ascending `targets[t]` (`t < targetCount`): the position of `targets[t]` in
@@ -128,14 +127,14 @@ intptr_t mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns
 void mr_sorted_row_lookups(const intptr_t *rowPointers, const int32_t *columns, const int32_t *rows, intptr_t rowCount,
                            const int32_t *targets, intptr_t targetCount, intptr_t *positions);
 
-/// The candidates of the ranking, in ascending order: every film `i < count` with `touched[i]`, not `rated[i]` (when
+/// The candidates of the ranking, in ascending order: every film `i < count` touched by a scatter (`attention[i]` is
+/// not the untouched mark −0.0, see ``mr_scatter_add``), not `rated[i]` (when
 /// `rated` is not NULL) and `allowed[i]` (when `allowed` is not NULL) gets `i` written to `indices` and
 /// `scale·attention[i] + reach·norms[i]` (each product rounded, then added) to `bounds`. Returns how many were
 /// written; both outputs need room for `count` entries. A sequential pass over the dense arrays: cheaper than
 /// reading them at the touched films in first-touch order when many are touched.
-intptr_t mr_bounded_candidates(const float *attention, const bool *touched, const bool *rated, const bool *allowed,
-                               const float *norms, float scale, float reach, intptr_t count, int32_t *indices,
-                               float *bounds);
+intptr_t mr_bounded_candidates(const float *attention, const bool *rated, const bool *allowed, const float *norms,
+                               float scale, float reach, intptr_t count, int32_t *indices, float *bounds);
 
 /// An even sample of the run `columns[first ..< first + count]`: for `t < scanned` (at most `count`), position
 /// `p_t = first + ⌊t·count/scanned⌋`; each `columns[p_t]` other than `excluded` is written, in order, to `values`
