@@ -409,6 +409,94 @@ MR_INLINE float mr_null_key_softmax_impl(const float *cosines, const float *valu
     return values ? mr_fold(sums) : 0;
 }
 
+/* ---- top k by selection ---------------------------------------------------------------------------------- */
+
+typedef uint64_t mr_u64x8 __attribute__((ext_vector_type(8)));
+typedef int64_t mr_i64x8 __attribute__((ext_vector_type(8)));
+
+/* The most entries ``mr_top_k`` selects with `mr_select_top_k` (its buffers are on the stack); beyond, a heap. */
+enum { mr_select_limit = 1024, mr_select_sample = 32 };
+
+/* A key per entry, larger for a better entry: the score's bits made to order as unsigned integers (−0.0 taken as
+   +0.0, which compares equal to it), then the complemented index, so equal scores put the lower index first.
+   Distinct indices give distinct keys, and a valid key is never 0. */
+MR_INLINE uint64_t mr_rank_key(float score, intptr_t index) {
+    const float canonical = score + 0.0f;
+    uint32_t bits;
+    memcpy(&bits, &canonical, sizeof bits);
+    bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+    return ((uint64_t)bits << 32) | (uint64_t)(0xFFFFFFFFu - (uint32_t)index);
+}
+
+MR_INLINE int32_t mr_rank_key_index(uint64_t key) { return (int32_t)(0xFFFFFFFFu - (uint32_t)key); }
+
+/* For each of the distinct `keys[0..<n]` (room for n + 8, the rest 0): its rank, the number of larger keys,
+   counted for 8 keys at once against every key; those ranked below `k` are written at their rank. */
+MR_INLINE void mr_write_ranked(uint64_t *keys, intptr_t n, intptr_t k, const float *scores, int32_t *indices,
+                               float *kept) {
+    for (intptr_t a = n; a < n + 8; a++) keys[a] = 0;
+    int32_t dumpIndex;
+    float dumpKept;
+    for (intptr_t c = 0; c < n; c += 8) {
+        mr_u64x8 v;
+        memcpy(&v, keys + c, sizeof v);
+        mr_i64x8 larger = 0;
+        for (intptr_t b = 0; b < n; b++) larger += (mr_i64x8)((mr_u64x8)keys[b] > v);
+        for (int l = 0; l < 8 && c + l < n; l++) {
+            const intptr_t rank = -larger[l];
+            const int32_t index = mr_rank_key_index(v[l]);
+            const bool keep = rank < k;
+            *(keep ? indices + rank : &dumpIndex) = index;
+            *(keep ? kept + rank : &dumpKept) = scores[index];
+        }
+    }
+}
+
+/* ``mr_top_k`` for `count ≤ mr_select_limit`, without a branch that depends on the scores in its long loops: the
+   keys of the valid entries; when more than k, a pivot from an even sample of 32 of them (the sample key with
+   about 1.5·k·32/n sample keys above it) keeps the keys above it, about 1.5·k (a pivot leaving fewer than k is
+   lowered), and the ranks among those are the ranks among all. */
+MR_INLINE intptr_t mr_select_top_k(const float *scores, intptr_t count, intptr_t skip, intptr_t k, int32_t *indices,
+                                   float *kept) {
+    uint64_t keys[mr_select_limit + 8], group[mr_select_limit + 8], sample[mr_select_sample + 8];
+    intptr_t n = 0;
+    for (intptr_t t = 0; t < count; t++) {
+        const float s = scores[t];
+        keys[n] = mr_rank_key(s, t);
+        n += !(t == skip || s != s);
+    }
+    if (n <= k) {
+        mr_write_ranked(keys, n, k, scores, indices, kept);
+        return n;
+    }
+    const intptr_t m = n < mr_select_sample ? n : mr_select_sample;
+    for (intptr_t a = 0; a < m; a++) sample[a] = keys[a * n / m];
+    for (intptr_t a = m; a < m + 8; a++) sample[a] = 0;
+    intptr_t want = (3 * k * m) / (2 * n) + 2;
+    for (;;) {
+        uint64_t pivot = 0;   /* every valid key is above 0 */
+        if (want < m) {
+            for (intptr_t c = 0; c < m; c += 8) {
+                mr_u64x8 v;
+                memcpy(&v, sample + c, sizeof v);
+                mr_i64x8 larger = 0;
+                for (intptr_t b = 0; b < m; b++) larger += (mr_i64x8)((mr_u64x8)sample[b] > v);
+                for (int l = 0; l < 8 && c + l < m; l++) pivot = -larger[l] == want ? v[l] : pivot;
+            }
+        }
+        intptr_t g = 0;
+        for (intptr_t a = 0; a < n; a++) {
+            group[g] = keys[a];
+            g += keys[a] > pivot;
+        }
+        if (g >= k) {
+            mr_write_ranked(group, g, k, scores, indices, kept);
+            return k;
+        }
+        want = 2 * want + 2;
+    }
+}
+
 /* ---- binary16 operands ----------------------------------------------------------------------------------- */
 
 typedef uint32_t mr_u32x16 __attribute__((ext_vector_type(16)));
@@ -664,6 +752,10 @@ MR_DEFINE_ROUND_TO_HALF(avx512, __attribute__((target("avx512f,f16c"))))
                                                          float *nullWeight) {                                     \
         return mr_null_key_softmax_impl(cosines, values, n, own, scale, weights, nullWeight);                     \
     }                                                                                                             \
+    attributes static intptr_t mr_select_top_k_##suffix(const float *scores, intptr_t count, intptr_t skip,         \
+                                                         intptr_t k, int32_t *indices, float *kept) {             \
+        return mr_select_top_k(scores, count, skip, k, indices, kept);                                           \
+    }                                                                                                             \
     attributes static void mr_gathered_dots_many_##suffix(const float *queries, intptr_t queryCount,              \
                                                           const float *rows, intptr_t dimension,                  \
                                                           const int32_t *rowIndices, intptr_t count,              \
@@ -796,8 +888,9 @@ intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t c
 /* `(a, ai)` ranks before `(b, bi)`: a higher score, or the same score and a lower index. */
 MR_INLINE bool mr_better(float a, int32_t ai, float b, int32_t bi) { return a > b || (a == b && ai < bi); }
 
-intptr_t mr_top_k(const float *scores, intptr_t count, intptr_t skip, intptr_t k, int32_t *indices, float *kept) {
-    if (k <= 0) return 0;
+/* The heap ``mr_top_k`` uses beyond ``mr_select_limit`` entries, where most entries lose to the root at once. */
+static intptr_t mr_heap_top_k(const float *scores, intptr_t count, intptr_t skip, intptr_t k, int32_t *indices,
+                              float *kept) {
     /* A binary heap whose root is the worst entry kept. */
     intptr_t size = 0;
     for (intptr_t t = 0; t < count; t++) {
@@ -844,6 +937,12 @@ intptr_t mr_top_k(const float *scores, intptr_t count, intptr_t skip, intptr_t k
         indices[b] = index;
     }
     return size;
+}
+
+intptr_t mr_top_k(const float *scores, intptr_t count, intptr_t skip, intptr_t k, int32_t *indices, float *kept) {
+    if (k <= 0) return 0;
+    if (count > mr_select_limit) return mr_heap_top_k(scores, count, skip, k, indices, kept);
+    MR_DISPATCH(mr_select_top_k, scores, count, skip, k, indices, kept)
 }
 
 void mr_sorted_row_lookups(const intptr_t *rowPointers, const int32_t *columns, const int32_t *rows, intptr_t rowCount,

@@ -76,21 +76,26 @@ struct KernelPathTests {
         #expect(sums[1].bitPattern == untouchedSum.bitPattern)
     }
 
-    @Test("top k: the k best by score then lower position, NaN and the skipped position left out, as a full sort gives",
-          arguments: [0, 1, 5, 40, 160, 1000])
+    @Test("top k: the k best by score then lower position, NaN and the skipped position left out, as a full sort gives, on every instruction set",
+          arguments: [0, 1, 5, 40, 41, 160, 1000, 1024, 1025, 3000])
     func topKMatchesSort(count: Int) {
         var generator = SeededGenerator(seed: UInt64(count) + 91)
-        // Scores on a coarse grid, so many tie, with some NaN.
-        let scores: [Float] = (0..<count).map { _ in
-            Int.random(in: 0..<20, using: &generator) == 0 ? .nan : Float(Int.random(in: -8...8, using: &generator)) / 8
+        // Scores on a coarse grid, so many tie (−0.0 and +0.0 among them, which tie), with some NaN; a continuous
+        // part so the selection's pivot falls between distinct scores too.
+        let scores: [Float] = (0..<count).map { t in
+            if Int.random(in: 0..<20, using: &generator) == 0 { return .nan }
+            if t % 3 == 0 { return Float.random(in: -1...1, using: &generator) }
+            let grid = Float(Int.random(in: -8...8, using: &generator)) / 8
+            return grid == 0 && t % 2 == 0 ? -0.0 : grid
         }
-        for k in [0, 1, 7, 40, count + 3] {
+        for k in [0, 1, 7, 40, count / 3, count + 3] {
             for skip in [-1, 0, count / 2, count - 1] {
                 let expected = scores.indices.filter { $0 != skip && !scores[$0].isNaN }
                     .sorted { (scores[$0], -$0) > (scores[$1], -$1) }.prefix(max(k, 0))
-                let kept = topK(scores, k: k, skipping: skip)
-                #expect(kept.positions.map(Int.init) == Array(expected), "k \(k), skip \(skip)")
-                #expect(kept.scores == expected.map { scores[$0] })
+                for kept in perLevel({ topK(scores, k: k, skipping: skip) }) {
+                    #expect(kept.positions.map(Int.init) == Array(expected), "k \(k), skip \(skip)")
+                    #expect(kept.scores.map(\.bitPattern) == expected.map { scores[$0].bitPattern })
+                }
             }
         }
     }
