@@ -46,27 +46,38 @@ extension TrainedModel {
         }
         let k = parameters.neighbours
 
-        // User neighbours among the raters of i (their ratings gathered with them).
-        let byMovie = ratings.byMovie
-        let sample = stridedSample(byMovie.columnIndices, ratings: byMovie.values, range: ratings.movieRange(i),
-                                   scanned: parameters.raterScanLimit,
-                                   excluding: Int32(truncatingIfNeeded: user.trainedIndex ?? -1))
-        let scored = raterCosines(user.unitLatent, raters: sample.values, keep: k, screen: screen)
-        // Sample positions grow with the raters' positions, so ties still go to the lower position.
-        let userKept = topK(scored.cosines, k: k)
-        let userWeights = scorer.weights(cosines: userKept.scores)
+        // User neighbours among the raters of i (their ratings gathered with them): the film's saved sample
+        // (``RaterSamples``), or for a trained user who rated i, a sample without that user.
         var userSum: Float = 0
         var neighbours: [Neighbour] = []
-        for (n, weight) in userWeights.weights.enumerated() {
-            let position = scored.positions[Int(userKept.positions[n])]
-            let v = Int(sample.values[position])
-            let rating = sample.ratings[position]
-            let residual = rating - (mu + baseline.userBias[v] + movieBias)
-            userSum += weight * residual
-            if limit > 0 {
-                neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: userKept.scores[n],
-                                            rating: rating, residual: residual))
+        func scoreRaters(_ raters: UnsafeBufferPointer<Int32>, _ raterRatings: UnsafeBufferPointer<Float>) -> Float {
+            let scored = raterCosines(user.unitLatent, raters: raters, keep: k, screen: screen)
+            // Sample positions grow with the raters' positions, so ties still go to the lower position.
+            let userKept = topK(scored.cosines, k: k)
+            let userWeights = scorer.weights(cosines: userKept.scores)
+            for (n, weight) in userWeights.weights.enumerated() {
+                let position = scored.positions[Int(userKept.positions[n])]
+                let v = Int(raters[position])
+                let rating = raterRatings[position]
+                let residual = rating - (mu + baseline.userBias[v] + movieBias)
+                userSum += weight * residual
+                if limit > 0 {
+                    neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: userKept.scores[n],
+                                                rating: rating, residual: residual))
+                }
             }
+            return userWeights.nullWeight
+        }
+        let userNullWeight: Float
+        if let u = user.trainedIndex, user.movies[...].containsSorted(Int32(i)) {
+            let byMovie = ratings.byMovie
+            let sample = stridedSample(byMovie.columnIndices, ratings: byMovie.values, range: ratings.movieRange(i),
+                                       scanned: parameters.raterScanLimit, excluding: Int32(truncatingIfNeeded: u))
+            userNullWeight = sample.values.withUnsafeBufferPointer { raters in
+                sample.ratings.withUnsafeBufferPointer { scoreRaters(raters, $0) }
+            }
+        } else {
+            userNullWeight = raterSamples.withSample(of: i, in: ratings.byMovie) { scoreRaters($0, $1) }
         }
 
         // Film neighbours among the films u rated (never i itself).
@@ -92,7 +103,7 @@ extension TrainedModel {
         for (position, neighbour) in neighbours.enumerated() { strongest.offer(score: neighbour.weight, index: position) }
         return Explanation(baseline: base, svd: svd, userAttention: parameters.userAttentionWeight * userSum,
                            movieAttention: parameters.movieAttentionWeight * filmSum,
-                           userNullWeight: userWeights.nullWeight, movieNullWeight: filmWeights.nullWeight,
+                           userNullWeight: userNullWeight, movieNullWeight: filmWeights.nullWeight,
                            neighbours: strongest.sorted().map { neighbours[$0.index] })
     }
 }
@@ -110,30 +121,41 @@ extension TrainedModel {
     /// the bytes read), and only those within ``halfScreeningMargin`` of the `keep`-th largest of those scores are
     /// scored again exactly: a rater left out is beaten, exactly, by `keep` others, so the top `keep` and their
     /// cosines are the same as when every rater is scored exactly.
-    func raterCosines(_ query: [Float], raters: [Int32], keep: Int, screen: Bool)
+    func raterCosines(_ query: [Float], raters: UnsafeBufferPointer<Int32>, keep: Int, screen: Bool)
         -> (positions: [Int], cosines: [Float]) {
+        /// Exact cosines of `rows` (positions into `raters`, or all of them).
+        func exact(_ rows: UnsafeBufferPointer<Int32>) -> [Float] {
+            precondition(query.count == factors.unitUserVectors.columns, "raterCosines: query of \(query.count)")
+            return [Float](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
+                query.withUnsafeBufferPointer { q in
+                    factors.unitUserVectors.values.withUnsafeBufferPointer { all in
+                        gatheredDots(query: q, rows: all, rowIndices: rows, output: buffer)
+                    }
+                }
+                initialized = rows.count
+            }
+        }
         guard screen, keep > 0, raters.count > 4 * keep else {
-            return (Array(raters.indices), gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters))
+            return (Array(raters.indices), exact(raters))
         }
         var padded = query
         padded.append(contentsOf: repeatElement(0, count: factors.halfStride - query.count))
         var approximate = [Float](repeating: 0, count: raters.count)
         padded.withUnsafeBufferPointer { q in
             factors.halfUnitUserRows.withUnsafeBufferPointer { rows in
-                raters.withUnsafeBufferPointer { picks in
-                    approximate.withUnsafeMutableBufferPointer { out in
-                        gatheredHalfDots(query: q, rows: rows, stride: factors.halfStride, rowIndices: picks, output: out)
-                    }
+                approximate.withUnsafeMutableBufferPointer { out in
+                    gatheredHalfDots(query: q, rows: rows, stride: factors.halfStride, rowIndices: raters, output: out)
                 }
             }
         }
         var best = TopSelection(capacity: keep)
         for (t, score) in approximate.enumerated() { best.offer(score: score, index: t) }
         guard let cut = best.threshold else {
-            return (Array(raters.indices), gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters))
+            return (Array(raters.indices), exact(raters))
         }
         let positions = approximate.indices.filter { !(approximate[$0] < cut - Self.halfScreeningMargin) }
-        return (positions, gatheredDots(query, rowsOf: factors.unitUserVectors, at: positions.map { raters[$0] }))
+        let picked = positions.map { raters[$0] }
+        return (positions, picked.withUnsafeBufferPointer { exact($0) })
     }
 }
 
@@ -150,5 +172,57 @@ func gatheredDots(_ query: [Float], rowsOf matrix: DenseMatrix, at rows: [Int32]
             }
         }
         initialized = rows.count
+    }
+}
+
+/// The raters each film's predictions compare: for a film with more than ``ModelParameters/raterScanLimit`` raters,
+/// the even sample ``stridedSample(_:ratings:range:scanned:excluding:)`` takes (no one excluded), saved side by side
+/// when the model is assembled, so a prediction reads 160 neighbouring entries instead of 160 cache lines spread over
+/// the film's column (and allocates nothing); a film with fewer raters is read in place, all of them. A trained
+/// user who rated the film is left out of its sample, so such predictions (``TrainedModel/predict(_:movie:)`` of a
+/// rated film) take the sample anew.
+struct RaterSamples: Sendable {
+    /// Where each film's sample starts in ``users`` and ``ratings`` (one entry per film, plus the end); empty for a
+    /// film read in place.
+    let offsets: [Int]
+    /// The most raters a film is read in place with.
+    let limit: Int
+    /// The sampled raters, film after film.
+    let users: [Int32]
+    /// Their ratings of the film.
+    let ratings: [Float]
+
+    /// The samples of every film of `byMovie` with more than `limit` raters.
+    init(byMovie: CSRMatrix, limit: Int) {
+        var offsets = [0]
+        offsets.reserveCapacity(byMovie.rows + 1)
+        var users: [Int32] = []
+        var ratings: [Float] = []
+        for i in 0..<byMovie.rows {
+            let range = byMovie.rowPointers[i]..<byMovie.rowPointers[i + 1]
+            if range.count > limit {
+                let sample = stridedSample(byMovie.columnIndices, ratings: byMovie.values, range: range, scanned: limit,
+                                           excluding: -1)
+                users.append(contentsOf: sample.values)
+                ratings.append(contentsOf: sample.ratings)
+            }
+            offsets.append(users.count)
+        }
+        (self.offsets, self.users, self.ratings, self.limit) = (offsets, users, ratings, limit)
+    }
+
+    /// Calls `body` with film `i`'s compared raters and their ratings: its saved sample, or all its raters in
+    /// `byMovie` (the matrix the samples were taken from).
+    func withSample<T>(of i: Int, in byMovie: CSRMatrix,
+                       _ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>) -> T) -> T {
+        let column = byMovie.rowPointers[i]..<byMovie.rowPointers[i + 1]
+        let (source, values, range) = column.count > limit
+            ? (users, ratings, offsets[i]..<offsets[i + 1])
+            : (byMovie.columnIndices, byMovie.values, column)
+        return source.withUnsafeBufferPointer { all in
+            values.withUnsafeBufferPointer { rated in
+                body(UnsafeBufferPointer(rebasing: all[range]), UnsafeBufferPointer(rebasing: rated[range]))
+            }
+        }
     }
 }

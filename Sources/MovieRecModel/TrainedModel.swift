@@ -34,6 +34,8 @@ public struct TrainedModel: Sendable {
     /// Each user's support factor `n/(n + λ_n)` (n = the user's ratings, λ_n =
     /// ``ModelParameters/similaritySupportShrinkage``; 0 without ratings), by which `similar` shrinks cosines.
     let userSupportFactors: [Float]
+    /// The raters each film's predictions compare, saved for films with many.
+    let raterSamples: RaterSamples
     /// Idle ranking scratches, reused by the lists computed from this model.
     let rankingScratches = RankingScratchPool()
 
@@ -63,6 +65,7 @@ public struct TrainedModel: Sendable {
         userSupportFactors = (0..<ratings.userCount).map { u in
             Self.supportFactor(ratings: ratings.userRange(u).count, shrinkage: parameters.similaritySupportShrinkage)
         }
+        raterSamples = RaterSamples(byMovie: ratings.byMovie, limit: parameters.raterScanLimit)
         let keys = RankingKeys(watch: watchFactors, spectralExponent: parameters.watchSpectralExponent)
         rankingKeys = keys
         rankingScorer = AttentionScorer(dimension: kw, temperature: parameters.rankingTemperature)

@@ -31,8 +31,10 @@ struct RaterScreeningTests {
         let context = try model.context(.trained(3))
         let range = model.ratings.movieRange(4)
         let raters = Array(model.ratings.byMovie.columnIndices[range])
-        let screened = model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: true)
-        let full = model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: false)
+        let (screened, full) = raters.withUnsafeBufferPointer { raters in
+            (model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: true),
+             model.raterCosines(context.unitLatent, raters: raters, keep: 10, screen: false))
+        }
         let kept = Array(zip(screened.positions, screened.cosines))
         let all = Array(zip(full.positions, full.cosines))
         #expect(all.count == raters.count)
@@ -42,5 +44,37 @@ struct RaterScreeningTests {
         for (position, cosine) in kept { #expect(exact[position] == cosine) }
         let best = all.sorted { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }.prefix(10).map(\.0)
         #expect(Set(best).isSubset(of: kept.map(\.0)))
+    }
+
+    @Test("the saved rater samples are the even samples of the films with more raters than the scan limit; the others are read whole")
+    func savedRaterSamples() throws {
+        var parameters = smallParameters()
+        parameters.raterScanLimit = 120
+        let model = try Model.train(data: syntheticData(users: 300, movies: 30, density: 0.4, seed: 33),
+                                    parameters: parameters)
+        let byMovie = model.ratings.byMovie
+        var saved = 0
+        for movie in 0..<model.movieCount {
+            let range = model.ratings.movieRange(movie)
+            let expected = stridedSample(byMovie.columnIndices, ratings: byMovie.values, range: range, scanned: 120,
+                                         excluding: -1)
+            let (users, ratings) = model.raterSamples.withSample(of: movie, in: byMovie) { (Array($0), Array($1)) }
+            #expect(users == expected.values && ratings == expected.ratings, "movie \(movie)")
+            if range.count > 120 {
+                saved += 1
+                #expect(users.count == 120)
+            } else {
+                #expect(users == Array(byMovie.columnIndices[range]))
+            }
+        }
+        #expect(saved > 0 && saved < model.movieCount, "\(saved) films sampled")
+        // A trained user who rated a film is not among its user neighbours (the sample is taken without them).
+        for user in 0..<20 {
+            let context = try model.context(.trained(user))
+            for movie in context.movies.prefix(3).map(Int.init) {
+                let explanation = model.explanation(for: context, movie: movie, limit: 100)
+                #expect(!explanation.neighbours.contains { $0.kind == .user && $0.index == user })
+            }
+        }
     }
 }
