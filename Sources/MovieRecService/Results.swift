@@ -227,10 +227,13 @@ extension ModelSession {
     /// The neighbours' and rated films' contributions of `ranking` as reasons, largest first (ties: users first, in
     /// their own order), at most 5.
     private func reasons(of ranking: RankingBreakdown, titles: [Int: String]) -> [RecommendationReason] {
-        let users = ranking.reasons.map { reason(for: $0, in: ranking, titles: titles) }
-        let movies = ranking.movieReasons.map { reason(for: $0, in: ranking, titles: titles) }
-        let all = users + movies
-        return all.indices.sorted { (all[$0].contribution, -$0) > (all[$1].contribution, -$1) }.prefix(5).map { all[$0] }
+        // Ordered by contribution before any text is written: only the five kept are described.
+        let userCount = ranking.reasons.count
+        let contributions = ranking.reasons.map(\.contribution) + ranking.movieReasons.map(\.contribution)
+        return contributions.indices.sorted { (contributions[$0], -$0) > (contributions[$1], -$1) }.prefix(5).map { t in
+            t < userCount ? reason(for: ranking.reasons[t], in: ranking, titles: titles)
+                          : reason(for: ranking.movieReasons[t - userCount], in: ranking, titles: titles)
+        }
     }
 
     /// A rated film's contribution as a ``RecommendationReason``: "you rated Alien 5.0 (12 % of this pick)".
