@@ -156,20 +156,16 @@ public struct ModelSession: Sendable {
     public func movieID(_ index: Int) -> String { snapshot.table.movieExternalIDs[index] }
 
     /// Display titles of the films `indices` (``MovieInfo/displayTitle``), by index: from the ``catalogue`` when
-    /// loaded, else from the database.
-    public func titles(_ indices: [Int]) throws -> [Int: String] {
-        if let catalogue {
-            var result: [Int: String] = [:]
-            for index in indices { result[index] = catalogue.entries[index].title }
-            return result
-        }
+    /// loaded (read in place, every film), else from the database.
+    public func titles(_ indices: [Int]) throws -> MovieTitles {
+        if let catalogue { return MovieTitles(catalogue: catalogue, found: [:]) }
         let databaseIDs = indices.map { snapshot.table.movieIDs[$0] }
         let movies = try store.movies(internalIDs: databaseIDs)
         var result: [Int: String] = [:]
         for (index, id) in zip(indices, databaseIDs) {
             result[index] = movies[id]?.displayTitle ?? "movie \(movieID(index))"
         }
-        return result
+        return MovieTitles(catalogue: nil, found: result)
     }
 
     /// A short hint listing some valid user ids, for "unknown user" messages.
@@ -219,5 +215,18 @@ extension RatingsSnapshot {
             table: RatingTable(userIDs: t.userIDs, userExternalIDs: t.userExternalIDs, movieIDs: t.movieIDs,
                                movieExternalIDs: t.movieExternalIDs, userIndex: [], movieIndex: [], rating: [], timestamp: []),
             fingerprint: fingerprint)
+    }
+}
+
+/// Display titles of films by index, as ``ModelSession/titles(_:)`` found them: from the catalogue in memory (any
+/// film, no copy) or looked up in the database (the films asked for).
+public struct MovieTitles: Sendable {
+    fileprivate let catalogue: Catalogue?
+    fileprivate let found: [Int: String]
+
+    /// The display title of film `index`; nil for a film that was not asked for (without a catalogue).
+    public subscript(index: Int) -> String? {
+        if let catalogue { return catalogue.entries[index].title }
+        return found[index]
     }
 }

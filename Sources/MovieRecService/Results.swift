@@ -226,7 +226,7 @@ extension ModelSession {
 
     /// The neighbours' and rated films' contributions of `ranking` as reasons, largest first (ties: users first, in
     /// their own order), at most 5.
-    private func reasons(of ranking: RankingBreakdown, titles: [Int: String]) -> [RecommendationReason] {
+    private func reasons(of ranking: RankingBreakdown, titles: MovieTitles) -> [RecommendationReason] {
         // Ordered by contribution before any text is written: only the five kept are described.
         let userCount = ranking.reasons.count
         let contributions = ranking.reasons.map(\.contribution) + ranking.movieReasons.map(\.contribution)
@@ -238,7 +238,7 @@ extension ModelSession {
 
     /// A rated film's contribution as a ``RecommendationReason``: "you rated Alien 5.0 (12 % of this pick)".
     private func reason(for contribution: RatedMovieContribution, in ranking: RankingBreakdown,
-                        titles: [Int: String]) -> RecommendationReason {
+                        titles: MovieTitles) -> RecommendationReason {
         let title = titles[contribution.movie] ?? movieID(contribution.movie)
         let share = ranking.share(of: contribution)
         return RecommendationReason(kind: "movie", user: nil, movie: movieID(contribution.movie), title: title,
@@ -251,7 +251,7 @@ extension ModelSession {
     /// A ranking contribution as a ``RecommendationReason``, e.g. "someone who also loved Alien and Heat rated it
     /// 5.0 (3 % of this pick)": the neighbour is described by the films that tie them to the user, the id is kept.
     private func reason(for contribution: RankingContribution, in ranking: RankingBreakdown,
-                        titles: [Int: String]) -> RecommendationReason {
+                        titles: MovieTitles) -> RecommendationReason {
         let favourites = contribution.sharedFavourites.map { titles[$0] ?? movieID($0) }
         let who = favourites.isEmpty ? "a user with tastes like yours"
                                      : "someone who also loved " + favourites.joined(separator: " and ")
