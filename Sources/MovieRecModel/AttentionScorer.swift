@@ -1,4 +1,3 @@
-import Foundation
 import MovieRecNumerics
 
 /// Scaled dot-product attention over neighbours, with a null key.

@@ -123,20 +123,8 @@ extension TrainedModel {
     /// cosines are the same as when every rater is scored exactly.
     func raterCosines(_ query: [Float], raters: UnsafeBufferPointer<Int32>, keep: Int, screen: Bool)
         -> (positions: [Int], cosines: [Float]) {
-        /// Exact cosines of `rows` (positions into `raters`, or all of them).
-        func exact(_ rows: UnsafeBufferPointer<Int32>) -> [Float] {
-            precondition(query.count == factors.unitUserVectors.columns, "raterCosines: query of \(query.count)")
-            return [Float](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
-                query.withUnsafeBufferPointer { q in
-                    factors.unitUserVectors.values.withUnsafeBufferPointer { all in
-                        gatheredDots(query: q, rows: all, rowIndices: rows, output: buffer)
-                    }
-                }
-                initialized = rows.count
-            }
-        }
         guard screen, keep > 0, raters.count > 4 * keep else {
-            return (Array(raters.indices), exact(raters))
+            return (Array(raters.indices), gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters))
         }
         var padded = query
         padded.append(contentsOf: repeatElement(0, count: factors.halfStride - query.count))
@@ -151,24 +139,26 @@ extension TrainedModel {
         var best = TopSelection(capacity: keep)
         for (t, score) in approximate.enumerated() { best.offer(score: score, index: t) }
         guard let cut = best.threshold else {
-            return (Array(raters.indices), exact(raters))
+            return (Array(raters.indices), gatheredDots(query, rowsOf: factors.unitUserVectors, at: raters))
         }
         let positions = approximate.indices.filter { !(approximate[$0] < cut - Self.halfScreeningMargin) }
-        let picked = positions.map { raters[$0] }
-        return (positions, picked.withUnsafeBufferPointer { exact($0) })
+        return (positions, gatheredDots(query, rowsOf: factors.unitUserVectors, at: positions.map { raters[$0] }))
     }
 }
 
 /// `dot(query, row r of matrix)` for every r in `rows`, with the rows fetched ahead
 /// (see ``gatheredDots(query:rows:rowIndices:output:)``).
 func gatheredDots(_ query: [Float], rowsOf matrix: DenseMatrix, at rows: [Int32]) -> [Float] {
+    rows.withUnsafeBufferPointer { gatheredDots(query, rowsOf: matrix, at: $0) }
+}
+
+/// The same for rows given in place (a film's saved rater sample).
+func gatheredDots(_ query: [Float], rowsOf matrix: DenseMatrix, at rows: UnsafeBufferPointer<Int32>) -> [Float] {
     precondition(query.count == matrix.columns, "gatheredDots: query of \(query.count) for rows of \(matrix.columns)")
     return [Float](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
         query.withUnsafeBufferPointer { q in
             matrix.values.withUnsafeBufferPointer { all in
-                rows.withUnsafeBufferPointer { picks in
-                    gatheredDots(query: q, rows: all, rowIndices: picks, output: buffer)
-                }
+                gatheredDots(query: q, rows: all, rowIndices: rows, output: buffer)
             }
         }
         initialized = rows.count

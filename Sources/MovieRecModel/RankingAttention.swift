@@ -279,9 +279,8 @@ struct RatedMovieWork {
 struct RankingScratch {
     /// The attention sums; a film no neighbour rated holds the untouched mark −0.0 (``isTouched(_:)``).
     var attention: [Float]
-    /// True when some sum may have left the untouched mark since the last ``TrainedModel/clear(_:)``.
-    var dirty = false
-    /// True while `attention` holds the sums of the last ``TrainedModel/rankingQuery(_:scratch:)``.
+    /// True while `attention` holds the sums of the last ``TrainedModel/rankingQuery(_:scratch:)`` (set by
+    /// ``TrainedModel/accumulateAttention(neighbours:weights:scratch:)``; until then every sum is the untouched mark).
     var accumulated = false
     /// One flag per film: true for the films of the user being ranked (``marked``), so the ranking's "not rated"
     /// test is one load instead of a binary search of the user's films per candidate.
@@ -362,7 +361,6 @@ extension TrainedModel {
         // Ā: the attention sums of the user's own films. The sums stay in `scratch` for `rankedMovies`.
         clear(&scratch)
         accumulateAttention(neighbours: neighbours, weights: weights, scratch: &scratch)
-        scratch.accumulated = true
         var ownAttention: Float = 0
         for movie in context.movies { ownAttention += scratch.attention[Int(movie)] }
         let ownWatch = gatheredDots(context.watch, rowsOf: rankingMovieVectors, at: context.movies).reduce(0, +)
@@ -476,7 +474,7 @@ extension TrainedModel {
             rows.append(Int32(v))
             scales.append(w / mean)
         }
-        scratch.dirty = true
+        scratch.accumulated = true
         scratch.attention.withUnsafeMutableBufferPointer { sums in
             scatterAddRows(of: ratings.byUser, rows: rows, scales: scales, sums: sums.baseAddress!)
         }
@@ -485,11 +483,10 @@ extension TrainedModel {
     /// Resets the sums of ``accumulateAttention(neighbours:weights:scratch:)`` to the untouched mark (one pass over
     /// the films: cheaper than keeping a list of the films touched, which chains every step of the scatter).
     func clear(_ scratch: inout RankingScratch) {
-        if scratch.dirty {
+        if scratch.accumulated {
             scratch.attention.withUnsafeMutableBufferPointer { $0.update(repeating: untouchedSum) }
-            scratch.dirty = false
+            scratch.accumulated = false
         }
-        scratch.accumulated = false
         scratch.movieCosines.removeAll(keepingCapacity: true)
         for i in scratch.marked { scratch.rated[Int(i)] = false }
         scratch.marked.removeAll(keepingCapacity: true)
@@ -510,7 +507,6 @@ extension TrainedModel {
         var selection = TopSelection(capacity: pool)
         if !scratch.accumulated {
             accumulateAttention(neighbours: query.neighbours, weights: query.weights, scratch: &scratch)
-            scratch.accumulated = true
         }
         if scratch.marked != context.movies {
             for i in scratch.marked { scratch.rated[Int(i)] = false }
