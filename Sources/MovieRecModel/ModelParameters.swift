@@ -44,7 +44,7 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     /// On ml-latest-small's validation splits (5 folds, K = 40) a scan of 160 raters gave the RMSE of scanning
     /// all (0.84723 against 0.84724; 80: 0.84735, 40: 0.84777, 20: 0.84862): the neighbours' ratings matter more
     /// than picking the very nearest raters. 160 it is: on the top-N validation splits (seeds 1–3) it also gave the
-    /// same nDCG@10 and P@10 as 400 on every seed (80: RMSE +0.0001), and at 25 M ratings it reads 160 full rows per
+    /// same nDCG@10 and P@10 as 400 on every seed (80: RMSE +0.0001), and at 25 M ratings it reads 160 binary16 rows per
     /// prediction instead of screening 400 (a 25 M-rating set's films have up to tens of thousands of raters).
     public var raterScanLimit: Int = 160
     /// L: a user who rated more than L films has the rated-film attention (the ranking's rated-film term and the

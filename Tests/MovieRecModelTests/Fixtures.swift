@@ -85,3 +85,11 @@ func referenceCosine(_ a: [Float], _ b: [Float]) -> Double {
     }
     return ab / (aa.squareRoot() * bb.squareRoot())
 }
+
+/// `x` rounded to the nearest IEEE binary16 value (ties to even), as a `Float`, for |x| < 65504: the quantum of
+/// x's binade (or of the subnormal range) is a power of two, so the scaling and rounding below are exact.
+func binary16Rounded(_ x: Float) -> Float {
+    guard x != 0, x.isFinite else { return x }
+    let quantum = Float(sign: .plus, exponent: max(Int(x.exponent), -14) - 10, significand: 1)
+    return (x / quantum).rounded(.toNearestOrEven) * quantum
+}

@@ -63,7 +63,7 @@ struct PredictionTests {
         return zip(top, logits).map { $0.residual * Foundation.exp($1) / total }.reduce(0, +)
     }
 
-    @Test("attention terms match a brute-force reference: top-K neighbours, softmax(0, √d·cos/τ), residual values")
+    @Test("attention terms match a brute-force reference: top-K neighbours, softmax(0, √d·cos/τ), residual values (rater cosines on binary16 rows)")
     func attentionMatchesReference() throws {
         var parameters = smallParameters()
         parameters.neighbours = 4
@@ -73,13 +73,21 @@ struct PredictionTests {
         let model = try Model.train(data: syntheticData(), parameters: parameters)
         let (ratings, baseline, factors) = (model.ratings, model.baseline, model.factors)
         func scaledMovie(_ i: Int) -> [Float] { self.scaledMovie(model, i) }
+        func unitRow(_ u: Int) -> [Double] {
+            let row = factors.userVectors.row(u).map(Double.init)
+            let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return row.map { $0 / norm }
+        }
         func attention(_ neighbours: [(cosine: Double, residual: Double)]) -> Double {
             referenceAttention(neighbours, keep: 4, dimension: factors.rank, temperature: 1.5)
         }
         for (user, movie) in [(2, 9), (30, 1), (77, 40)] {
+            // The raters' cosines are taken on binary16 copies of their unit rows (half the bytes read per rater).
+            let query = unitRow(user)
             let raters = ratings.movieRange(movie).filter { Int(ratings.byMovie.columnIndices[$0]) != user }.map { p in
                 let v = Int(ratings.byMovie.columnIndices[p])
-                return (cosine: referenceCosine(Array(factors.userVectors.row(user)), Array(factors.userVectors.row(v))),
+                let halfRow = unitRow(v).map { binary16Rounded(Float($0)) }
+                return (cosine: zip(query, halfRow).reduce(0.0) { $0 + $1.0 * Double($1.1) },
                         residual: Double(ratings.byMovie.values[p] - baseline.estimate(user: v, movie: movie)))
             }
             let films = ratings.userRange(user).filter { Int(ratings.byUser.columnIndices[$0]) != movie }.map { p in
