@@ -68,6 +68,7 @@ let package = Package(
                 "MovieRecNumerics",
                 "MovieRecStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOPosix
 import Logging
 import MovieRecModel
 import MovieRecService
@@ -152,7 +153,24 @@ public func buildApplication(host: ModelHost, configuration: ServerConfiguration
                                  + (health.message.map { ": \($0)" } ?? ", \(health.ratings) ratings"))
             }
         },
+        eventLoopGroupProvider: EventLoops.provider(threads: configuration.eventLoopThreads),
         logger: logger)
+}
+
+/// The event-loop groups servers run on, one per thread count, each kept for the life of the process (a server
+/// built again, as tests do, reuses the group instead of starting threads it never stops).
+private enum EventLoops {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var groups: [Int: MultiThreadedEventLoopGroup] = [:]
+
+    static func provider(threads: Int) -> EventLoopGroupProvider {
+        lock.withLock {
+            if let group = groups[threads] { return .shared(group) }
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            groups[threads] = group
+            return .shared(group)
+        }
+    }
 }
 
 /// Runs `app` until SIGTERM or SIGINT, then shuts it down gracefully: no new connections, requests in flight

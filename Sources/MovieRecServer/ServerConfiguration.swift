@@ -10,13 +10,25 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var token: String?
     /// Whether to log one line per request on stderr.
     public var logsRequests: Bool
+    /// Threads that accept, read and write the connections (SwiftNIO event loops); at least 1.
+    public var eventLoopThreads: Int
 
-    /// A configuration; the defaults bind 127.0.0.1:8080 without a token.
-    public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, logsRequests: Bool = true) {
+    /// The default number of event-loop threads: one. The answers are computed in the route handlers, on Swift's
+    /// pool of one thread per core; the event loops only parse requests and write responses. With one loop per core
+    /// as well (SwiftNIO's default), the loop threads competed with the handlers for the same cores and the
+    /// connections of each loop were served unevenly: on 2 cores with `wrk -t2 -c32` (docs/serve-load.md), computed
+    /// recommendations p99 64 ms against 21 ms with one loop (2,835 against 3,072 req/s), `similar` 22,890 against
+    /// 29,447 req/s. A machine with many cores serving mostly cached answers may want more (`--event-loops`).
+    public static let defaultEventLoopThreads = 1
+
+    /// A configuration; the defaults bind 127.0.0.1:8080 without a token, with one event-loop thread.
+    public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, logsRequests: Bool = true,
+                eventLoopThreads: Int = ServerConfiguration.defaultEventLoopThreads) {
         self.host = host
         self.port = port
         self.token = token?.isEmpty == true ? nil : token
         self.logsRequests = logsRequests
+        self.eventLoopThreads = max(1, eventLoopThreads)
     }
 
     /// Whether `host` is a loopback address (`127.x.x.x`, `::1`, `localhost`).

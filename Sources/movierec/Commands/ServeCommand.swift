@@ -51,16 +51,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Do not log one line per request.")
     var noRequestLog = false
 
+    @Option(help: ArgumentHelp("Threads that read and write connections; answers are computed on a pool of one thread "
+                               + "per core (more loops competed with it on 2 cores: see docs/serve-load.md).",
+                               valueName: "n"))
+    var eventLoops = ServerConfiguration.defaultEventLoopThreads
+
     @OptionGroup var model: ModelOptions
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0…65535.") }
+        guard (1...256).contains(eventLoops) else { throw ValidationError("--event-loops must be in 1…256.") }
     }
 
     func run() async throws {
         let token = self.token ?? ProcessInfo.processInfo.environment["MOVIEREC_TOKEN"]
-        let configuration = ServerConfiguration(host: host, port: port, token: token, logsRequests: !noRequestLog)
+        let configuration = ServerConfiguration(host: host, port: port, token: token, logsRequests: !noRequestLog,
+                                                eventLoopThreads: eventLoops)
         let source = try ratingsSource.map { try PostgresRatingsSource(location: try PostgresLocation($0), table: ratingsTable) }
         let modelHost = try ModelHost(path: database.resolvedPath, sharedRatings: source)
         if !configuration.isLoopback && configuration.token == nil {
