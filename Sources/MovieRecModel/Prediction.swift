@@ -50,6 +50,7 @@ extension TrainedModel {
         // (``RaterSamples``), or for a trained user who rated i, a sample without that user.
         var userSum: Float = 0
         var neighbours: [Neighbour] = []
+        if limit > 0 { neighbours.reserveCapacity(2 * k) }
         func scoreRaters(_ raters: UnsafeBufferPointer<Int32>, _ raterRatings: UnsafeBufferPointer<Float>) -> Float {
             // Ties go to the lower position in the sample.
             let userKept = topK(raterCosines(user.unitLatent, raters: raters), k: k)

@@ -640,6 +640,7 @@ extension TrainedModel {
                      "rankingBreakdown: \(ratingPositions.count) positions for \(query.neighbours.count) neighbours")
         var attention: Float = 0
         var contributions: [RankingContribution] = []
+        contributions.reserveCapacity(query.neighbours.count)
         let byUser = ratings.byUser
         for (t, v) in query.neighbours.enumerated() {
             let position = ratingPositions[ratingPositions.startIndex + t]
