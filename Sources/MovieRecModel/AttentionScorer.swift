@@ -31,17 +31,20 @@ public struct AttentionScorer: Sendable, Equatable {
     ///
     /// - Returns: one weight per cosine, and the null key's weight; they sum to 1.
     public func weights(cosines: [Float]) -> (weights: [Float], nullWeight: Float) {
-        // ``nullKeySoftmax``: the exponential is built from IEEE arithmetic, so the weights have the same bits on
-        // every processor (the C library's `exp` may differ in the last bit between Linux and macOS).
-        let scale = Float(dimension).squareRoot() / temperature
         var nullWeight: Float = 1
         let weights = [Float](unsafeUninitializedCapacity: cosines.count) { buffer, initialized in
-            nullWeight = cosines.withUnsafeBufferPointer {
-                nullKeySoftmax(cosines: $0, values: nil, scale: scale, weights: buffer).nullWeight
-            }
+            nullWeight = cosines.withUnsafeBufferPointer { self.weights(cosines: $0, into: buffer) }
             initialized = cosines.count
         }
         return (weights, nullWeight)
+    }
+
+    /// The same weights written to `weights` (room for one per cosine); returns the null key's weight.
+    public func weights(cosines: UnsafeBufferPointer<Float>, into weights: UnsafeMutableBufferPointer<Float>) -> Float {
+        // ``nullKeySoftmax``: the exponential is built from IEEE arithmetic, so the weights have the same bits on
+        // every processor (the C library's `exp` may differ in the last bit between Linux and macOS).
+        let scale = Float(dimension).squareRoot() / temperature
+        return nullKeySoftmax(cosines: cosines, values: nil, scale: scale, weights: weights).nullWeight
     }
 
     /// Plain scaled dot-product attention of one query over vector-valued entries:

@@ -52,21 +52,24 @@ extension TrainedModel {
         var neighbours: [Neighbour] = []
         if limit > 0 { neighbours.reserveCapacity(2 * k) }
         func scoreRaters(_ raters: UnsafeBufferPointer<Int32>, _ raterRatings: UnsafeBufferPointer<Float>) -> Float {
-            // Ties go to the lower position in the sample.
-            let userKept = topK(raterCosines(user.unitLatent, raters: raters), k: k)
-            let userWeights = scorer.weights(cosines: userKept.scores)
-            for (n, weight) in userWeights.weights.enumerated() {
-                let position = Int(userKept.positions[n])
-                let v = Int(raters[position])
-                let rating = raterRatings[position]
-                let residual = rating - (mu + baseline.userBias[v] + movieBias)
-                userSum += weight * residual
-                if limit > 0 {
-                    neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: userKept.scores[n],
-                                                rating: rating, residual: residual))
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(raters.count, 1)) { cosines in
+                raterCosines(user.unitLatent, raters: raters, into: cosines)
+                // Ties go to the lower position in the sample.
+                let userBias = baseline.userBias
+                return attended(UnsafeBufferPointer(rebasing: cosines[..<raters.count]), k: k) { positions, kept, weights in
+                    for (n, weight) in weights.enumerated() {
+                        let position = Int(positions[n])
+                        let v = Int(raters[position])
+                        let rating = raterRatings[position]
+                        let residual = rating - (mu + userBias[v] + movieBias)
+                        userSum += weight * residual
+                        if limit > 0 {
+                            neighbours.append(Neighbour(kind: .user, index: v, weight: weight, cosine: kept[n],
+                                                        rating: rating, residual: residual))
+                        }
+                    }
                 }
             }
-            return userWeights.nullWeight
         }
         let userNullWeight: Float
         if let u = user.trainedIndex, user.movies[...].containsSorted(Int32(i)) {
@@ -85,30 +88,57 @@ extension TrainedModel {
             ?? factors.unitMovieVectors.withRow(i) { query in
                 gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.keyMovies)
             }
-        let filmKept = topK(filmCosines, k: k, skipping: user.keyMovies[...].sortedIndex(of: Int32(i)) ?? -1)
-        let filmWeights = scorer.weights(cosines: filmKept.scores)
         var filmSum: Float = 0
-        for (n, weight) in filmWeights.weights.enumerated() {
-            let t = Int(filmKept.positions[n])
-            let j = Int(user.keyMovies[t])
-            let rating = user.keyRatings[t]
-            let residual = rating - (mu + user.bias + baseline.movieBias[j])
-            filmSum += weight * residual
-            if limit > 0 {
-                neighbours.append(Neighbour(kind: .movie, index: j, weight: weight, cosine: filmKept.scores[n],
-                                            rating: rating, residual: residual))
+        let own = user.keyMovies[...].sortedIndex(of: Int32(i)) ?? -1
+        let (keyMovies, keyRatings, movieBiases, userBias) = (user.keyMovies, user.keyRatings, baseline.movieBias, user.bias)
+        let movieNullWeight = filmCosines.withUnsafeBufferPointer { cosines in
+            attended(cosines, k: k, skipping: own) { positions, kept, weights in
+                for (n, weight) in weights.enumerated() {
+                    let t = Int(positions[n])
+                    let j = Int(keyMovies[t])
+                    let rating = keyRatings[t]
+                    let residual = rating - (mu + userBias + movieBiases[j])
+                    filmSum += weight * residual
+                    if limit > 0 {
+                        neighbours.append(Neighbour(kind: .movie, index: j, weight: weight, cosine: kept[n],
+                                                    rating: rating, residual: residual))
+                    }
+                }
             }
         }
         var strongest = TopSelection(capacity: limit)
         for (position, neighbour) in neighbours.enumerated() { strongest.offer(score: neighbour.weight, index: position) }
         return Explanation(baseline: base, svd: svd, userAttention: parameters.userAttentionWeight * userSum,
                            movieAttention: parameters.movieAttentionWeight * filmSum,
-                           userNullWeight: userNullWeight, movieNullWeight: filmWeights.nullWeight,
+                           userNullWeight: userNullWeight, movieNullWeight: movieNullWeight,
                            neighbours: strongest.sorted().map { neighbours[$0.index] })
     }
 }
 
 extension TrainedModel {
+    /// The `k` neighbours with the largest `cosines` (ties: lower position; `skipping` left out) and their attention
+    /// weights (``AttentionScorer/weights(cosines:into:)``, null key included), handed to `body` as positions, kept
+    /// cosines and weights, best first, in buffers on the stack (a list predicts ten films or more, each twice).
+    /// Returns the null key's weight.
+    func attended(_ cosines: UnsafeBufferPointer<Float>, k: Int, skipping: Int = -1,
+                  _ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void)
+        -> Float {
+        let room = max(1, min(k, cosines.count))
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: room) { positions in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * room) { floats in
+                let (kept, weights) = (UnsafeMutableBufferPointer(rebasing: floats[..<room]),
+                                       UnsafeMutableBufferPointer(rebasing: floats[room...]))
+                let count = topK(cosines, k: k, skipping: skipping, positions: positions, scores: kept)
+                let keptCosines = UnsafeBufferPointer(rebasing: kept[..<count])
+                let nullWeight = scorer.weights(cosines: keptCosines,
+                                                into: UnsafeMutableBufferPointer(rebasing: weights[..<count]))
+                body(UnsafeBufferPointer(rebasing: positions[..<count]), keptCosines,
+                     UnsafeBufferPointer(rebasing: weights[..<count]))
+                return nullWeight
+            }
+        }
+    }
+
     /// The largest difference between a rater cosine of ``raterCosines(_:raters:)`` and the exact cosine of the
     /// unit rows in `Float`: 2⁻¹¹ for the binary16 rounding of the row, plus the sums' rounding.
     static let halfCosineError: Float = 1e-3
@@ -121,20 +151,25 @@ extension TrainedModel {
     /// bit across instruction sets). On ml-latest-small's validation splits this left RMSE and the top-N lists
     /// unchanged (5 folds: validation RMSE 0.847313 → 0.847313, nDCG@10 the same to the last digit).
     func raterCosines(_ query: [Float], raters: UnsafeBufferPointer<Int32>) -> [Float] {
-        let stride = factors.halfStride
-        return [Float](unsafeUninitializedCapacity: raters.count) { buffer, initialized in
-            func score(_ q: UnsafeBufferPointer<Float>) {
-                factors.halfUnitUserRows.withUnsafeBufferPointer { rows in
-                    gatheredHalfDots(query: q, rows: rows, stride: stride, rowIndices: raters,
-                                     output: UnsafeMutableBufferPointer(rebasing: buffer[..<raters.count]))
-                }
-            }
-            if query.count == stride {
-                query.withUnsafeBufferPointer(score)
-            } else {
-                (query + repeatElement(0, count: stride - query.count)).withUnsafeBufferPointer(score)
-            }
+        [Float](unsafeUninitializedCapacity: raters.count) { buffer, initialized in
+            raterCosines(query, raters: raters, into: buffer)
             initialized = raters.count
+        }
+    }
+
+    /// The same cosines written to `output` (room for one per rater).
+    func raterCosines(_ query: [Float], raters: UnsafeBufferPointer<Int32>, into output: UnsafeMutableBufferPointer<Float>) {
+        let stride = factors.halfStride
+        func score(_ q: UnsafeBufferPointer<Float>) {
+            factors.halfUnitUserRows.withUnsafeBufferPointer { rows in
+                gatheredHalfDots(query: q, rows: rows, stride: stride, rowIndices: raters,
+                                 output: UnsafeMutableBufferPointer(rebasing: output[..<raters.count]))
+            }
+        }
+        if query.count == stride {
+            query.withUnsafeBufferPointer(score)
+        } else {
+            (query + repeatElement(0, count: stride - query.count)).withUnsafeBufferPointer(score)
         }
     }
 }

@@ -130,9 +130,7 @@ public func topK(_ scores: [Float], k: Int, skipping skip: Int = -1) -> (positio
     var positions = [Int32](repeating: 0, count: room)
     let count = scores.withUnsafeBufferPointer { s in
         positions.withUnsafeMutableBufferPointer { p in
-            kept.withUnsafeMutableBufferPointer { k in
-                mr_top_k(s.baseAddress!, scores.count, skip, room, p.baseAddress!, k.baseAddress!)
-            }
+            kept.withUnsafeMutableBufferPointer { topK(s, k: room, skipping: skip, positions: p, scores: $0) }
         }
     }
     if count < room {
@@ -140,6 +138,16 @@ public func topK(_ scores: [Float], k: Int, skipping skip: Int = -1) -> (positio
         kept.removeLast(room - count)
     }
     return (positions, kept)
+}
+
+/// ``topK(_:k:skipping:)`` into buffers with room for `min(k, scores.count)` entries (a prediction's neighbours
+/// without an allocation); returns how many were written.
+public func topK(_ scores: UnsafeBufferPointer<Float>, k: Int, skipping skip: Int = -1,
+                 positions: UnsafeMutableBufferPointer<Int32>, scores kept: UnsafeMutableBufferPointer<Float>) -> Int {
+    let room = max(0, min(k, scores.count))
+    guard room > 0 else { return 0 }
+    precondition(positions.count >= room && kept.count >= room, "topK: room for \(positions.count), \(kept.count) of \(room)")
+    return mr_top_k(scores.baseAddress!, scores.count, skip, room, positions.baseAddress!, kept.baseAddress!)
 }
 
 /// Softmax attention with a null key (``mr_null_key_softmax``): logits `scale·cosines[t]` and 0 for the null key
