@@ -485,11 +485,11 @@ MR_INLINE void mr_write_ranked(uint64_t *keys, intptr_t n, intptr_t k, const flo
     }
 }
 
-/* The keys of the valid entries of `scores` (not NaN, not `skip`), in order, into `keys` (room for count + 8);
-   returns how many. */
-MR_INLINE intptr_t mr_valid_keys(const float *scores, intptr_t count, intptr_t skip, uint64_t *keys) {
-    intptr_t n = 0;
-    for (intptr_t t = 0; t < count; t++) {
+/* The keys of the valid entries of `scores[from..<count]` (not NaN, not `skip`), in order, into `keys` after the
+   `n` there (room for count + 8); returns how many are there then. */
+MR_INLINE intptr_t mr_valid_keys(const float *scores, intptr_t from, intptr_t count, intptr_t skip, uint64_t *keys,
+                                 intptr_t n) {
+    for (intptr_t t = from; t < count; t++) {
         const float s = scores[t];
         keys[n] = mr_rank_key(s, t);
         n += !(t == skip || s != s);
@@ -497,10 +497,11 @@ MR_INLINE intptr_t mr_valid_keys(const float *scores, intptr_t count, intptr_t s
     return n;
 }
 
-/* The keys of `keys[0..<n]` above `pivot`, in order, into `group` (room for n + 8); returns how many. */
-MR_INLINE intptr_t mr_keys_above(const uint64_t *keys, intptr_t n, uint64_t pivot, uint64_t *group) {
-    intptr_t g = 0;
-    for (intptr_t a = 0; a < n; a++) {
+/* The keys of `keys[from..<n]` above `pivot`, in order, into `group` after the `g` there (room for n + 8); returns
+   how many are there then. */
+MR_INLINE intptr_t mr_keys_above(const uint64_t *keys, intptr_t from, intptr_t n, uint64_t pivot, uint64_t *group,
+                                 intptr_t g) {
+    for (intptr_t a = from; a < n; a++) {
         group[g] = keys[a];
         g += keys[a] > pivot;
     }
@@ -537,12 +538,7 @@ __attribute__((target("avx512f"))) static intptr_t mr_valid_keys_avx512(const fl
         _mm512_storeu_si512(keys + n, _mm512_maskz_compress_epi64(m1, second));
         n += __builtin_popcount(m1);
     }
-    for (; t < count; t++) {
-        const float s = scores[t];
-        keys[n] = mr_rank_key(s, t);
-        n += !(t == skip || s != s);
-    }
-    return n;
+    return mr_valid_keys(scores, t, count, skip, keys, n);
 }
 
 /* ``mr_keys_above``, eight keys a step (compressed in registers, as above). */
@@ -556,11 +552,7 @@ __attribute__((target("avx512f"))) static intptr_t mr_keys_above_avx512(const ui
         _mm512_storeu_si512(group + g, _mm512_maskz_compress_epi64(above, v));
         g += __builtin_popcount(above);
     }
-    for (; a < n; a++) {
-        group[g] = keys[a];
-        g += keys[a] > pivot;
-    }
-    return g;
+    return mr_keys_above(keys, a, n, pivot, group, g);
 }
 #define MR_WIDE_KEYS_avx512 1
 #endif
@@ -579,7 +571,7 @@ MR_INLINE intptr_t mr_select_top_k(const float *scores, intptr_t count, intptr_t
 #if defined(__x86_64__)
     if (wide) n = mr_valid_keys_avx512(scores, count, skip, keys); else
 #endif
-    n = mr_valid_keys(scores, count, skip, keys);
+    n = mr_valid_keys(scores, 0, count, skip, keys, 0);
     (void)wide;
     if (n <= k) {
         mr_write_ranked(keys, n, k, scores, indices, kept);
@@ -604,7 +596,7 @@ MR_INLINE intptr_t mr_select_top_k(const float *scores, intptr_t count, intptr_t
 #if defined(__x86_64__)
         if (wide) g = mr_keys_above_avx512(keys, n, pivot, group); else
 #endif
-        g = mr_keys_above(keys, n, pivot, group);
+        g = mr_keys_above(keys, 0, n, pivot, group, 0);
         if (g >= k) {
             mr_write_ranked(group, g, k, scores, indices, kept);
             return k;

@@ -28,7 +28,7 @@ public struct LatentFactors: Sendable {
     /// ``unitUserVectors`` in panels (with a binary16 copy), for one-pass cosines against all users.
     let unitUserPanels: RowPanels
     /// ``unitUserVectors`` as binary16 rows of ``halfStride`` values (zero padded): the predictions' cosines to a
-    /// film's raters (``TrainedModel/raterCosines(_:raters:)``) read half the bytes of the full rows.
+    /// film's raters (``TrainedModel/raterCosines(_:raters:into:)``) read half the bytes of the full rows.
     let halfUnitUserRows: [UInt16]
     /// Row length of ``halfUnitUserRows``: k rounded up to a multiple of 16.
     let halfStride: Int

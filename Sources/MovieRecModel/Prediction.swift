@@ -30,7 +30,7 @@ extension TrainedModel {
     /// Scores film `i` for `user` (see ``predict(user:movie:)``), keeping the top `limit` neighbours.
     ///
     /// - User neighbours: the K raters v of i (at most ``ModelParameters/raterScanLimit`` of them
-    ///   compared, evenly strided) with the largest latent cosine to u (on binary16 rows, ``raterCosines(_:raters:)``);
+    ///   compared, evenly strided) with the largest latent cosine to u (on binary16 rows, ``raterCosines(_:raters:into:)``);
     ///   values `r_vi − (μ + b_v + b_i)`.
     /// - Film neighbours: the K films j rated by u with the largest latent cosine to i; values
     ///   `r_uj − (μ + b_u + b_j)`.
@@ -139,7 +139,7 @@ extension TrainedModel {
         }
     }
 
-    /// The largest difference between a rater cosine of ``raterCosines(_:raters:)`` and the exact cosine of the
+    /// The largest difference between a rater cosine of ``raterCosines(_:raters:into:)`` and the exact cosine of the
     /// unit rows in `Float`: 2⁻¹¹ for the binary16 rounding of the row, plus the sums' rounding.
     static let halfCosineError: Float = 1e-3
 
@@ -149,15 +149,8 @@ extension TrainedModel {
     /// is most of what they cost. Each cosine is within ``halfCosineError`` of the exact one; the half rows are
     /// derived from the model's factors, so every processor gives the same cosines (the kernel is tested bit for
     /// bit across instruction sets). On ml-latest-small's validation splits this left RMSE and the top-N lists
-    /// unchanged (5 folds: validation RMSE 0.847313 → 0.847313, nDCG@10 the same to the last digit).
-    func raterCosines(_ query: [Float], raters: UnsafeBufferPointer<Int32>) -> [Float] {
-        [Float](unsafeUninitializedCapacity: raters.count) { buffer, initialized in
-            raterCosines(query, raters: raters, into: buffer)
-            initialized = raters.count
-        }
-    }
-
-    /// The same cosines written to `output` (room for one per rater).
+    /// unchanged (5 folds: validation RMSE 0.847313 → 0.847313, nDCG@10 the same to the last digit). Written to
+    /// `output` (room for one per rater).
     func raterCosines(_ query: [Float], raters: UnsafeBufferPointer<Int32>, into output: UnsafeMutableBufferPointer<Float>) {
         let stride = factors.halfStride
         func score(_ q: UnsafeBufferPointer<Float>) {

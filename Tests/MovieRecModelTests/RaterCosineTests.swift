@@ -9,6 +9,14 @@ struct RaterCosineTests {
         Array(model.factors.userVectors.row(user))
     }
 
+    /// ``TrainedModel/raterCosines(_:raters:into:)`` as an array.
+    private func raterCosines(_ model: TrainedModel, _ query: [Float], _ raters: [Int32]) -> [Float] {
+        [Float](unsafeUninitializedCapacity: raters.count) { buffer, initialized in
+            raters.withUnsafeBufferPointer { model.raterCosines(query, raters: $0, into: buffer) }
+            initialized = raters.count
+        }
+    }
+
     @Test("are the query's dot products with the binary16 unit rows, and within halfCosineError of the exact cosines",
           arguments: [8, 16])
     func halfRowDots(rank: Int) throws {
@@ -21,7 +29,7 @@ struct RaterCosineTests {
             let context = try model.context(.trained(user))
             let query = context.unitLatent
             let raters = Array(model.ratings.byMovie.columnIndices[model.ratings.movieRange(user % 30)])
-            let cosines = raters.withUnsafeBufferPointer { model.raterCosines(query, raters: $0) }
+            let cosines = raterCosines(model, query, raters)
             #expect(cosines.count == raters.count)
             for (cosine, rater) in zip(cosines, raters.map(Int.init)) {
                 // The unit row rounded to binary16, dotted in Double: only the kernel's Float sums differ.
@@ -54,7 +62,7 @@ struct RaterCosineTests {
             let context = try model.context(.trained(user))
             for movie in 0..<30 where !context.movies.contains(Int32(movie)) {
                 let raters = model.raterSamples.withSample(of: movie, in: model.ratings.byMovie) { raters, _ in Array(raters) }
-                let cosines = raters.withUnsafeBufferPointer { model.raterCosines(context.unitLatent, raters: $0) }
+                let cosines = raterCosines(model, context.unitLatent, raters)
                 let best = cosines.indices.sorted { (cosines[$0], -$0) > (cosines[$1], -$1) }.prefix(k)
                 let expected = Set(best.map { Int(raters[$0]) })
                 let explanation = model.explanation(for: context, movie: movie, limit: 4 * k)
