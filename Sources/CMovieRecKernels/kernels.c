@@ -254,10 +254,69 @@ MR_INLINE float mr_dot_impl(const float *a, const float *b, intptr_t n) {
     return sum;
 }
 
+/* The elements past the 16-multiple body of 16 gathered rows (``rowIndices[0..<16]``), transposed: `tails[e]` lane j
+   holds element `body + e` of row j. Returns the number of tail elements (at most 15). */
+MR_INLINE intptr_t mr_gather_tails16(const float *rows, intptr_t dimension, const int32_t *rowIndices,
+                                     mr_f16 *tails) {
+    const intptr_t body = dimension & ~(intptr_t)15, extra = dimension - body;
+    if (extra == 0) return 0;
+    float columns[15][16];
+    for (int j = 0; j < 16; j++) {
+        const float *row = rows + (intptr_t)rowIndices[j] * dimension + body;
+        for (intptr_t e = 0; e < extra; e++) columns[e][j] = row[e];
+    }
+    for (intptr_t e = 0; e < extra; e++) tails[e] = mr_load(columns[e]);
+    return extra;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* ``mr_gather_tails16`` with one gather instruction per tail element (the same values). */
+__attribute__((target("avx512f"))) static intptr_t mr_gather_tails16_avx512(const float *rows, intptr_t dimension,
+                                                                         const int32_t *rowIndices, mr_f16 *tails) {
+    const intptr_t body = dimension & ~(intptr_t)15, extra = dimension - body;
+    if (extra == 0) return 0;
+    const __m512i starts = _mm512_mullo_epi32(_mm512_loadu_si512(rowIndices), _mm512_set1_epi32((int32_t)dimension));
+    const float *base = rows + body;
+    for (intptr_t e = 0; e < extra; e++) {
+        const __m512 v = _mm512_i32gather_ps(starts, base + e, 4);
+        memcpy(&tails[e], &v, sizeof v);
+    }
+    return extra;
+}
+#endif
+
+/* 16 dot products whose lanes covered the body (``mr_fold16`` of them in `sums`) with the tail elements added in
+   ``mr_dot_impl``'s order: lane j gets `sum + q[body]·row_j[body] + q[body + 1]·row_j[body + 1] + …`, each product
+   and sum one IEEE operation, the same as the scalar loop. */
+MR_INLINE mr_f16 mr_add_tails16(const float *query, intptr_t dimension, const mr_f16 *tails, intptr_t extra,
+                                mr_f16 sums) {
+    const intptr_t body = dimension - extra;
+    for (intptr_t e = 0; e < extra; e++) sums = sums + (mr_f16)query[body + e] * tails[e];
+    return sums;
+}
+
+/* `rowIndices[t ..< count]` (fewer than 16) padded to 16 with the last of them, so a partial block goes through
+   the same lanes as a full one (each lane is computed on its own, so the padding changes no bit). */
+MR_INLINE const int32_t *mr_padded_block(const int32_t *rowIndices, intptr_t t, intptr_t count, int32_t *padded) {
+    if (t + 16 <= count) return rowIndices + t;
+    for (intptr_t j = 0; j < 16; j++) padded[j] = rowIndices[t + j < count ? t + j : count - 1];
+    return padded;
+}
+
+/* Stores the first `n` (≤ 16) lanes of `v` at `out`. */
+MR_INLINE void mr_store_first(float *out, mr_f16 v, intptr_t n) {
+    if (n >= 16) { mr_store(out, v); return; }
+    float lanes[16];
+    mr_store(lanes, v);
+    for (intptr_t j = 0; j < n; j++) out[j] = lanes[j];
+}
+
 /* The elements past the 16-multiple body added to 16 dot products whose lanes covered the body (the 16 gathered
    rows ``rowIndices[0..<16]``), in ``mr_dot_impl``'s order. */
-MR_INLINE void mr_add_tails16(const float *query, const float *rows, intptr_t dimension, const int32_t *rowIndices,
-                              float *out) {
+MR_INLINE void mr_add_scalar_tails16(const float *query, const float *rows, intptr_t dimension,
+                                     const int32_t *rowIndices, float *out) {
     const intptr_t body = dimension & ~(intptr_t)15;
     if (body == dimension) return;
     for (int j = 0; j < 16; j++) {
@@ -281,7 +340,7 @@ MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intp
             lanes[j] = mr_dot_lanes(query, rows + (intptr_t)rowIndices[t + j] * dimension, dimension);
         }
         mr_store(output + t, mr_fold16(lanes));
-        mr_add_tails16(query, rows, dimension, rowIndices + t, output + t);
+        mr_add_scalar_tails16(query, rows, dimension, rowIndices + t, output + t);
     }
     for (; t < count; t++) {
         const intptr_t ahead = t + 8 < count ? t + 8 : count - 1;
@@ -295,20 +354,30 @@ MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intp
    the first-level cache (the rows of the next block are fetched meanwhile), so a large set of rows is read from
    memory once instead of once per query. Four queries at a time share each loaded piece of a row (each query's
    lanes go through ``mr_dot_lanes``'s operations in its order, so the bits are the same): a 64-wide dot then
-   costs about half (a micro-benchmark of 30 queries × 140 rows: 9.1 → 4.8 ns a dot). */
+   costs about half (a micro-benchmark of 30 queries × 140 rows: 9.1 → 4.8 ns a dot). The block's tail elements
+   are transposed once for all queries, so each query adds them with a few vector operations. */
 enum { mr_query_group = 4 };
 
 MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCount, const float *rows,
                                           intptr_t dimension, const int32_t *rowIndices, intptr_t count,
-                                          float *output) {
-    intptr_t t = 0;
-    for (; t + 16 <= count; t += 16) {
+                                          float *output, const int wide) {
+    int32_t padded[16];
+    for (intptr_t t = 0; t < count; t += 16) {
         for (intptr_t j = t + 16; j < t + 32 && j < count; j++) {
             const float *next = rows + (intptr_t)rowIndices[j] * dimension;
             for (intptr_t o = 0; o < dimension; o += 16) __builtin_prefetch(next + o, 0, 3);
         }
+        const int32_t *indices = mr_padded_block(rowIndices, t, count, padded);
+        const intptr_t width = count - t < 16 ? count - t : 16;
         const float *block[16];
-        for (int j = 0; j < 16; j++) block[j] = rows + (intptr_t)rowIndices[t + j] * dimension;
+        for (int j = 0; j < 16; j++) block[j] = rows + (intptr_t)indices[j] * dimension;
+        mr_f16 tails[15];
+        intptr_t extra;
+#if defined(__x86_64__)
+        if (wide) extra = mr_gather_tails16_avx512(rows, dimension, indices, tails); else
+#endif
+        extra = mr_gather_tails16(rows, dimension, indices, tails);
+        (void)wide;
         intptr_t q = 0;
         for (; q + mr_query_group <= queryCount; q += mr_query_group) {
             const float *group = queries + q * dimension;
@@ -332,23 +401,16 @@ MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCo
                 for (int k = 0; k < mr_query_group; k++) lanes[k][j] = acc0[k] + acc1[k];
             }
             for (int k = 0; k < mr_query_group; k++) {
-                float *out = output + (q + k) * count;
-                mr_store(out + t, mr_fold16(lanes[k]));
-                mr_add_tails16(group + k * dimension, rows, dimension, rowIndices + t, out + t);
+                mr_store_first(output + (q + k) * count + t,
+                               mr_add_tails16(group + k * dimension, dimension, tails, extra, mr_fold16(lanes[k])), width);
             }
         }
         for (; q < queryCount; q++) {
             const float *query = queries + q * dimension;
-            float *out = output + q * count;
             mr_f16 lanes[16];
             for (int j = 0; j < 16; j++) lanes[j] = mr_dot_lanes(query, block[j], dimension);
-            mr_store(out + t, mr_fold16(lanes));
-            mr_add_tails16(query, rows, dimension, rowIndices + t, out + t);
+            mr_store_first(output + q * count + t, mr_add_tails16(query, dimension, tails, extra, mr_fold16(lanes)), width);
         }
-    }
-    for (; t < count; t++) {
-        const float *row = rows + (intptr_t)rowIndices[t] * dimension;
-        for (intptr_t q = 0; q < queryCount; q++) output[q * count + t] = mr_dot_impl(queries + q * dimension, row, dimension);
     }
 }
 
@@ -868,7 +930,8 @@ MR_DEFINE_ROUND_TO_HALF(avx512, __attribute__((target("avx512f,f16c"))))
                                                           const float *rows, intptr_t dimension,                  \
                                                           const int32_t *rowIndices, intptr_t count,              \
                                                           float *output) {                                        \
-        mr_gathered_dots_many_impl(queries, queryCount, rows, dimension, rowIndices, count, output);              \
+        mr_gathered_dots_many_impl(queries, queryCount, rows, dimension, rowIndices, count, output,               \
+                                   MR_WIDE_KEYS_##suffix);                                                        \
     }
 
 MR_INSTANTIATE(baseline, )
@@ -996,12 +1059,41 @@ intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t c
 /* `(a, ai)` ranks before `(b, bi)`: a higher score, or the same score and a lower index. */
 MR_INLINE bool mr_better(float a, int32_t ai, float b, int32_t bi) { return a > b || (a == b && ai < bi); }
 
+static intptr_t mr_first_not_below_baseline(const float *scores, intptr_t from, intptr_t count, float bound) {
+    for (intptr_t t = from; t < count; t++) if (!(scores[t] < bound)) return t;
+    return count;
+}
+
+#if defined(__x86_64__)
+/* ``mr_first_not_below``, 16 scores a step (NaN is not below: an unordered compare). */
+__attribute__((target("avx512f"))) static intptr_t mr_first_not_below_avx512(const float *scores, intptr_t from,
+                                                                           intptr_t count, float bound) {
+    const __m512 b = _mm512_set1_ps(bound);
+    intptr_t t = from;
+    for (; t + 16 <= count; t += 16) {
+        const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_loadu_ps(scores + t), b, _CMP_NLT_UQ);
+        if (hit) return t + __builtin_ctz(hit);
+    }
+    return mr_first_not_below_baseline(scores, t, count, bound);
+}
+#endif
+
+intptr_t mr_first_not_below(const float *scores, intptr_t from, intptr_t count, float bound) {
+#if defined(__x86_64__)
+    if (mr_kernel_level() == MRKernelLevelAVX512) return mr_first_not_below_avx512(scores, from, count, bound);
+#endif
+    return mr_first_not_below_baseline(scores, from, count, bound);
+}
+
 /* The heap ``mr_top_k`` uses beyond ``mr_select_limit`` entries, where most entries lose to the root at once. */
 static intptr_t mr_heap_top_k(const float *scores, intptr_t count, intptr_t skip, intptr_t k, int32_t *indices,
                               float *kept) {
     /* A binary heap whose root is the worst entry kept. */
     intptr_t size = 0;
     for (intptr_t t = 0; t < count; t++) {
+        /* Once k are kept, only a score above the root's can enter (a later equal one has a higher index): the
+           scores below it are passed over 16 at a time. */
+        if (size == k && (t = mr_first_not_below(scores, t, count, kept[0])) == count) break;
         const float s = scores[t];
         if (t == skip || s != s) continue;
         const int32_t index = (int32_t)t;
@@ -1099,6 +1191,28 @@ void mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns, co
         if (r + 2 < rowCount) __builtin_prefetch(rowPointers + rows[r + 2], 0, 0);
         const intptr_t start = rowPointers[rows[r]], end = rowPointers[rows[r] + 1];
         mr_scatter_add(columns + start, values + start, end - start, scales[r], sums);
+    }
+}
+
+void mr_scatter_add_coded_rows(const intptr_t *rowPointers, const uint16_t *columns, const uint8_t *codes,
+                               const float *table, intptr_t tableCount, const int32_t *rows, const float *scales,
+                               intptr_t rowCount, float *sums) {
+    float scaled[256];
+    for (intptr_t r = 0; r < rowCount; r++) {
+        if (r + 1 < rowCount) {
+            /* The whole next row: a new place in two large arrays, read while this row is added. */
+            const intptr_t next = rowPointers[rows[r + 1]], nextEnd = rowPointers[rows[r + 1] + 1];
+            for (intptr_t o = next; o < nextEnd; o += 32) __builtin_prefetch(columns + o, 0, 0);
+            for (intptr_t o = next; o < nextEnd; o += 64) __builtin_prefetch(codes + o, 0, 0);
+        }
+        if (r + 2 < rowCount) __builtin_prefetch(rowPointers + rows[r + 2], 0, 0);
+        const float scale = scales[r];
+        for (intptr_t c = 0; c < tableCount; c++) scaled[c] = scale * table[c] + 0.0f;
+        const intptr_t end = rowPointers[rows[r] + 1];
+        for (intptr_t p = rowPointers[rows[r]]; p < end; p++) {
+            const intptr_t i = columns[p];
+            sums[i] = sums[i] + scaled[codes[p]];
+        }
     }
 }
 

@@ -476,7 +476,11 @@ extension TrainedModel {
         }
         scratch.accumulated = true
         scratch.attention.withUnsafeMutableBufferPointer { sums in
-            scatterAddRows(of: ratings.byUser, rows: rows, scales: scales, sums: sums.baseAddress!)
+            if let coded = rankingRows {
+                scatterAddRows(of: coded, rows: rows, scales: scales, sums: sums.baseAddress!)
+            } else {
+                scatterAddRows(of: ratings.byUser, rows: rows, scales: scales, sums: sums.baseAddress!)
+            }
         }
     }
 
@@ -556,12 +560,17 @@ extension TrainedModel {
             // Score the best `pool` films by their bound exactly, then only the films whose bound reaches the worst
             // score kept. A film left out scores below it, so the selection is the same as with every film scored.
             // (Films come in ascending order, so one whose bound does not beat the `pool`-th best cannot enter.)
-            var best = TopSelection(capacity: pool)
-            for t in 0..<candidateCount {
-                if let threshold = best.threshold, !(bounds[t] > threshold) { continue }
-                best.offer(score: bounds[t], index: Int(indices[t]))
+            // (Candidates are in film order, so the best positions by bound, ties to the lower position, are the best
+            // films by bound, ties to the lower film.)
+            let first = bounds.withUnsafeBufferPointer { all in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: pool) { positions in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: pool) { kept in
+                        let count = topK(UnsafeBufferPointer(rebasing: all[0..<candidateCount]), k: pool,
+                                         positions: positions, scores: kept)
+                        return positions[0..<count].map { indices[Int($0)] }
+                    }
+                }
             }
-            let first = best.sorted().map { Int32($0.index) }
             offerExact(first)
             // The rest in chunks, each film checked against the worst score kept so far (which only rises).
             let scored = first.sorted()
@@ -569,15 +578,21 @@ extension TrainedModel {
             chunk.reserveCapacity(Self.exactChunk)
             var next = 0
             var cut = selection.threshold ?? -.infinity
-            for t in 0..<candidateCount where !(bounds[t] < cut) {
-                let movie = indices[t]
-                while next < scored.count && scored[next] < movie { next += 1 }
-                if next < scored.count && scored[next] == movie { continue }
-                chunk.append(movie)
-                if chunk.count == Self.exactChunk {
-                    offerExact(chunk)
-                    chunk.removeAll(keepingCapacity: true)
-                    cut = selection.threshold ?? -.infinity
+            bounds.withUnsafeBufferPointer { all in
+                let candidates = UnsafeBufferPointer(rebasing: all[0..<candidateCount])
+                var t = firstNotBelow(candidates, from: 0, bound: cut)
+                while t < candidateCount {
+                    let movie = indices[t]
+                    while next < scored.count && scored[next] < movie { next += 1 }
+                    if !(next < scored.count && scored[next] == movie) {
+                        chunk.append(movie)
+                        if chunk.count == Self.exactChunk {
+                            offerExact(chunk)
+                            chunk.removeAll(keepingCapacity: true)
+                            cut = selection.threshold ?? -.infinity
+                        }
+                    }
+                    t = firstNotBelow(candidates, from: t + 1, bound: cut)
                 }
             }
             offerExact(chunk)

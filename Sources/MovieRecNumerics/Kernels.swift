@@ -150,6 +150,13 @@ public func topK(_ scores: UnsafeBufferPointer<Float>, k: Int, skipping skip: In
     return mr_top_k(scores.baseAddress!, scores.count, skip, room, positions.baseAddress!, kept.baseAddress!)
 }
 
+/// The first position `t` of `scores` from `start` on with `!(scores[t] < bound)` (NaN counts), or `scores.count`
+/// (``mr_first_not_below``: 16 scores a step where the processor allows).
+public func firstNotBelow(_ scores: UnsafeBufferPointer<Float>, from start: Int, bound: Float) -> Int {
+    guard start < scores.count else { return scores.count }
+    return mr_first_not_below(scores.baseAddress!, start, scores.count, bound)
+}
+
 /// Softmax attention with a null key (``mr_null_key_softmax``): logits `scale·cosines[t]` and 0 for the null key
 /// (value 0), `weights[t]` the neighbours' weights (the one at `own`, when in range, left out with weight 0).
 /// Returns `Σ weights[t]·values[t]` (0 without `values`) and the null key's weight. The same bits on every

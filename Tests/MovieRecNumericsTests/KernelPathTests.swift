@@ -76,6 +76,65 @@ struct KernelPathTests {
         #expect(sums[1].bitPattern == untouchedSum.bitPattern)
     }
 
+    @Test("scatter-add from the coded copy (16-bit columns, 8-bit value codes) gives the plain matrix's sums bit for bit, on every instruction set")
+    func codedScatterMatchesPlain() throws {
+        // Ratings on a half-star grid, −0.0 and +0.0 among them (two codes), and an empty row.
+        var generator = SeededGenerator(seed: 63)
+        let plain = try Fixtures.randomSparse(rows: 50, columns: 300, density: 0.3, seed: 62, emptyRows: [5],
+                                              emptyColumns: [0])
+        let values = plain.values.enumerated().map { p, _ -> Float in
+            p % 97 == 0 ? -0.0 : p % 89 == 0 ? 0 : Float(Int.random(in: 1...10, using: &generator)) / 2
+        }
+        let matrix = try CSRMatrix(rows: 50, columns: 300, rowPointers: plain.rowPointers,
+                                   columnIndices: plain.columnIndices, values: values)
+        let coded = try #require(CodedRows(matrix))
+        #expect(coded.table.count == 12, "ten half stars, −0.0 and +0.0")
+        #expect((0..<matrix.nonzeroCount).allSatisfy { coded.value(at: $0).bitPattern == values[$0].bitPattern })
+        let rows: [Int32] = [5, 49, 0] + (0..<50).map { Int32(($0 * 7) % 50) } + [49]
+        let scales: [Float] = rows.indices.map { $0 % 5 == 0 ? 0 : Float($0 % 11) * 0.173 - 0.9 }
+        for _ in perLevel({ () }) {
+            var expected = [Float](repeating: untouchedSum, count: 300)
+            var sums = [Float](repeating: untouchedSum, count: 300)
+            scatterAddRows(of: matrix, rows: rows, scales: scales, sums: &expected)
+            scatterAddRows(of: coded, rows: rows, scales: scales, sums: &sums)
+            #expect(sums.map(\.bitPattern) == expected.map(\.bitPattern))
+            #expect(sums.contains { !isTouched($0) } && sums.contains(where: isTouched))
+        }
+    }
+
+    @Test("a matrix is not coded when its values or columns do not fit: over 256 distinct values, over 65,536 columns")
+    func codedRowsLimits() throws {
+        let many = try CSRMatrix(rows: 1, columns: 300, rowPointers: [0, 257], columnIndices: (0..<257).map(Int32.init),
+                                 values: (0..<257).map { Float($0) / 4 })
+        #expect(CodedRows(many) == nil)
+        let fits = try CSRMatrix(rows: 1, columns: 300, rowPointers: [0, 256], columnIndices: (0..<256).map(Int32.init),
+                                 values: (0..<256).map { Float($0) / 4 })
+        #expect(CodedRows(fits)?.table.count == 256)
+        let wide = try CSRMatrix(rows: 2, columns: 65_537, rowPointers: [0, 1, 2], columnIndices: [65_535, 65_536],
+                                 values: [1, 2])
+        #expect(CodedRows(wide) == nil)
+        let widest = try CSRMatrix(rows: 2, columns: 65_536, rowPointers: [0, 1, 2], columnIndices: [0, 65_535],
+                                   values: [1, 2])
+        #expect(CodedRows(widest)?.columns == [0, 65_535])
+    }
+
+    @Test("first not below: the first position from the start whose score is not below the bound (NaN counts), on every instruction set",
+          arguments: [0, 1, 15, 16, 17, 40, 1000])
+    func firstNotBelowMatchesLoop(count: Int) {
+        var generator = SeededGenerator(seed: UInt64(count) + 77)
+        let scores: [Float] = (0..<count).map { _ in
+            Int.random(in: 0..<50, using: &generator) == 0 ? .nan : Float(Int.random(in: -20...20, using: &generator)) / 10
+        }
+        for bound: Float in [-3, -0.5, 0, 1.5, 1.9, 2.1] {
+            for start in Set([0, 1, count / 2, max(count - 1, 0), count, count + 2]) {
+                let expected = (start..<max(start, count)).first { !(scores[$0] < bound) } ?? count
+                for found in perLevel({ scores.withUnsafeBufferPointer { firstNotBelow($0, from: start, bound: bound) } }) {
+                    #expect(found == expected, "bound \(bound), start \(start)")
+                }
+            }
+        }
+    }
+
     @Test("top k: the k best by score then lower position, NaN and the skipped position left out, as a full sort gives, on every instruction set",
           arguments: [0, 1, 5, 40, 41, 160, 1000, 1024, 1025, 3000])
     func topKMatchesSort(count: Int) {

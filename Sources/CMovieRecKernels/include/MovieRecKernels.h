@@ -119,6 +119,18 @@ void mr_scatter_add(const int32_t *indices, const float *values, intptr_t count,
 void mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns, const float *values,
                          const int32_t *rows, const float *scales, intptr_t rowCount, float *sums);
 
+/// The first position `t` in `from ..< count` whose score is not below `bound` (`!(scores[t] < bound)`: NaN counts),
+/// or `count` when there is none.
+intptr_t mr_first_not_below(const float *scores, intptr_t from, intptr_t count, float bound);
+
+/// ``mr_scatter_add_rows`` for a matrix stored compactly: 16-bit columns and 8-bit codes of the values
+/// (`table[codes[p]]`, `tableCount` ≤ 256 entries). For each row the products `scales[r]·table[c] + 0.0` are taken
+/// once per code, so every sum gets the same terms, added in the same order, as from the plain matrix: the same
+/// bits, from 3 bytes an entry instead of 8.
+void mr_scatter_add_coded_rows(const intptr_t *rowPointers, const uint16_t *columns, const uint8_t *codes,
+                               const float *table, intptr_t tableCount, const int32_t *rows, const float *scales,
+                               intptr_t rowCount, float *sums);
+
 /// For each row `rows[r]` (`r < rowCount`; entries `rowPointers[rows[r]] ..< rowPointers[rows[r] + 1]` of `columns`,
 /// strictly increasing) and each of the ascending `targets[t]` (`t < targetCount`): the position of `targets[t]` in
 /// that row, or -1 when the row does not hold it, written to `positions[t·rowCount + r]` (one line per target).
