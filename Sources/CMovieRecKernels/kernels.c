@@ -358,6 +358,42 @@ MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intp
    are transposed once for all queries, so each query adds them with a few vector operations. */
 enum { mr_query_group = 4 };
 
+/* Two queries: a micro-benchmark of 46 queries × 154 rows of 100 floats gave 4.4–4.9 ns a dot with two, 4.8–5.0
+   with three, 4.7–5.1 with four, against 6.2–6.5 for the four-query loop below. */
+enum { mr_held_group = 2 };
+
+/* ``mr_dot_lanes`` of `mr_held_group` queries against each of 16 rows, with the queries' `chunks` 16-float pieces
+   (a constant, at most 8) held in registers: each loaded piece of a row serves every query of the group, and no
+   query piece is loaded again per row. Piece c goes to accumulator c mod 2 in increasing c, as in mr_dot_lanes,
+   so the lanes are the same bits. */
+MR_INLINE void mr_held_lanes(const float *group, intptr_t dimension, const float *const *block,
+                             mr_f16 lanes[][16], const int chunks) {
+    mr_f16 q[mr_held_group][8];
+    for (int k = 0; k < mr_held_group; k++)
+        for (int c = 0; c < chunks; c++) q[k][c] = mr_load(group + k * dimension + 16 * c);
+    for (int j = 0; j < 16; j++) {
+        mr_f16 acc[mr_held_group][2];
+        for (int k = 0; k < mr_held_group; k++) acc[k][0] = acc[k][1] = 0;
+        for (int c = 0; c < chunks; c++) {
+            const mr_f16 piece = mr_load(block[j] + 16 * c);
+            for (int k = 0; k < mr_held_group; k++) acc[k][c & 1] = acc[k][c & 1] + q[k][c] * piece;
+        }
+        for (int k = 0; k < mr_held_group; k++) lanes[k][j] = acc[k][0] + acc[k][1];
+    }
+}
+
+#define MR_BY_CHUNKS(chunks, ...)                                                                                 \
+    switch (chunks) {                                                                                             \
+    case 1: mr_held_lanes(__VA_ARGS__, 1); break;                                                                 \
+    case 2: mr_held_lanes(__VA_ARGS__, 2); break;                                                                 \
+    case 3: mr_held_lanes(__VA_ARGS__, 3); break;                                                                 \
+    case 4: mr_held_lanes(__VA_ARGS__, 4); break;                                                                 \
+    case 5: mr_held_lanes(__VA_ARGS__, 5); break;                                                                 \
+    case 6: mr_held_lanes(__VA_ARGS__, 6); break;                                                                 \
+    case 7: mr_held_lanes(__VA_ARGS__, 7); break;                                                                 \
+    default: mr_held_lanes(__VA_ARGS__, 8); break;                                                                \
+    }
+
 MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCount, const float *rows,
                                           intptr_t dimension, const int32_t *rowIndices, intptr_t count,
                                           float *output, const int wide) {
@@ -379,6 +415,19 @@ MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCo
         extra = mr_gather_tails16(rows, dimension, indices, tails);
         (void)wide;
         intptr_t q = 0;
+        const intptr_t chunks = dimension / 16;
+        if (chunks >= 1 && chunks <= 8) {
+            for (; q + mr_held_group <= queryCount; q += mr_held_group) {
+                const float *group = queries + q * dimension;
+                mr_f16 lanes[mr_held_group][16];
+                MR_BY_CHUNKS(chunks, group, dimension, block, lanes)
+                for (int k = 0; k < mr_held_group; k++) {
+                    mr_store_first(output + (q + k) * count + t,
+                                   mr_add_tails16(group + k * dimension, dimension, tails, extra, mr_fold16(lanes[k])),
+                                   width);
+                }
+            }
+        }
         for (; q + mr_query_group <= queryCount; q += mr_query_group) {
             const float *group = queries + q * dimension;
             mr_f16 lanes[mr_query_group][16];
@@ -1058,6 +1107,10 @@ intptr_t mr_shared_scores(const int32_t *movies, const float *values, intptr_t c
 
 /* `(a, ai)` ranks before `(b, bi)`: a higher score, or the same score and a lower index. */
 MR_INLINE bool mr_better(float a, int32_t ai, float b, int32_t bi) { return a > b || (a == b && ai < bi); }
+
+void mr_prefetch_gathered(const float *base, const int32_t *indices, intptr_t count) {
+    for (intptr_t t = 0; t < count; t++) __builtin_prefetch(base + indices[t], 0, 3);
+}
 
 static intptr_t mr_first_not_below_baseline(const float *scores, intptr_t from, intptr_t count, float bound) {
     for (intptr_t t = from; t < count; t++) if (!(scores[t] < bound)) return t;

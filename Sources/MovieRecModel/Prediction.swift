@@ -53,6 +53,9 @@ extension TrainedModel {
         if limit > 0 { neighbours.reserveCapacity(2 * k) }
         func scoreRaters(_ raters: UnsafeBufferPointer<Int32>, _ raterRatings: UnsafeBufferPointer<Float>) -> Float {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: max(raters.count, 1)) { cosines in
+                // The raters' biases (a random entry each of an array larger than the cache) arrive while their
+                // cosines are taken.
+                prefetch(baseline.userBias, at: raters)
                 raterCosines(user.unitLatent, raters: raters, into: cosines)
                 // Ties go to the lower position in the sample.
                 let userBias = baseline.userBias

@@ -150,6 +150,13 @@ public func topK(_ scores: UnsafeBufferPointer<Float>, k: Int, skipping skip: In
     return mr_top_k(scores.baseAddress!, scores.count, skip, room, positions.baseAddress!, kept.baseAddress!)
 }
 
+/// Fetches `array[indices[t]]` for every t into the cache ahead of their use (``mr_prefetch_gathered``); changes
+/// nothing else.
+public func prefetch(_ array: [Float], at indices: UnsafeBufferPointer<Int32>) {
+    guard let first = indices.baseAddress, !indices.isEmpty else { return }
+    array.withUnsafeBufferPointer { mr_prefetch_gathered($0.baseAddress!, first, indices.count) }
+}
+
 /// The first position `t` of `scores` from `start` on with `!(scores[t] < bound)` (NaN counts), or `scores.count`
 /// (``mr_first_not_below``: 16 scores a step where the processor allows).
 public func firstNotBelow(_ scores: UnsafeBufferPointer<Float>, from start: Int, bound: Float) -> Int {

@@ -119,6 +119,10 @@ void mr_scatter_add(const int32_t *indices, const float *values, intptr_t count,
 void mr_scatter_add_rows(const intptr_t *rowPointers, const int32_t *columns, const float *values,
                          const int32_t *rows, const float *scales, intptr_t rowCount, float *sums);
 
+/// Asks the processor to fetch `base[indices[t]]` for `t < count` into the cache (no effect on any value): for
+/// entries read soon after, at random places of an array larger than the cache.
+void mr_prefetch_gathered(const float *base, const int32_t *indices, intptr_t count);
+
 /// The first position `t` in `from ..< count` whose score is not below `bound` (`!(scores[t] < bound)`: NaN counts),
 /// or `count` when there is none.
 intptr_t mr_first_not_below(const float *scores, intptr_t from, intptr_t count, float bound);
