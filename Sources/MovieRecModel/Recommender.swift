@@ -210,16 +210,14 @@ extension Recommender {
         if let last = users.last { try model.checkUser(last, field: "users") }
         let blockSize = 64
         let blockCount = (users.count + blockSize - 1) / blockSize
-        let order = model.localityOrder(users)
         var lists = [[RankedMovie]](repeating: [], count: users.count)
         lists.withUnsafeMutableBufferPointer { output in
             let slots = SendablePointer(output.baseAddress!)
             options.forEachTask(blockCount) { block in
                 var scratch = model.rankingScratches.take(movieCount: model.movieCount)
                 defer { model.rankingScratches.give(scratch) }
-                let first = block * blockSize
-                for position in first..<min(first + blockSize, users.count) {
-                    let u = order[position]
+                let first = users.lowerBound + block * blockSize
+                for u in first..<min(first + blockSize, users.upperBound) {
                     // `u` is in range (checked above), so the context cannot throw.
                     guard let context = try? model.context(.trained(u)) else { continue }
                     let query = model.rankingQuery(context, scratch: &scratch)
@@ -236,37 +234,6 @@ extension Recommender {
     public func topNForAllUsers(count: Int, floor: RatingFloor = .automatic, options: ParallelOptions = .default) -> [[RankedMovie]] {
         // Every index in 0..<userCount is a valid user, so this cannot throw.
         (try? topNForUsers(0..<model.userCount, count: count, floor: floor, options: options)) ?? []
-    }
-}
-
-extension TrainedModel {
-    /// The users of `users` in a walk over the ranking neighbour index: each next user is the nearest unvisited
-    /// neighbour of the one before (the next unvisited user in index order when none is left), so that users run
-    /// next to users who share their neighbours, and those neighbours' rows are read from the cache.
-    func localityOrder(_ users: Range<Int>) -> [Int] {
-        let width = rankingNeighbours.width
-        var visited = [Bool](repeating: false, count: userCount)
-        var order: [Int] = []
-        order.reserveCapacity(users.count)
-        var start = users.lowerBound
-        var current: Int? = nil
-        rankingNeighbours.users.withUnsafeBufferPointer { table in
-            while order.count < users.count {
-                if current == nil {
-                    while visited[start] { start += 1 }
-                    current = start
-                }
-                let u = current!
-                visited[u] = true
-                order.append(u)
-                current = nil
-                for t in 0..<width {
-                    let v = Int(table[u * width + t])
-                    if users.contains(v) && !visited[v] { current = v; break }
-                }
-            }
-        }
-        return order
     }
 }
 
