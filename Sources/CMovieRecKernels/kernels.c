@@ -329,7 +329,7 @@ MR_INLINE void mr_add_scalar_tails16(const float *query, const float *rows, intp
 
 /* mr_dot_impl(query, row) for each gathered row, the same bits: 16 rows at a time share one ``mr_fold16``. */
 MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intptr_t dimension,
-                                     const int32_t *rowIndices, intptr_t count, float *output) {
+                                     const int32_t *rowIndices, intptr_t count, float *output, const int wide) {
     intptr_t t = 0;
     for (; t + 16 <= count; t += 16) {
         mr_f16 lanes[16];
@@ -339,6 +339,16 @@ MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intp
             for (intptr_t o = 0; o < dimension; o += 16) __builtin_prefetch(next + o, 0, 3);
             lanes[j] = mr_dot_lanes(query, rows + (intptr_t)rowIndices[t + j] * dimension, dimension);
         }
+#if defined(__x86_64__)
+        if (wide) {
+            /* The tails by gathers (a transposed copy made with scalar stores costs more than the scalar sums). */
+            mr_f16 tails[15];
+            const intptr_t extra = mr_gather_tails16_avx512(rows, dimension, rowIndices + t, tails);
+            mr_store(output + t, mr_add_tails16(query, dimension, tails, extra, mr_fold16(lanes)));
+            continue;
+        }
+#endif
+        (void)wide;
         mr_store(output + t, mr_fold16(lanes));
         mr_add_scalar_tails16(query, rows, dimension, rowIndices + t, output + t);
     }
@@ -964,7 +974,7 @@ MR_DEFINE_ROUND_TO_HALF(avx512, __attribute__((target("avx512f,f16c"))))
     }                                                                                                             \
     attributes static void mr_gathered_dots_##suffix(const float *query, const float *rows, intptr_t dimension,  \
                                                      const int32_t *rowIndices, intptr_t count, float *output) {  \
-        mr_gathered_dots_impl(query, rows, dimension, rowIndices, count, output);                                 \
+        mr_gathered_dots_impl(query, rows, dimension, rowIndices, count, output, MR_WIDE_KEYS_##suffix);          \
     }                                                                                                             \
     attributes static float mr_null_key_softmax_##suffix(const float *cosines, const float *values, intptr_t n,    \
                                                          intptr_t own, float scale, float *weights,               \

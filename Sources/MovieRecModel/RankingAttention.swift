@@ -291,6 +291,11 @@ struct RankingScratch {
     /// The ranking's candidates in film order and their bounds (``boundedCandidates(attention:rated:allowed:norms:scale:reach:count:indices:bounds:)``).
     var candidateIndices: [Int32]
     var candidateBounds: [Float]
+    /// How many of ``candidateIndices`` the last ranking wrote.
+    var candidateCount = 0
+    /// True when every film whose sum was touched is among the candidates or in ``marked`` (a ranking without a
+    /// mask of allowed films ran on the current sums), so ``TrainedModel/clear(_:)`` resets those entries only.
+    var candidatesCoverTouched = false
     /// The cosines of each film the rated-film attention re-ranked to the user's films (parallel to them), kept
     /// for the same user's predictions and breakdowns, which need the same cosines.
     var movieCosines: [Int: [Float]] = [:]
@@ -475,6 +480,7 @@ extension TrainedModel {
             scales.append(w / mean)
         }
         scratch.accumulated = true
+        scratch.candidatesCoverTouched = false
         scratch.attention.withUnsafeMutableBufferPointer { sums in
             if let coded = rankingRows {
                 scatterAddRows(of: coded, rows: rows, scales: scales, sums: sums.baseAddress!)
@@ -484,12 +490,24 @@ extension TrainedModel {
         }
     }
 
-    /// Resets the sums of ``accumulateAttention(neighbours:weights:scratch:)`` to the untouched mark (one pass over
-    /// the films: cheaper than keeping a list of the films touched, which chains every step of the scatter).
+    /// Resets the sums of ``accumulateAttention(neighbours:weights:scratch:)`` to the untouched mark: the films the
+    /// last ranking listed as candidates and the user's own films when they hold every touched film (a list of the
+    /// touched films kept during the scatter would chain its steps), otherwise one pass over all films.
     func clear(_ scratch: inout RankingScratch) {
         if scratch.accumulated {
-            scratch.attention.withUnsafeMutableBufferPointer { $0.update(repeating: untouchedSum) }
+            if scratch.candidatesCoverTouched {
+                let count = scratch.candidateCount
+                scratch.candidateIndices.withUnsafeBufferPointer { indices in
+                    scratch.attention.withUnsafeMutableBufferPointer { sums in
+                        for t in 0..<count { sums[Int(indices[t])] = untouchedSum }
+                        for i in scratch.marked { sums[Int(i)] = untouchedSum }
+                    }
+                }
+            } else {
+                scratch.attention.withUnsafeMutableBufferPointer { $0.update(repeating: untouchedSum) }
+            }
             scratch.accumulated = false
+            scratch.candidatesCoverTouched = false
         }
         scratch.movieCosines.removeAll(keepingCapacity: true)
         for i in scratch.marked { scratch.rated[Int(i)] = false }
@@ -546,6 +564,9 @@ extension TrainedModel {
         }
         let candidateCount = filter.allowed.map { allowed in allowed.withUnsafeBufferPointer { collect(allowed: $0.baseAddress!) } }
             ?? collect(allowed: nil)
+        scratch.candidateCount = candidateCount
+        // Without a mask every touched film is a candidate or one of the user's films (flagged in `marked`).
+        scratch.candidatesCoverTouched = filter.allowed == nil && scratch.marked == context.movies
         let (indices, bounds) = (scratch.candidateIndices, scratch.candidateBounds)
         /// Offers `movies` with their exact scores (attention part + watch part).
         func offerExact(_ movies: [Int32]) {

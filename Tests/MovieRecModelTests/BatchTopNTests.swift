@@ -54,6 +54,27 @@ struct BatchTopNTests {
         for user in [0, 31, 59] { #expect(try fresh.topN(user: user, count: 8, explain: true) == forward[user]) }
     }
 
+    @Test("a list does not depend on the filters of the lists before it: masked, rated-included and plain lists interleaved in one model's scratches")
+    func listsIndependentOfEarlierFilters() throws {
+        let data = syntheticData(users: 50, movies: 150, density: 0.25, seed: 17)
+        let model = try Model.train(data: data, parameters: smallParameters())
+        let recommender = Recommender(model: model)
+        let mask = (0..<150).map { $0 % 3 != 1 }
+        let filters: [CandidateFilter] = [.unrated, CandidateFilter(allowed: mask), CandidateFilter(includeRated: true),
+                                          CandidateFilter(allowed: mask, includeRated: true)]
+        // The same user and filter in every order around the others; a fresh model (an empty pool) for reference.
+        var calls: [(user: Int, filter: Int)] = []
+        for user in [3, 4, 27, 49] { for f in [1, 0, 2, 0, 3, 1, 0] { calls.append((user, f)) } }
+        let fresh = try Model.train(data: data, parameters: smallParameters())
+        for (user, f) in calls {
+            let list = try recommender.topN(.trained(user), count: 9, candidates: filters[f], floor: .off)
+            let reference = try Recommender(model: fresh.reconfigured(fresh.parameters))
+                .topN(.trained(user), count: 9, candidates: filters[f], floor: .off)
+            #expect(list == reference, "user \(user), filter \(f)")
+            #expect(!list.isEmpty)
+        }
+    }
+
     @Test("users outside the model are rejected")
     func rejectsUnknownUsers() throws {
         let model = try Model.train(data: syntheticData(), parameters: smallParameters())
