@@ -392,17 +392,6 @@ MR_INLINE void mr_held_lanes(const float *group, intptr_t dimension, const float
     }
 }
 
-#define MR_BY_CHUNKS(chunks, ...)                                                                                 \
-    switch (chunks) {                                                                                             \
-    case 1: mr_held_lanes(__VA_ARGS__, 1); break;                                                                 \
-    case 2: mr_held_lanes(__VA_ARGS__, 2); break;                                                                 \
-    case 3: mr_held_lanes(__VA_ARGS__, 3); break;                                                                 \
-    case 4: mr_held_lanes(__VA_ARGS__, 4); break;                                                                 \
-    case 5: mr_held_lanes(__VA_ARGS__, 5); break;                                                                 \
-    case 6: mr_held_lanes(__VA_ARGS__, 6); break;                                                                 \
-    case 7: mr_held_lanes(__VA_ARGS__, 7); break;                                                                 \
-    default: mr_held_lanes(__VA_ARGS__, 8); break;                                                                \
-    }
 
 MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCount, const float *rows,
                                           intptr_t dimension, const int32_t *rowIndices, intptr_t count,
@@ -430,7 +419,7 @@ MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCo
             for (; q + mr_held_group <= queryCount; q += mr_held_group) {
                 const float *group = queries + q * dimension;
                 mr_f16 lanes[mr_held_group][16];
-                MR_BY_CHUNKS(chunks, group, dimension, block, lanes)
+                MR_BY_VECTORS(chunks, mr_held_lanes, group, dimension, block, lanes)
                 for (int k = 0; k < mr_held_group; k++) {
                     mr_store_first(output + (q + k) * count + t,
                                    mr_add_tails16(group + k * dimension, dimension, tails, extra, mr_fold16(lanes[k])),

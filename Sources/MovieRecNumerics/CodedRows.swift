@@ -59,19 +59,14 @@ public struct CodedRows: Sendable {
 /// ``scatterAddRows(of:rows:scales:sums:)`` on the coded copy of the matrix (``mr_scatter_add_coded_rows``): the
 /// same sums, bit for bit, from less memory per entry.
 public func scatterAddRows(of matrix: CodedRows, rows: [Int32], scales: [Float], sums: UnsafeMutablePointer<Float>) {
-    precondition(rows.count == scales.count, "scatterAddRows: \(rows.count) rows, \(scales.count) scales")
-    precondition(rows.allSatisfy { $0 >= 0 && Int($0) < matrix.rows }, "scatterAddRows: a row outside the \(matrix.rows) rows")
-    guard !rows.isEmpty, !matrix.codes.isEmpty else { return }
-    matrix.rowPointers.withUnsafeBufferPointer { pointers in
-        matrix.columns.withUnsafeBufferPointer { columns in
-            matrix.codes.withUnsafeBufferPointer { codes in
-                matrix.table.withUnsafeBufferPointer { table in
-                    rows.withUnsafeBufferPointer { r in
-                        scales.withUnsafeBufferPointer { s in
-                            mr_scatter_add_coded_rows(pointers.baseAddress!, columns.baseAddress!, codes.baseAddress!,
-                                                      table.baseAddress!, table.count, r.baseAddress!, s.baseAddress!,
-                                                      rows.count, sums)
-                        }
+    withScatterRows(rows, scales, rowCount: matrix.rows) { r, s in
+        guard !matrix.codes.isEmpty else { return }
+        matrix.rowPointers.withUnsafeBufferPointer { pointers in
+            matrix.columns.withUnsafeBufferPointer { columns in
+                matrix.codes.withUnsafeBufferPointer { codes in
+                    matrix.table.withUnsafeBufferPointer { table in
+                        mr_scatter_add_coded_rows(pointers.baseAddress!, columns.baseAddress!, codes.baseAddress!,
+                                                  table.baseAddress!, table.count, r, s, rows.count, sums)
                     }
                 }
             }

@@ -103,21 +103,27 @@ public func isTouched(_ sum: Float) -> Bool { sum.bitPattern != untouchedSum.bit
 /// Fill `sums` with ``untouchedSum`` first and the columns of the rows are those that are then ``isTouched(_:)``,
 /// each holding the bits a sum from +0.0 would hold.
 public func scatterAddRows(of matrix: CSRMatrix, rows: [Int32], scales: [Float], sums: UnsafeMutablePointer<Float>) {
-    precondition(rows.count == scales.count, "scatterAddRows: \(rows.count) rows, \(scales.count) scales")
-    precondition(rows.allSatisfy { $0 >= 0 && Int($0) < matrix.rows }, "scatterAddRows: a row outside the \(matrix.rows) rows")
-    guard !rows.isEmpty, matrix.nonzeroCount > 0 else { return }
-    matrix.rowPointers.withUnsafeBufferPointer { pointers in
-        matrix.columnIndices.withUnsafeBufferPointer { columns in
-            matrix.values.withUnsafeBufferPointer { values in
-                rows.withUnsafeBufferPointer { r in
-                    scales.withUnsafeBufferPointer { s in
-                        mr_scatter_add_rows(pointers.baseAddress!, columns.baseAddress!, values.baseAddress!,
-                                            r.baseAddress!, s.baseAddress!, rows.count, sums)
-                    }
+    withScatterRows(rows, scales, rowCount: matrix.rows) { r, s in
+        guard matrix.nonzeroCount > 0 else { return }
+        matrix.rowPointers.withUnsafeBufferPointer { pointers in
+            matrix.columnIndices.withUnsafeBufferPointer { columns in
+                matrix.values.withUnsafeBufferPointer { values in
+                    mr_scatter_add_rows(pointers.baseAddress!, columns.baseAddress!, values.baseAddress!, r, s,
+                                        rows.count, sums)
                 }
             }
         }
     }
+}
+
+/// Checks the rows and scales of a scatter over a matrix of `rowCount` rows (as many scales as rows, each row
+/// inside) and hands their storage to `body`; nothing is called for no rows.
+func withScatterRows(_ rows: [Int32], _ scales: [Float], rowCount: Int,
+                     _ body: (UnsafePointer<Int32>, UnsafePointer<Float>) -> Void) {
+    precondition(rows.count == scales.count, "scatterAddRows: \(rows.count) rows, \(scales.count) scales")
+    precondition(rows.allSatisfy { $0 >= 0 && Int($0) < rowCount }, "scatterAddRows: a row outside the \(rowCount) rows")
+    guard !rows.isEmpty else { return }
+    rows.withUnsafeBufferPointer { r in scales.withUnsafeBufferPointer { s in body(r.baseAddress!, s.baseAddress!) } }
 }
 
 /// The `k` best of `scores`, best first (higher score first, ties: lower position first; NaN scores and the position
