@@ -362,10 +362,11 @@ MR_INLINE void mr_gathered_dots_impl(const float *query, const float *rows, intp
 
 /* ``mr_gathered_dots_impl`` for several queries: a block of 16 rows is scored against every query while it is in
    the first-level cache (the rows of the next block are fetched meanwhile), so a large set of rows is read from
-   memory once instead of once per query. Four queries at a time share each loaded piece of a row (each query's
-   lanes go through ``mr_dot_lanes``'s operations in its order, so the bits are the same): a 64-wide dot then
-   costs about half (a micro-benchmark of 30 queries × 140 rows: 9.1 → 4.8 ns a dot). The block's tail elements
-   are transposed once for all queries, so each query adds them with a few vector operations. */
+   memory once instead of once per query. Up to 128 wide, two queries held in registers share each loaded piece of
+   a row (``mr_held_lanes``); otherwise four queries at a time share each load (a micro-benchmark of 30 queries ×
+   140 rows of 64: 9.1 → 4.8 ns a dot against one query at a time). Each query's lanes go through
+   ``mr_dot_lanes``'s operations in its order, so the bits are the same. The block's tail elements are transposed
+   once for all queries, so each query adds them with a few vector operations; a last partial block is padded. */
 enum { mr_query_group = 4 };
 
 /* Two queries: a micro-benchmark of 46 queries × 154 rows of 100 floats gave 4.4–4.9 ns a dot with two, 4.8–5.0
@@ -391,7 +392,6 @@ MR_INLINE void mr_held_lanes(const float *group, intptr_t dimension, const float
         for (int k = 0; k < mr_held_group; k++) lanes[k][j] = acc[k][0] + acc[k][1];
     }
 }
-
 
 MR_INLINE void mr_gathered_dots_many_impl(const float *queries, intptr_t queryCount, const float *rows,
                                           intptr_t dimension, const int32_t *rowIndices, intptr_t count,

@@ -10,7 +10,7 @@ public struct CodedRows: Sendable {
     public let columns: [UInt16]
     /// Code of each entry's value: its position in ``table``.
     public let codes: [UInt8]
-    /// The distinct values, ascending by bit pattern.
+    /// The distinct values, in the order the entries first hold them.
     public let table: [Float]
 
     /// The most distinct values a coded matrix holds.
