@@ -17,6 +17,10 @@ typedef float mr_f2 __attribute__((ext_vector_type(2)));
 /* How many entries ahead the sparse kernels fetch the dense rows they will need. */
 enum { mr_prefetch_distance = 12, mr_max_vectors = 8 };
 
+/* The widest rows (in halves) whose 16-row blocks the many-query half dots convert once into a buffer on the stack
+   (16 KiB); wider rows are converted again for each query. */
+enum { mr_many_half_stride = 256 };
+
 MR_INLINE mr_f16 mr_load(const float *p) {
     mr_f16 v;
     memcpy(&v, p, sizeof v);
@@ -828,15 +832,18 @@ MR_INLINE mr_f16 mr_load_half_native(const uint16_t *p) {
 /* Dot products of a query with gathered binary16 rows (`stride` halves apart, a multiple of 16; the query holds
    `stride` floats): 16 lane sums over the pieces in order, then the lanes folded pairwise. */
 #define MR_DEFINE_HALF_DOTS(suffix, attributes, load)                                                            \
+    MR_INLINE mr_f16 mr_half_row_##suffix(const float *query, const uint16_t *row, intptr_t stride) {           \
+        mr_f16 acc = 0;                                                                                           \
+        for (intptr_t c = 0; c < stride; c += 16) acc = acc + mr_load(query + c) * load(row + c);                \
+        return acc;                                                                                               \
+    }                                                                                                             \
+    /* Row t's lanes, with row t + 16 (or the last) fetched ahead. */                                             \
     MR_INLINE mr_f16 mr_half_lanes_##suffix(const float *query, const uint16_t *rows, intptr_t stride,           \
                                             const int32_t *rowIndices, intptr_t count, intptr_t t) {             \
         const intptr_t ahead = t + 16 < count ? t + 16 : count - 1;                                                 \
         const uint16_t *next = rows + (intptr_t)rowIndices[ahead] * stride;                                       \
         for (intptr_t o = 0; o < stride; o += 32) __builtin_prefetch(next + o, 0, 3);                             \
-        const uint16_t *row = rows + (intptr_t)rowIndices[t] * stride;                                            \
-        mr_f16 acc = 0;                                                                                           \
-        for (intptr_t c = 0; c < stride; c += 16) acc = acc + mr_load(query + c) * load(row + c);                \
-        return acc;                                                                                               \
+        return mr_half_row_##suffix(query, rows + (intptr_t)rowIndices[t] * stride, stride);                      \
     }                                                                                                             \
     MR_INLINE void mr_half_dots_block_##suffix(const float *query, const uint16_t *rows, intptr_t stride,         \
                                                const int32_t *rowIndices, intptr_t count, float *output) {        \
@@ -853,6 +860,65 @@ MR_INLINE mr_f16 mr_load_half_native(const uint16_t *p) {
     attributes static void mr_half_dots_##suffix(const float *query, const uint16_t *rows, intptr_t stride,      \
                                                  const int32_t *rowIndices, intptr_t count, float *output) {      \
         mr_half_dots_block_##suffix(query, rows, stride, rowIndices, count, output);                              \
+    }                                                                                                             \
+    /* mr_half_dots of each query, row block by row block: the first query fetches the rows (and the next block's \
+       ahead), the others find them in cache; every value goes through the same operations as mr_half_dots. */    \
+    MR_INLINE void mr_half_dots_many_block_##suffix(const float *queries, intptr_t queryCount,                  \
+                                                    const uint16_t *rows, intptr_t stride,                        \
+                                                    const int32_t *rowIndices, intptr_t count, float *output) {   \
+        intptr_t t = 0;                                                                                           \
+        if (stride <= mr_many_half_stride) {                                                                      \
+            /* Each block of 16 rows converted once, piece-major (piece p of row j at vector 16p + j); then each  \
+               query's 16 sums run side by side: the same products and additions, in the same order. */          \
+            mr_f16 block[mr_many_half_stride];                                                                    \
+            const intptr_t pieces = stride / 16;                                                                  \
+            for (; t + 16 <= count; t += 16) {                                                                    \
+                for (int j = 0; j < 16; j++) {                                                                    \
+                    const intptr_t ahead = t + 16 + j < count ? t + 16 + j : count - 1;                           \
+                    const uint16_t *next = rows + (intptr_t)rowIndices[ahead] * stride;                           \
+                    for (intptr_t o = 0; o < stride; o += 32) __builtin_prefetch(next + o, 0, 3);                 \
+                    const uint16_t *row = rows + (intptr_t)rowIndices[t + j] * stride;                            \
+                    for (intptr_t p = 0; p < pieces; p++) block[16 * p + j] = load(row + 16 * p);                 \
+                }                                                                                                 \
+                for (intptr_t q = 0; q < queryCount; q++) {                                                       \
+                    const float *query = queries + q * stride;                                                    \
+                    mr_f16 lanes[16];                                                                             \
+                    _Pragma("clang loop unroll(full)")                                                            \
+                    for (int j = 0; j < 16; j++) lanes[j] = 0;                                                    \
+                    for (intptr_t p = 0; p < pieces; p++) {                                                       \
+                        const mr_f16 w = mr_load(query + 16 * p);                                                 \
+                        _Pragma("clang loop unroll(full)")                                                        \
+                        for (int j = 0; j < 16; j++) lanes[j] = lanes[j] + w * block[16 * p + j];                 \
+                    }                                                                                             \
+                    mr_store(output + q * count + t, mr_fold16(lanes));                                           \
+                }                                                                                                 \
+            }                                                                                                     \
+        } else {                                                                                                  \
+            for (; t + 16 <= count; t += 16) {                                                                    \
+                mr_f16 lanes[16];                                                                                 \
+                for (int j = 0; j < 16; j++) lanes[j] = mr_half_lanes_##suffix(queries, rows, stride, rowIndices, \
+                                                                               count, t + j);                     \
+                mr_store(output + t, mr_fold16(lanes));                                                           \
+                for (intptr_t q = 1; q < queryCount; q++) {                                                       \
+                    for (int j = 0; j < 16; j++)                                                                  \
+                        lanes[j] = mr_half_row_##suffix(queries + q * stride,                                     \
+                                                        rows + (intptr_t)rowIndices[t + j] * stride, stride);     \
+                    mr_store(output + q * count + t, mr_fold16(lanes));                                           \
+                }                                                                                                 \
+            }                                                                                                     \
+        }                                                                                                         \
+        for (; t < count; t++) {                                                                                  \
+            output[t] = mr_fold(mr_half_lanes_##suffix(queries, rows, stride, rowIndices, count, t));             \
+            const uint16_t *row = rows + (intptr_t)rowIndices[t] * stride;                                        \
+            for (intptr_t q = 1; q < queryCount; q++)                                                             \
+                output[q * count + t] = mr_fold(mr_half_row_##suffix(queries + q * stride, row, stride));         \
+        }                                                                                                         \
+    }                                                                                                             \
+    attributes static void mr_half_dots_many_##suffix(const float *queries, intptr_t queryCount,                 \
+                                                      const uint16_t *rows, intptr_t stride,                      \
+                                                      const int32_t *rowIndices, intptr_t count, float *output) { \
+        if (queryCount > 0) mr_half_dots_many_block_##suffix(queries, queryCount, rows, stride, rowIndices, count, \
+                                                             output);                                             \
     }
 
 #if defined(__aarch64__)
@@ -1380,6 +1446,11 @@ void mr_float_to_half(const float *input, uint16_t *output, intptr_t count) {
 void mr_gathered_half_dots(const float *query, const uint16_t *rows, intptr_t stride, const int32_t *rowIndices,
                            intptr_t count, float *output) {
     MR_DISPATCH(mr_half_dots, query, rows, stride, rowIndices, count, output)
+}
+
+void mr_gathered_half_dots_many(const float *queries, intptr_t queryCount, const uint16_t *rows, intptr_t stride,
+                                const int32_t *rowIndices, intptr_t count, float *output) {
+    MR_DISPATCH(mr_half_dots_many, queries, queryCount, rows, stride, rowIndices, count, output)
 }
 
 void mr_half_panel_scores(const uint16_t *panels, intptr_t columns, intptr_t firstPanel, intptr_t endPanel,

@@ -36,8 +36,11 @@ extension TrainedModel {
     ///   `r_uj − (μ + b_u + b_j)`.
     ///
     /// `movieCosines`, when given, are those film cosines (i to each film u rated, in u's order) computed already
-    /// by the rated-film ranking with the same kernel, so the result is the same.
-    func explanation(for user: UserContext, movie i: Int, limit: Int, movieCosines: [Float]? = nil) -> Explanation {
+    /// by the rated-film ranking with the same kernel, so the result is the same. `raterCosines`, when given, are
+    /// the user's cosines to the film's saved sample of raters as ``raterCosines(of:queries:into:)`` computes them
+    /// for many users at once (the same bits as here); only for a user who did not rate the film.
+    func explanation(for user: UserContext, movie i: Int, limit: Int, movieCosines: [Float]? = nil,
+                     raterCosines known: UnsafeBufferPointer<Float>? = nil) -> Explanation {
         let mu = baseline.globalMean
         let movieBias = baseline.movieBias[i]
         let base = mu + user.bias + movieBias
@@ -52,14 +55,22 @@ extension TrainedModel {
         var neighbours: [Neighbour] = []
         if limit > 0 { neighbours.reserveCapacity(2 * k) }
         func scoreRaters(_ raters: UnsafeBufferPointer<Int32>, _ raterRatings: UnsafeBufferPointer<Float>) -> Float {
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(raters.count, 1)) { cosines in
-                // The raters' biases (a random entry each of an array larger than the cache) arrive while their
-                // cosines are taken.
-                prefetch(baseline.userBias, at: raters)
-                raterCosines(user.unitLatent, raters: raters, into: cosines)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: known == nil ? max(raters.count, 1) : 1) { room in
+                let cosines: UnsafeBufferPointer<Float>
+                if let known {
+                    precondition(known.count == raters.count,
+                                 "explanation: \(known.count) rater cosines for \(raters.count) raters")
+                    cosines = known
+                } else {
+                    // The raters' biases (a random entry each of an array larger than the cache) arrive while their
+                    // cosines are taken.
+                    prefetch(baseline.userBias, at: raters)
+                    raterCosines(user.unitLatent, raters: raters, into: room)
+                    cosines = UnsafeBufferPointer(rebasing: room[..<raters.count])
+                }
                 // Ties go to the lower position in the sample.
                 let userBias = baseline.userBias
-                return attended(UnsafeBufferPointer(rebasing: cosines[..<raters.count]), k: k) { positions, kept, weights in
+                return attended(cosines, k: k) { positions, kept, weights in
                     for (n, weight) in weights.enumerated() {
                         let position = Int(positions[n])
                         let v = Int(raters[position])
@@ -76,6 +87,7 @@ extension TrainedModel {
         }
         let userNullWeight: Float
         if let u = user.trainedIndex, user.movies[...].containsSorted(Int32(i)) {
+            precondition(known == nil, "explanation: rater cosines given for a film the user rated")
             let byMovie = ratings.byMovie
             let sample = stridedSample(byMovie.columnIndices, ratings: byMovie.values, range: ratings.movieRange(i),
                                        scanned: parameters.raterScanLimit, excluding: Int32(truncatingIfNeeded: u))
@@ -166,6 +178,31 @@ extension TrainedModel {
             query.withUnsafeBufferPointer(score)
         } else {
             (query + repeatElement(0, count: stride - query.count)).withUnsafeBufferPointer(score)
+        }
+    }
+}
+
+extension TrainedModel {
+    /// The cosines of many users to the raters in film `i`'s saved sample (``RaterSamples``), the ones
+    /// ``explanation(for:movie:limit:movieCosines:raterCosines:)`` compares for a user who did not rate `i`.
+    /// `queries` holds the users' unit latent rows one after another, each padded with zeros to
+    /// ``LatentFactors/halfStride``; `output[n·R + t]` gets user n's cosine to the sample's rater t (R raters;
+    /// returned), the same bits as ``raterCosines(_:raters:into:)`` gives each user alone, with each rater's row
+    /// read once for all of them. `output` is grown when it has no room for them.
+    func raterCosines(of i: Int, queries: UnsafeBufferPointer<Float>, into output: inout [Float]) -> Int {
+        let stride = factors.halfStride
+        let users = queries.count / stride
+        return raterSamples.withSample(of: i, in: ratings.byMovie) { raters, _ in
+            if output.count < users * raters.count {
+                output = [Float](repeating: 0, count: max(users * raters.count, 2 * output.count))
+            }
+            prefetch(baseline.userBias, at: raters)
+            factors.halfUnitUserRows.withUnsafeBufferPointer { rows in
+                output.withUnsafeMutableBufferPointer { out in
+                    gatheredHalfDots(queries: queries, rows: rows, stride: stride, rowIndices: raters, output: out)
+                }
+            }
+            return raters.count
         }
     }
 }

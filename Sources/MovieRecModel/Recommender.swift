@@ -139,9 +139,12 @@ public struct Recommender: Sendable {
     /// best `d·(count + 4)` films (``ModelParameters/floorDepth``): a user for whom fewer pass among those gets a
     /// shorter list (rather than predictions for the whole catalogue). With the rated-film term a larger window re-ranks a larger pool, so
     /// the films not predicted yet are taken in its order; the list is sorted by score at the end.
-    private func accepted(_ context: UserContext, query: RankingQuery, count: Int, candidates: CandidateFilter,
-                          floor: RatingFloor, explanationLimit: Int? = nil, scratch: inout RankingScratch,
-                          options: ParallelOptions)
+    ///
+    /// `predicted`: unclipped predicted ratings already computed for this user (by film), used instead of
+    /// predicting those films again when no explanation is asked for (the batch's lists that need a larger window).
+    func accepted(_ context: UserContext, query: RankingQuery, count: Int, candidates: CandidateFilter,
+                  floor: RatingFloor, explanationLimit: Int? = nil, predicted cache: [Int: Float] = [:],
+                  scratch: inout RankingScratch, options: ParallelOptions)
         -> [(movie: RankedMovie, predicted: Float, explanation: Explanation?)] {
         guard count > 0 else { return [] }
         let threshold = model.ratingThreshold(floor, context: context)
@@ -164,18 +167,24 @@ public struct Recommender: Sendable {
             var position = 0
             while chosen.count < count && position < fresh.count {
                 let round = Array(fresh[position..<min(fresh.count, position + count - chosen.count)])
-                var explanations = [Explanation?](repeating: nil, count: round.count)
-                explanations.withUnsafeMutableBufferPointer { buffer in
+                var results = [(rating: Float, explanation: Explanation?)](repeating: (0, nil), count: round.count)
+                results.withUnsafeMutableBufferPointer { buffer in
                     let slots = SendablePointer(buffer.baseAddress!)
                     options.forEachTask(round.count) { n in
-                        slots.base[n] = model.explanation(for: context, movie: round[n].movie, limit: explanationLimit ?? 0,
-                                                          movieCosines: known[round[n].movie])
+                        let movie = round[n].movie
+                        if explanationLimit == nil, let rating = cache[movie] {
+                            slots.base[n] = (rating, nil)
+                        } else {
+                            let explanation = model.explanation(for: context, movie: movie, limit: explanationLimit ?? 0,
+                                                                movieCosines: known[movie])
+                            slots.base[n] = (explanation.unclippedRating, explanation)
+                        }
                     }
                 }
-                for (movie, explanation) in zip(round, explanations) {
-                    let predicted = model.clip(explanation!.unclippedRating)
+                for (movie, result) in zip(round, results) {
+                    let predicted = model.clip(result.rating)
                     if threshold == nil || predicted >= threshold! {
-                        chosen.append((movie, predicted, explanationLimit == nil ? nil : explanation))
+                        chosen.append((movie, predicted, explanationLimit == nil ? nil : result.explanation))
                     }
                 }
                 examined.formUnion(round.map(\.movie))
@@ -187,53 +196,6 @@ public struct Recommender: Sendable {
             }
             window = min(window * 4, available)
         }
-    }
-}
-
-/// A film and its ranking score, as listed by ``Recommender/topNForUsers(_:count:floor:options:)``.
-public struct RankedMovie: Sendable, Equatable {
-    /// The film index.
-    public let movie: Int
-    /// The ranking score (the same as ``Recommendation/score``).
-    public let score: Float
-}
-
-extension Recommender {
-    /// The top `count` films of every trained user in `users`, best first — the same films and scores as
-    /// ``topN(user:count:explain:floor:)`` for each user, without explanations; users are spread over
-    /// `options.threadCount` workers (the result does not depend on the thread count).
-    ///
-    /// - Throws: ``ModelError`` `.unknownUser` when `users` is not inside `0..<userCount`.
-    public func topNForUsers(_ users: Range<Int>, count: Int, floor: RatingFloor = .automatic,
-                             options: ParallelOptions = .default) throws -> [[RankedMovie]] {
-        if let first = users.first { try model.checkUser(first, field: "users") }
-        if let last = users.last { try model.checkUser(last, field: "users") }
-        let blockSize = 64
-        let blockCount = (users.count + blockSize - 1) / blockSize
-        var lists = [[RankedMovie]](repeating: [], count: users.count)
-        lists.withUnsafeMutableBufferPointer { output in
-            let slots = SendablePointer(output.baseAddress!)
-            options.forEachTask(blockCount) { block in
-                var scratch = model.rankingScratches.take(movieCount: model.movieCount)
-                defer { model.rankingScratches.give(scratch) }
-                let first = users.lowerBound + block * blockSize
-                for u in first..<min(first + blockSize, users.upperBound) {
-                    // `u` is in range (checked above), so the context cannot throw.
-                    guard let context = try? model.context(.trained(u)) else { continue }
-                    let query = model.rankingQuery(context, scratch: &scratch)
-                    slots.base[u - users.lowerBound] = accepted(context, query: query, count: count,
-                                                                candidates: .unrated, floor: floor,
-                                                                scratch: &scratch, options: .serial).map(\.movie)
-                }
-            }
-        }
-        return lists
-    }
-
-    /// ``topNForUsers(_:count:floor:options:)`` for every trained user.
-    public func topNForAllUsers(count: Int, floor: RatingFloor = .automatic, options: ParallelOptions = .default) -> [[RankedMovie]] {
-        // Every index in 0..<userCount is a valid user, so this cannot throw.
-        (try? topNForUsers(0..<model.userCount, count: count, floor: floor, options: options)) ?? []
     }
 }
 

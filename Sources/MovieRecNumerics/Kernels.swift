@@ -74,6 +74,21 @@ public func gatheredHalfDots(query: UnsafeBufferPointer<Float>, rows: UnsafeBuff
                           output.baseAddress!)
 }
 
+/// ``gatheredHalfDots(query:rows:stride:rowIndices:output:)`` of each of the `queries.count / stride` queries
+/// (`stride` floats each, one after another) with the same rows: `output[q·n + t]` (n = `rowIndices.count`) is
+/// query q's value for row `rowIndices[t]`, the same bits as the one-query call; each row is read from memory
+/// once for all the queries (a batch predicting one film for many users compares them with the same raters).
+public func gatheredHalfDots(queries: UnsafeBufferPointer<Float>, rows: UnsafeBufferPointer<UInt16>, stride: Int,
+                             rowIndices: UnsafeBufferPointer<Int32>, output: UnsafeMutableBufferPointer<Float>) {
+    let queryCount = stride > 0 ? queries.count / stride : 0
+    precondition(stride % 16 == 0 && stride > 0 && queries.count == queryCount * stride
+                    && output.count >= queryCount * rowIndices.count,
+                 "gatheredHalfDots: stride \(stride), queries \(queries.count), output \(output.count)")
+    guard queryCount > 0, !rowIndices.isEmpty else { return }
+    mr_gathered_half_dots_many(queries.baseAddress!, queryCount, rows.baseAddress!, stride, rowIndices.baseAddress!,
+                               rowIndices.count, output.baseAddress!)
+}
+
 /// The entries of a user's row (`movies`, `values`: films ascending and their ratings) that both users liked: each
 /// film with `liked[film] >= 0` (the other user's rating over their mean, for the films they rated at or above it)
 /// and `values[p] >= neighbourMean`, in order, with `min(liked[film], values[p] / neighbourMean)` (Swift's `min`)

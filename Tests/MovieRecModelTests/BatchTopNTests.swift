@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Batched top-N for many users")
 struct BatchTopNTests {
-    /// Users 0..<97 (not a multiple of the 64-user block), 61 films (not a multiple of the 16-film panel),
+    /// Users 0..<97 (fewer than a block), 61 films (not a multiple of the 16-film panel),
     /// λ 0.5, 0 and 1 (both terms, watch alone, attention alone), with the default rating floor.
     @Test("equals the one-user top-N (films and bit-identical scores) with 1 and 2 threads",
           arguments: [0.5, 0, 1] as [Float])
@@ -23,6 +23,36 @@ struct BatchTopNTests {
                 #expect(lists[user].map(\.score) == single.map(\.score), "user \(user), \(threads) threads")
             }
         }
+    }
+
+    /// 300 users: two blocks of ``Recommender/batchBlockSize`` (256), the second partial. A rater scan limit of 72
+    /// gives films with a saved rater sample and films read in place. The default floor and a high one reject
+    /// films, so lists take several rounds of predictions and some (with the high floor) run out of the first
+    /// window of 2·(5 + 4) films.
+    @Test("equals the one-user top-N through rounds of floor rejections and windows that run out, over two blocks")
+    func matchesOneUserPathThroughFloorRounds() throws {
+        var parameters = smallParameters()
+        parameters.raterScanLimit = 72
+        let data = syntheticData(users: 300, movies: 80, density: 0.25, seed: 23)
+        let model = try Model.train(data: data, parameters: parameters)
+        let recommender = Recommender(model: model)
+        var (rejected, pastFirstWindow) = (0, 0)
+        for floor in [RatingFloor.automatic, .minimum(3.6)] {
+            let lists = try recommender.topNForUsers(0..<300, count: 5, floor: floor,
+                                                     options: ParallelOptions(threadCount: 2))
+            for user in 0..<300 {
+                let single = try recommender.topN(user: user, count: 5, floor: floor)
+                #expect(lists[user].map(\.movie) == single.map(\.movie), "user \(user), \(floor)")
+                #expect(lists[user].map(\.score) == single.map(\.score), "user \(user), \(floor)")
+                let unfloored = try recommender.topN(user: user, count: 18, floor: .off).map(\.movie)
+                if lists[user].map(\.movie) != Array(unfloored.prefix(5)) { rejected += 1 }
+                if lists[user].contains(where: { !unfloored.contains($0.movie) }) { pastFirstWindow += 1 }
+            }
+        }
+        #expect(rejected > 20, "lists changed by the floor: \(rejected)")
+        #expect(pastFirstWindow > 0, "lists reaching past the first window: \(pastFirstWindow)")
+        let sampled = (0..<model.movieCount).filter { model.ratings.movieRange($0).count > 72 }.count
+        #expect(sampled > 0 && sampled < model.movieCount, "films with a saved sample: \(sampled)")
     }
 
     @Test("a sub-range lists those users; asking for every film lists exactly each user's unrated films")

@@ -624,6 +624,43 @@ struct KernelPathTests {
         for result in results { #expect(result == expected) }
     }
 
+    @Test("many-query gathered half dots give each query's one-query values bit for bit, on every instruction set",
+          arguments: [1, 2, 5], [48, 272])
+    func gatheredHalfDotsOfManyQueries(queryCount: Int, rowStride: Int) {
+        // 48: blocks converted once into the kernel's buffer; 272: wider than it, rows converted per query.
+        let rows = 29
+        let halves = halfPrecisionBits(Fixtures.randomDense(rows: rows, columns: rowStride, seed: 70).values)
+        let queries = Fixtures.randomDense(rows: queryCount, columns: rowStride, seed: 71).values
+        // 39 picks: two blocks of 16 rows and a rest of 7, with repeats.
+        let picks: [Int32] = [28, 0, 7, 7, 13, 1, 21] + (0..<32).map { Int32(($0 * 11 + 3) % rows) }
+        let results = perLevel { () -> (many: [Float], single: [Float]) in
+            var many = [Float](repeating: .nan, count: queryCount * picks.count)
+            var single = [Float](repeating: .nan, count: queryCount * picks.count)
+            halves.withUnsafeBufferPointer { h in
+                picks.withUnsafeBufferPointer { p in
+                    queries.withUnsafeBufferPointer { q in
+                        many.withUnsafeMutableBufferPointer { o in
+                            gatheredHalfDots(queries: q, rows: h, stride: rowStride, rowIndices: p, output: o)
+                        }
+                        single.withUnsafeMutableBufferPointer { o in
+                            for n in 0..<queryCount {
+                                gatheredHalfDots(query: UnsafeBufferPointer(rebasing: q[(n * rowStride)..<((n + 1) * rowStride)]),
+                                                 rows: h, stride: rowStride, rowIndices: p,
+                                                 output: UnsafeMutableBufferPointer(rebasing: o[(n * picks.count)...]))
+                            }
+                        }
+                    }
+                }
+            }
+            return (many, single)
+        }
+        for result in results {
+            #expect(result.many.allSatisfy { !$0.isNaN })
+            #expect(result.many == result.single)
+            #expect(result.many == results[0].many)
+        }
+    }
+
     @Test("half-precision panel scores equal scalar sums over Float(Float16(row)) in order, on every instruction set")
     func halfPanels() {
         let (panelCount, columns) = (5, 37)

@@ -175,6 +175,12 @@ void mr_half_panel_scores(const uint16_t *panels, intptr_t columns, intptr_t fir
 void mr_gathered_half_dots(const float *query, const uint16_t *rows, intptr_t stride, const int32_t *rowIndices,
                            intptr_t count, float *output);
 
+/// ``mr_gathered_half_dots`` of each of `queryCount` queries (`stride` floats each, one after another) with the
+/// same rows: `output[q·count + t]` is query q's value for row `rowIndices[t]`, the same bits as the one-query
+/// kernel gives; the rows are read from memory once for all the queries.
+void mr_gathered_half_dots_many(const float *queries, intptr_t queryCount, const uint16_t *rows, intptr_t stride,
+                                const int32_t *rowIndices, intptr_t count, float *output);
+
 /// In place, `values[i]` for `i < count` replaced by its binary16 rounding (as ``mr_float_to_half``) converted
 /// back exactly: the values a ``mr_sparse_half_rows`` product actually multiplies by.
 void mr_round_to_half(float *values, intptr_t count);
