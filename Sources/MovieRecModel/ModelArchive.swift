@@ -12,9 +12,9 @@ import MovieRecNumerics
 public struct ModelArchive: Sendable, Equatable {
     /// Shapes and parameters.
     public struct Header: Codable, Sendable, Equatable {
-        /// Layout version of the arrays and header (currently 3: version 1 had no ranking neighbour index, version 2
-        /// no rated-film ranking knobs in its parameters; an older header does not decode, and the store asks to
-        /// retrain).
+        /// Layout version of the arrays and header (``ModelArchive/formatVersion``; version 1 had no ranking
+        /// neighbour index, version 2 no rated-film ranking knobs in its parameters, version 5 no ranking
+        /// normalizers; an older archive does not restore, and the store asks to retrain).
         public var formatVersion: Int
         /// The training parameters.
         public var parameters: ModelParameters
@@ -33,7 +33,7 @@ public struct ModelArchive: Sendable, Equatable {
     }
 
     /// The current layout version.
-    public static let formatVersion = 5
+    public static let formatVersion = 6
 
     /// Shapes and parameters.
     public var header: Header
@@ -43,7 +43,8 @@ public struct ModelArchive: Sendable, Equatable {
     public var latentFactors: [Float]
     /// `s` (`movieCount`), then σ_w (`k_w`), then `y` (`userCount × k_w`), then `V_w` (`movieCount × k_w`), then the
     /// ranking neighbour index: its user indices as floats (exact below 2²⁴ users) and its cosines
-    /// (`userCount × width` each, width = `min(K_r, userCount − 1)`).
+    /// (`userCount × width` each, width = `min(K_r, userCount − 1)`), then the users' ranking normalizers W̄ and Ī
+    /// (`userCount` each).
     public var watchFactors: [Float]
 
     /// Creates an archive from its parts.
@@ -103,7 +104,7 @@ extension ModelArchive.Header {
         let neighbours = Double(RankingNeighbourIndex.width(count: parameters.rankingNeighbours, userCount: userCount))
         let largest = max(Double(rank) + width * Double(rank),
                           Double(movieCount) + Double(watchRank) + width * Double(watchRank)
-                            + 2 * Double(userCount) * neighbours)
+                            + 2 * Double(userCount) * neighbours + 2 * Double(userCount))
         try require(userCount < 1 << 24, "userCount", userCount, "fewer than 2²⁴ users (neighbour indices are stored as floats)")
         try require(largest <= Double(limit), "rank/watchRank", "\(rank)/\(watchRank)",
                     "factor arrays of at most \(limit) values each (a smaller rank)")
@@ -114,7 +115,7 @@ extension ModelArchive.Header {
     /// - `biases`: b_u (`userCount`), b_i (`movieCount`);
     /// - `latentFactors`: σ (k), `U_k·S_k` (`userCount·k`), `V_k` (`movieCount·k`);
     /// - `watchFactors`: `s` (`movieCount`), σ_w (k_w), `y` (`userCount·k_w`), `V_w` (`movieCount·k_w`), the
-    ///   ranking neighbours' indices and cosines (`userCount·width` each).
+    ///   ranking neighbours' indices and cosines (`userCount·width` each), the users' W̄ and Ī (`userCount` each).
     public func segmentLengths(_ field: ModelArchive.Field) -> [Int] {
         switch field {
         case .biases: return [userCount, movieCount]
@@ -122,7 +123,8 @@ extension ModelArchive.Header {
         case .watchFactors:
             let neighbours = userCount * RankingNeighbourIndex.width(count: parameters.rankingNeighbours,
                                                                      userCount: userCount)
-            return [movieCount, watchRank, userCount * watchRank, movieCount * watchRank, neighbours, neighbours]
+            return [movieCount, watchRank, userCount * watchRank, movieCount * watchRank, neighbours, neighbours,
+                    userCount, userCount]
         }
     }
 }
@@ -144,7 +146,8 @@ extension TrainedModel {
         case .latentFactors: return [factors.singularValues, factors.userVectors.values, factors.movieVectors.values]
         case .watchFactors:
             return [watchFactors.columnScale, watchFactors.singularValues, watchFactors.userVectors.values,
-                    watchFactors.movieVectors.values, rankingNeighbours.users.map(Float.init), rankingNeighbours.cosines]
+                    watchFactors.movieVectors.values, rankingNeighbours.users.map(Float.init), rankingNeighbours.cosines,
+                    rankingNormalizers.meanWatch, rankingNormalizers.meanMovies]
         }
     }
 
@@ -228,6 +231,7 @@ extension TrainedModel {
         }
         self.init(parameters: header.parameters, ratings: ratings, baseline: baseline, factors: factors,
                   watchFactors: watchFactors,
-                  rankingNeighbours: RankingNeighbourIndex(width: width, users: neighbourUsers, cosines: watch[5]))
+                  rankingNeighbours: RankingNeighbourIndex(width: width, users: neighbourUsers, cosines: watch[5]),
+                  rankingNormalizers: RankingNormalizers(meanWatch: watch[6], meanMovies: watch[7]))
     }
 }

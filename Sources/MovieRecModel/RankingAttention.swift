@@ -368,24 +368,13 @@ extension TrainedModel {
         accumulateAttention(neighbours: neighbours, weights: weights, scratch: &scratch)
         var ownAttention: Float = 0
         for movie in context.movies { ownAttention += scratch.attention[Int(movie)] }
-        let ownWatch = gatheredDots(context.watch, rowsOf: rankingMovieVectors, at: context.movies).reduce(0, +)
         let n = Float(max(context.movies.count, 1))
-        let (meanAttention, meanWatch) = (ownAttention / n, ownWatch / n)
-        // Ī: the rated-film attention of the user's own films (each without itself), on at most
-        // `movieMeanSample` of them, evenly spaced.
+        let meanAttention = ownAttention / n
         let share = parameters.movieRankingWeight
-        let userMean = context.ratings.isEmpty ? 0 : context.ratings.reduce(0, +) / Float(context.ratings.count)
-        let values = userMean > 0 ? context.keyRatings.map { $0 / userMean } : context.keyRatings.map { _ in 0 }
-        var meanMovies: Float = 0
-        if share > 0 && !context.keyMovies.isEmpty {
-            let sample = min(context.keyMovies.count, Self.movieMeanSample)
-            var total: Float = 0
-            let picks = evenlySpacedPositions(context.keyMovies.count, keep: sample).map { Int(context.keyMovies[$0]) }
-            for (j, cosines) in zip(picks, ratedMovieCosines(context, movies: picks)) {
-                total += ratedMovieAttention(context, values: values, movie: j, work: &scratch.movies, cosines: cosines)
-            }
-            meanMovies = total / Float(sample)
-        }
+        let values = movieValues(context)
+        // W̄ and Ī: saved with the model for a trained user, computed here for a folded-in one.
+        let (meanWatch, meanMovies) = context.trainedIndex.map { (rankingNormalizers.meanWatch[$0], rankingNormalizers.meanMovies[$0]) }
+            ?? (meanWatch(context), share > 0 ? meanMovieAttention(context, values: values, work: &scratch.movies) : 0)
         let movieScale = share > 0 && meanMovies > 0 ? share / meanMovies : 0
         // Without the rated-film term the other two keep their whole shares.
         let rest: Float = movieScale > 0 ? 1 - share : 1
@@ -394,6 +383,32 @@ extension TrainedModel {
                             watchScale: lambda < 1 && meanWatch > 0 ? rest * (1 - lambda) / meanWatch : 0,
                             watch: context.watch, movieScale: movieScale, movieValues: values,
                             depth: parameters.movieRankingDepth)
+    }
+
+    /// The values of the user's attended films in the rated-film attention: each rating over the user's mean
+    /// rating (all 0 when that mean is not positive).
+    func movieValues(_ context: UserContext) -> [Float] {
+        let userMean = context.ratings.isEmpty ? 0 : context.ratings.reduce(0, +) / Float(context.ratings.count)
+        return userMean > 0 ? context.keyRatings.map { $0 / userMean } : context.keyRatings.map { _ in 0 }
+    }
+
+    /// W̄: the mean watch score of the films the user rated (0 without any).
+    func meanWatch(_ context: UserContext) -> Float {
+        let ownWatch = gatheredDots(context.watch, rowsOf: rankingMovieVectors, at: context.movies).reduce(0, +)
+        return ownWatch / Float(max(context.movies.count, 1))
+    }
+
+    /// Ī: the mean rated-film attention of the user's own films (each without itself), on at most
+    /// ``movieMeanSample`` of them, evenly spaced (0 without attended films). `values` are ``movieValues(_:)``.
+    func meanMovieAttention(_ context: UserContext, values: [Float], work: inout RatedMovieWork) -> Float {
+        guard !context.keyMovies.isEmpty else { return 0 }
+        let sample = min(context.keyMovies.count, Self.movieMeanSample)
+        var total: Float = 0
+        let picks = evenlySpacedPositions(context.keyMovies.count, keep: sample).map { Int(context.keyMovies[$0]) }
+        for (j, cosines) in zip(picks, ratedMovieCosines(context, movies: picks)) {
+            total += ratedMovieAttention(context, values: values, movie: j, work: &work, cosines: cosines)
+        }
+        return total / Float(sample)
     }
 
     /// Films scored exactly at a time by the ranking's second pass, between updates of the cut: small enough for the

@@ -39,12 +39,17 @@ public struct TrainedModel: Sendable {
     /// ``ratings``' rows by user in 3 bytes an entry (``CodedRows``), for the ranking attention's scatter of the
     /// neighbours' rows; `nil` when the ratings cannot be coded (over 65,536 films or 256 distinct ratings).
     let rankingRows: CodedRows?
+    /// Each trained user's W̄ and Ī, the ranking's normalizers that depend on the user's own films only (computed
+    /// when the model is assembled in `train`, saved with it).
+    public private(set) var rankingNormalizers = RankingNormalizers(meanWatch: [], meanMovies: [])
     /// Idle ranking scratches, reused by the lists computed from this model.
     let rankingScratches = RankingScratchPool()
 
-    /// Assembles a model from its trained parts; the ranking neighbour index is built unless given.
+    /// Assembles a model from its trained parts; the ranking neighbour index and the users' ranking normalizers
+    /// are computed unless given.
     init(parameters: ModelParameters, ratings: RatingMatrix, baseline: Baseline, factors: LatentFactors,
-         watchFactors: WatchFactors, rankingNeighbours: RankingNeighbourIndex? = nil) {
+         watchFactors: WatchFactors, rankingNeighbours: RankingNeighbourIndex? = nil,
+         rankingNormalizers normalizers: RankingNormalizers? = nil) {
         self.parameters = parameters
         self.ratings = ratings
         self.baseline = baseline
@@ -75,6 +80,7 @@ public struct TrainedModel: Sendable {
         rankingScorer = AttentionScorer(dimension: kw, temperature: parameters.rankingTemperature)
         self.rankingNeighbours = rankingNeighbours
             ?? RankingNeighbourIndex.build(keys: keys, count: parameters.rankingNeighbours, seed: parameters.seed)
+        rankingNormalizers = normalizers ?? computedRankingNormalizers()
     }
 
     /// The same model with other ranking knobs (K_r, τ_r, λ, λ_m, τ_m, M, the rating margin) or blend weights α: the SVDs are
@@ -105,8 +111,9 @@ public struct TrainedModel: Sendable {
                                 + "(retrain for the others)")
         }
         let index = parameters.rankingNeighbours == self.parameters.rankingNeighbours ? rankingNeighbours : nil
+        let normalizers = RankingNormalizers.carry(from: self.parameters, to: parameters) ? rankingNormalizers : nil
         return TrainedModel(parameters: parameters, ratings: ratings, baseline: baseline, factors: factors,
-                            watchFactors: watchFactors, rankingNeighbours: index)
+                            watchFactors: watchFactors, rankingNeighbours: index, rankingNormalizers: normalizers)
     }
 
     /// `n/(n + λ_n)`, the share of a cosine that `similar` and `similar-movies` keep for a user or film with n

@@ -40,12 +40,17 @@ struct ArchiveAndErrorTests {
         var older = archive
         older.header.formatVersion = 2
         #expect { try TrainedModel(archive: older, ratings: data) } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
+        // Format 5: the same arrays without the users' ranking normalizers at the end.
+        var five = archive
+        five.header.formatVersion = 5
+        five.watchFactors.removeLast(2 * data.userCount)
+        #expect { try TrainedModel(archive: five, ratings: data) } throws: { ($0 as? ModelError)?.kind == .invalidArchive }
     }
 
     @Test("a format-2 header (no rated-film ranking knobs) does not decode: such a model must be retrained")
     func formatTwoHeader() throws {
         let header = try Model.train(data: syntheticData(), parameters: smallParameters()).archiveHeader
-        #expect(header.formatVersion == 5)
+        #expect(header.formatVersion == 6)
         var json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(header)) as? [String: Any])
         var parameters = try #require(json["parameters"] as? [String: Any])
         for key in ["movieRankingWeight", "movieRankingTemperature", "movieRankingDepth"] {
@@ -66,14 +71,16 @@ struct ArchiveAndErrorTests {
         // The layout written out by hand (k = k_w = 8; 79 ranking neighbours per user: K_r = 100 capped at users − 1).
         #expect(header.segmentLengths(.biases) == [users, movies])
         #expect(header.segmentLengths(.latentFactors) == [8, users * 8, movies * 8])
-        #expect(header.segmentLengths(.watchFactors) == [movies, 8, users * 8, movies * 8, users * 79, users * 79])
+        #expect(header.segmentLengths(.watchFactors) == [movies, 8, users * 8, movies * 8, users * 79, users * 79,
+                                                         users, users])
         #expect(model.archiveSegments(.biases) == [model.baseline.userBias, model.baseline.movieBias])
         #expect(model.archiveSegments(.latentFactors)
                 == [model.factors.singularValues, model.factors.userVectors.values, model.factors.movieVectors.values])
         #expect(model.archiveSegments(.watchFactors)
                 == [model.watchFactors.columnScale, model.watchFactors.singularValues,
                     model.watchFactors.userVectors.values, model.watchFactors.movieVectors.values,
-                    model.rankingNeighbours.users.map(Float.init), model.rankingNeighbours.cosines])
+                    model.rankingNeighbours.users.map(Float.init), model.rankingNeighbours.cosines,
+                    model.rankingNormalizers.meanWatch, model.rankingNormalizers.meanMovies])
         let archive = model.encode()
         var segments: [ModelArchive.Field: [[Float]]] = [:]
         for field in ModelArchive.Field.allCases {
