@@ -39,7 +39,7 @@ extension TrainedModel {
     /// by the rated-film ranking with the same kernel, so the result is the same. `raterCosines`, when given, are
     /// the user's cosines to the film's saved sample of raters as ``raterCosines(of:queries:into:)`` computes them
     /// for many users at once (the same bits as here); only for a user who did not rate the film.
-    func explanation(for user: UserContext, movie i: Int, limit: Int, movieCosines: [Float]? = nil,
+    func explanation(for user: UserContext, movie i: Int, limit: Int, movieCosines: ArraySlice<Float>? = nil,
                      raterCosines known: UnsafeBufferPointer<Float>? = nil) -> Explanation {
         let mu = baseline.globalMean
         let movieBias = baseline.movieBias[i]
@@ -101,7 +101,7 @@ extension TrainedModel {
         // Film neighbours among the films u rated (never i itself).
         let filmCosines = movieCosines.flatMap { $0.count == user.keyMovies.count ? $0 : nil }
             ?? factors.unitMovieVectors.withRow(i) { query in
-                gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.keyMovies)
+                gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.keyMovies)[...]
             }
         var filmSum: Float = 0
         let own = user.keyMovies[...].sortedIndex(of: Int32(i)) ?? -1

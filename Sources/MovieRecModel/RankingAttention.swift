@@ -298,7 +298,7 @@ struct RankingScratch {
     var candidatesCoverTouched = false
     /// The cosines of each film the rated-film attention re-ranked to the user's films (parallel to them), kept
     /// for the same user's predictions and breakdowns, which need the same cosines.
-    var movieCosines: [Int: [Float]] = [:]
+    var movieCosines: [Int: ArraySlice<Float>] = [:]
 
     init(movieCount: Int) {
         attention = [Float](repeating: untouchedSum, count: movieCount)
@@ -423,7 +423,7 @@ extension TrainedModel {
     /// The cosines of each film in `movies` to each film the user rated (unit rows of `V_k·S_k^e`, parallel to the
     /// user's films): the same values as ``ratedMovieAttention(_:values:movie:work:cosines:)`` computes without
     /// them, with the user's film rows read from memory once for all of `movies` (``gatheredDots(queries:dimension:rows:rowIndices:output:)``).
-    func ratedMovieCosines(_ context: UserContext, movies: [Int]) -> [[Float]] {
+    func ratedMovieCosines(_ context: UserContext, movies: [Int]) -> [ArraySlice<Float>] {
         let (n, k) = (context.keyMovies.count, factors.rank)
         guard !movies.isEmpty else { return [] }
         guard n > 0 else { return movies.map { _ in [] } }
@@ -440,7 +440,7 @@ extension TrainedModel {
                 }
             }
         }
-        return (0..<movies.count).map { Array(output[($0 * n)..<(($0 + 1) * n)]) }
+        return (0..<movies.count).map { output[($0 * n)..<(($0 + 1) * n)] }
     }
 
     /// The rated-film attention of film `i` for the user: `I_i = Σ_j w_j·values_j` over the films j ≠ i the user
@@ -450,7 +450,7 @@ extension TrainedModel {
     /// The one definition used by the ranking and by its breakdown, so both give the same bits; no allocation once
     /// `work` has grown to the user's film count.
     func ratedMovieAttention(_ context: UserContext, values: [Float], movie i: Int, work: inout RatedMovieWork,
-                             cosines known: [Float]? = nil) -> Float {
+                             cosines known: ArraySlice<Float>? = nil) -> Float {
         let n = context.keyMovies.count
         work.resize(n)
         let k = factors.rank
@@ -669,7 +669,7 @@ extension TrainedModel {
             let movies = ratedMovieAttention(context, values: query.movieValues, movie: entry.index, work: &scratch.movies,
                                              cosines: scratch.movieCosines[entry.index])
             if scratch.movieCosines[entry.index] == nil {
-                scratch.movieCosines[entry.index] = Array(scratch.movies.cosines[0..<context.keyMovies.count])
+                scratch.movieCosines[entry.index] = Array(scratch.movies.cosines[0..<context.keyMovies.count])[...]
             }
             reranked.offer(score: entry.score + query.movieScale * movies, index: entry.index)
         }
@@ -685,7 +685,7 @@ extension TrainedModel {
     /// `ratingPositions` holds, for each of `query.neighbours`, the position of its rating of `movie` in
     /// `ratings.byUser` (-1: not rated), as ``neighbourRatingPositions(_:movies:)`` finds them for a whole list.
     func rankingBreakdown(_ context: UserContext, query: RankingQuery, movie i: Int, limit: Int,
-                          ratingPositions: ArraySlice<Int>, movieCosines: [Float]? = nil,
+                          ratingPositions: ArraySlice<Int>, movieCosines: ArraySlice<Float>? = nil,
                           findsFavourites: Bool = true) -> RankingBreakdown {
         precondition(ratingPositions.count == query.neighbours.count,
                      "rankingBreakdown: \(ratingPositions.count) positions for \(query.neighbours.count) neighbours")

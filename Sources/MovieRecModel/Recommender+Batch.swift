@@ -167,7 +167,7 @@ private struct PendingList {
     /// The best `window` films by score.
     let ranked: [RankedMovie]
     /// The rated-film cosines the ranking computed (by film), which the predictions reuse.
-    let known: [Int: [Float]]
+    let known: [Int: ArraySlice<Float>]
     /// The next film of `ranked` to predict, and this round's films.
     var position = 0
     var round = 0..<0
