@@ -39,8 +39,13 @@ extension TrainedModel {
     /// by the rated-film ranking with the same kernel, so the result is the same. `raterCosines`, when given, are
     /// the user's cosines to the film's saved sample of raters as ``raterCosines(of:queries:into:)`` computes them
     /// for many users at once (the same bits as here); only for a user who did not rate the film.
+    ///
+    /// `movieNeighbours`, when given, is ``movieNeighbourAttention(_:movie:limit:movieCosines:neighbours:)``'s result
+    /// for this user and film, computed already (only with `limit` 0: no neighbours are kept).
     func explanation(for user: UserContext, movie i: Int, limit: Int, movieCosines: ArraySlice<Float>? = nil,
-                     raterCosines known: UnsafeBufferPointer<Float>? = nil) -> Explanation {
+                     raterCosines known: UnsafeBufferPointer<Float>? = nil,
+                     movieNeighbours: (sum: Float, nullWeight: Float)? = nil) -> Explanation {
+        precondition(movieNeighbours == nil || limit == 0, "explanation: film neighbours given, but \(limit) asked for")
         let mu = baseline.globalMean
         let movieBias = baseline.movieBias[i]
         let base = mu + user.bias + movieBias
@@ -99,15 +104,33 @@ extension TrainedModel {
         }
 
         // Film neighbours among the films u rated (never i itself).
+        let (filmSum, movieNullWeight) = movieNeighbours
+            ?? movieNeighbourAttention(user, movie: i, limit: limit, movieCosines: movieCosines, neighbours: &neighbours)
+        var strongest = TopSelection(capacity: limit)
+        for (position, neighbour) in neighbours.enumerated() { strongest.offer(score: neighbour.weight, index: position) }
+        return Explanation(baseline: base, svd: svd, userAttention: parameters.userAttentionWeight * userSum,
+                           movieAttention: parameters.movieAttentionWeight * filmSum,
+                           userNullWeight: userNullWeight, movieNullWeight: movieNullWeight,
+                           neighbours: strongest.sorted().map { neighbours[$0.index] })
+    }
+}
+
+extension TrainedModel {
+    /// The film-neighbour attention of ``explanation(for:movie:limit:movieCosines:raterCosines:movieNeighbours:)``:
+    /// `Σ w_j·(r_uj − (μ + b_u + b_j))` over the K films j the user rated with the largest latent cosine to i (never i
+    /// itself), and the null key's weight; with `limit` > 0 the neighbours are appended to `neighbours`.
+    func movieNeighbourAttention(_ user: UserContext, movie i: Int, limit: Int, movieCosines: ArraySlice<Float>?,
+                                 neighbours: inout [Neighbour]) -> (sum: Float, nullWeight: Float) {
         let filmCosines = movieCosines.flatMap { $0.count == user.keyMovies.count ? $0 : nil }
             ?? factors.unitMovieVectors.withRow(i) { query in
                 gatheredDots(Array(query), rowsOf: factors.unitMovieVectors, at: user.keyMovies)[...]
             }
         var filmSum: Float = 0
+        let mu = baseline.globalMean
         let own = user.keyMovies[...].sortedIndex(of: Int32(i)) ?? -1
         let (keyMovies, keyRatings, movieBiases, userBias) = (user.keyMovies, user.keyRatings, baseline.movieBias, user.bias)
-        let movieNullWeight = filmCosines.withUnsafeBufferPointer { cosines in
-            attended(cosines, k: k, skipping: own) { positions, kept, weights in
+        let nullWeight = filmCosines.withUnsafeBufferPointer { cosines in
+            attended(cosines, k: parameters.neighbours, skipping: own) { positions, kept, weights in
                 for (n, weight) in weights.enumerated() {
                     let t = Int(positions[n])
                     let j = Int(keyMovies[t])
@@ -121,12 +144,24 @@ extension TrainedModel {
                 }
             }
         }
-        var strongest = TopSelection(capacity: limit)
-        for (position, neighbour) in neighbours.enumerated() { strongest.offer(score: neighbour.weight, index: position) }
-        return Explanation(baseline: base, svd: svd, userAttention: parameters.userAttentionWeight * userSum,
-                           movieAttention: parameters.movieAttentionWeight * filmSum,
-                           userNullWeight: userNullWeight, movieNullWeight: movieNullWeight,
-                           neighbours: strongest.sorted().map { neighbours[$0.index] })
+        return (filmSum, nullWeight)
+    }
+
+    /// Whether the predicted rating of film `i` by a user who did not rate it reaches `threshold`, decided without
+    /// the user neighbours: true when even the lowest value they can give does. Their term `α_user·Σ w·v` is at
+    /// least `α_user·min(0, v_min)` (the weights are positive and sum to at most 1 with the null key), with `v_min`
+    /// the lowest residual among the film's compared raters (``raterResidualFloors``); a margin of 10⁻³ covers
+    /// the rounding of the sums. False means "not decided": the film must be predicted in full.
+    /// `movieNeighbours` is ``movieNeighbourAttention(_:movie:limit:movieCosines:neighbours:)``'s sum.
+    func passesWithoutRaters(_ user: UserContext, movie i: Int, movieNeighbours: Float, threshold: Float) -> Bool {
+        guard threshold <= ratingRange.upperBound else { return false }
+        let base = baseline.globalMean + user.bias + baseline.movieBias[i]
+        let svd = parameters.svdWeight * factors.movieVectors.withRow(i) { q in
+            user.latent.withUnsafeBufferPointer { dot($0, q) }
+        }
+        let lowest = base + svd + parameters.movieAttentionWeight * movieNeighbours
+            + parameters.userAttentionWeight * raterResidualFloors[i]
+        return lowest >= threshold + 1e-3 * max(1, abs(threshold))
     }
 }
 
@@ -255,6 +290,20 @@ struct RaterSamples: Sendable {
             offsets.append(users.count)
         }
         (self.offsets, self.users, self.ratings, self.limit) = (offsets, users, ratings, limit)
+    }
+
+    /// For each film of `byMovie`, `min(0, v_min)` over its compared raters v (this sample, or all of them), with
+    /// residuals `v = r_vi − (μ + b_v + b_i)` computed as the predictions compute them.
+    func residualFloors(byMovie: CSRMatrix, baseline: Baseline) -> [Float] {
+        let (mu, userBias) = (baseline.globalMean, baseline.userBias)
+        return (0..<byMovie.rows).map { i in
+            let movieBias = baseline.movieBias[i]
+            return withSample(of: i, in: byMovie) { raters, ratings in
+                var lowest: Float = 0
+                for t in raters.indices { lowest = min(lowest, ratings[t] - (mu + userBias[Int(raters[t])] + movieBias)) }
+                return lowest
+            }
+        }
     }
 
     /// Calls `body` with film `i`'s compared raters and their ratings: its saved sample, or all its raters in

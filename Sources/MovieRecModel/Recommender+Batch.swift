@@ -16,8 +16,9 @@ extension Recommender {
     /// Users go in blocks of ``batchBlockSize``. Each block's users are ranked first; then the rating floor's
     /// predictions run round by round for the whole block, grouped by film, so that the raters a film's
     /// predictions compare are read from memory once for every user of the block who is offered that film
-    /// (``TrainedModel/raterCosines(of:for:queries:into:)``). Each user's rounds are those of a single list (the
-    /// same films predicted in the same order, with the same bits), so the lists are the ones `topN` gives.
+    /// (``TrainedModel/raterCosines(of:queries:into:)``); a film whose film neighbours alone show that it passes is
+    /// not compared with its raters at all. Each user's rounds are those of a single list (the same films judged
+    /// in the same order, each pass or fail as its full prediction decides), so the lists are the ones `topN` gives.
     ///
     /// - Throws: ``ModelError`` `.unknownUser` when `users` is not inside `0..<userCount`.
     public func topNForUsers(_ users: Range<Int>, count: Int, floor: RatingFloor = .automatic,
@@ -88,6 +89,7 @@ extension Recommender {
         var requests: [(movie: Int32, list: Int32, position: Int32)] = []
         var queries: [Float] = []
         var cosines: [Float] = []
+        var undecided: [(list: Int, position: Int, movieNeighbours: (sum: Float, nullWeight: Float))] = []
         pending.withUnsafeMutableBufferPointer { pending in
             while !active.isEmpty {
                 requests.removeAll(keepingCapacity: true)
@@ -104,19 +106,35 @@ extension Recommender {
                     let movie = Int(requests[start].movie)
                     var end = start + 1
                     while end < requests.count && Int(requests[end].movie) == movie { end += 1 }
+                    // The film neighbours first: when they alone decide that the film passes the floor, its
+                    // raters are not compared (the list keeps only the films).
                     queries.removeAll(keepingCapacity: true)
+                    undecided.removeAll(keepingCapacity: true)
                     for request in requests[start..<end] {
-                        let l = Int(request.list)
-                        queries.append(contentsOf: latents[(l * stride)..<((l + 1) * stride)])
+                        let (l, position) = (Int(request.list), Int(request.position))
+                        var none: [Neighbour] = []
+                        let part = model.movieNeighbourAttention(pending[l].context, movie: movie, limit: 0,
+                                                                 movieCosines: pending[l].known[movie], neighbours: &none)
+                        if model.passesWithoutRaters(pending[l].context, movie: movie, movieNeighbours: part.sum,
+                                                     threshold: pending[l].threshold) {
+                            pending[l].ratings[position] = .infinity
+                        } else {
+                            undecided.append((l, position, part))
+                            queries.append(contentsOf: latents[(l * stride)..<((l + 1) * stride)])
+                        }
                     }
-                    let raters = queries.withUnsafeBufferPointer { model.raterCosines(of: movie, queries: $0, into: &cosines) }
-                    cosines.withUnsafeBufferPointer { all in
-                        for (n, request) in requests[start..<end].enumerated() {
-                            let l = Int(request.list)
-                            let explanation = model.explanation(
-                                for: pending[l].context, movie: movie, limit: 0, movieCosines: pending[l].known[movie],
-                                raterCosines: UnsafeBufferPointer(rebasing: all[(n * raters)..<((n + 1) * raters)]))
-                            pending[l].ratings[Int(request.position)] = explanation.unclippedRating
+                    if !undecided.isEmpty {
+                        let raters = queries.withUnsafeBufferPointer {
+                            model.raterCosines(of: movie, queries: $0, into: &cosines)
+                        }
+                        cosines.withUnsafeBufferPointer { all in
+                            for (n, (l, position, part)) in undecided.enumerated() {
+                                let explanation = model.explanation(
+                                    for: pending[l].context, movie: movie, limit: 0, movieCosines: pending[l].known[movie],
+                                    raterCosines: UnsafeBufferPointer(rebasing: all[(n * raters)..<((n + 1) * raters)]),
+                                    movieNeighbours: part)
+                                pending[l].ratings[position] = explanation.unclippedRating
+                            }
                         }
                     }
                     start = end
@@ -174,6 +192,7 @@ private struct PendingList {
     /// The films accepted so far, in ranking order.
     var chosen: [RankedMovie] = []
     /// The unclipped predicted ratings of `ranked`'s films, set as they are predicted (every one before
-    /// `position`).
+    /// `position`); +∞ for a film whose film neighbours alone showed that it passes the floor
+    /// (``TrainedModel/passesWithoutRaters(_:movie:movieNeighbours:threshold:)``).
     var ratings: [Float]
 }

@@ -141,7 +141,9 @@ public struct Recommender: Sendable {
     /// the films not predicted yet are taken in its order; the list is sorted by score at the end.
     ///
     /// `predicted`: unclipped predicted ratings already computed for this user (by film), used instead of
-    /// predicting those films again when no explanation is asked for (the batch's lists that need a larger window).
+    /// predicting those films again when no explanation is asked for (the batch's lists that need a larger window);
+    /// +∞ stands for a film known to pass the floor, whose listed predicted rating is then not its own (the batch
+    /// keeps the films alone).
     func accepted(_ context: UserContext, query: RankingQuery, count: Int, candidates: CandidateFilter,
                   floor: RatingFloor, explanationLimit: Int? = nil, predicted cache: [Int: Float] = [:],
                   scratch: inout RankingScratch, options: ParallelOptions)

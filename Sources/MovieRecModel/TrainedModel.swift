@@ -36,6 +36,10 @@ public struct TrainedModel: Sendable {
     let userSupportFactors: [Float]
     /// The raters each film's predictions compare, saved for films with many.
     let raterSamples: RaterSamples
+    /// For each film, `min(0, v_min)`: the lowest residual `r_vi − (μ + b_v + b_i)` among the raters its predictions
+    /// compare (``raterSamples``), or 0 — a floor of the user-neighbour term per unit weight
+    /// (``passesWithoutRaters(_:movie:movieNeighbours:threshold:)``).
+    let raterResidualFloors: [Float]
     /// ``ratings``' rows by user in 3 bytes an entry (``CodedRows``), for the ranking attention's scatter of the
     /// neighbours' rows; `nil` when the ratings cannot be coded (over 65,536 films or 256 distinct ratings).
     let rankingRows: CodedRows?
@@ -74,6 +78,7 @@ public struct TrainedModel: Sendable {
             Self.supportFactor(ratings: ratings.userRange(u).count, shrinkage: parameters.similaritySupportShrinkage)
         }
         raterSamples = RaterSamples(byMovie: ratings.byMovie, limit: parameters.raterScanLimit)
+        raterResidualFloors = raterSamples.residualFloors(byMovie: ratings.byMovie, baseline: baseline)
         rankingRows = CodedRows(ratings.byUser)
         let keys = RankingKeys(watch: watchFactors, spectralExponent: parameters.watchSpectralExponent)
         rankingKeys = keys
