@@ -69,9 +69,8 @@ extension Recommender {
                                        scratch: &scratch, options: .serial).map(\.movie)
                 continue
             }
-            let available = min(max(model.movieCount - context.movies.count, 0),
-                                 model.parameters.floorDepth * (count + 4))
-            let window = min(2 * (count + 4), available)
+            let (window, available) = floorWindows(count: count, listable: model.movieCount - context.movies.count,
+                                                   floored: true)
             let ranked = model.rankedMovies(context, query: query, count: window, candidates: .unrated,
                                             scratch: &scratch)
             pending.append(PendingList(slot: slot, context: context, threshold: threshold, window: window,
@@ -154,7 +153,8 @@ extension Recommender {
             }
         }
         for list in pending {
-            if list.chosen.count >= count || list.ranked.count < list.window || list.window >= list.available {
+            if Self.listIsDone(chosen: list.chosen.count, count: count, ranked: list.ranked.count, window: list.window,
+                               available: list.available) {
                 // Best first (ties: lower index), as `accepted` sorts.
                 lists[list.slot] = list.chosen.sorted { ($0.score, -$0.movie) > ($1.score, -$1.movie) }
             } else {
@@ -176,6 +176,7 @@ extension Recommender {
 private struct PendingList {
     /// The user's position in the block.
     let slot: Int
+    /// The user.
     let context: UserContext
     /// The lowest predicted rating accepted.
     let threshold: Float

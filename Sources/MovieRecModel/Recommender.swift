@@ -130,6 +130,21 @@ public struct Recommender: Sendable {
         }
     }
 
+    /// The rating floor's windows for a list of `count` films from `listable` candidates: the films ranked first
+    /// (`2·(count + 4)`) and the most it may examine (`d·(count + 4)`, ``ModelParameters/floorDepth``); without a
+    /// floor both are `count`. The one rule of ``accepted(_:query:count:candidates:floor:explanationLimit:predicted:scratch:options:)``
+    /// and the batch.
+    func floorWindows(count: Int, listable: Int, floored: Bool) -> (first: Int, available: Int) {
+        let available = min(max(listable, 0), floored ? model.parameters.floorDepth * (count + 4) : count)
+        return (floored ? min(2 * (count + 4), available) : count, available)
+    }
+
+    /// Whether a list is finished after predicting a window's films: it has `count` films, or the window was not
+    /// filled (no more candidates), or it already covers every film the floor may examine.
+    static func listIsDone(chosen: Int, count: Int, ranked: Int, window: Int, available: Int) -> Bool {
+        chosen >= count || ranked < window || window >= available
+    }
+
     /// The best films by ranking score whose predicted rating passes `floor`, with their predicted ratings (and,
     /// with `explanationLimit`, their rating explanations with that many neighbours).
     ///
@@ -154,9 +169,9 @@ public struct Recommender: Sendable {
             (0..<model.movieCount).filter { allowed[$0] && (candidates.includeRated
                 || !context.movies[...].containsSorted(Int32($0))) }.count
         } ?? (candidates.includeRated ? model.movieCount : model.movieCount - context.movies.count)
-        let depth = model.parameters.floorDepth
-        let available = min(max(listable, 0), threshold == nil ? count : depth * (count + 4))
-        var window = threshold == nil ? count : min(2 * (count + 4), available)
+        let windows = floorWindows(count: count, listable: listable, floored: threshold != nil)
+        let available = windows.available
+        var window = windows.first
         var chosen: [(movie: RankedMovie, predicted: Float, explanation: Explanation?)] = []
         // Films already predicted. A larger window re-ranks a larger pool (the rated-film term), so its first films
         // need not be the smaller window's: those not predicted yet are taken in the new order.
@@ -192,7 +207,8 @@ public struct Recommender: Sendable {
                 examined.formUnion(round.map(\.movie))
                 position += round.count
             }
-            if chosen.count >= count || ranked.count < window || window >= available {
+            if Self.listIsDone(chosen: chosen.count, count: count, ranked: ranked.count, window: window,
+                               available: available) {
                 // Best first (ties: lower index), also when a later window brought a film above earlier ones.
                 return chosen.sorted { ($0.movie.score, -$0.movie.movie) > ($1.movie.score, -$1.movie.movie) }
             }
