@@ -48,10 +48,7 @@ extension TrainedModel {
         precondition(movieNeighbours == nil || limit == 0, "explanation: film neighbours given, but \(limit) asked for")
         let mu = baseline.globalMean
         let movieBias = baseline.movieBias[i]
-        let base = mu + user.bias + movieBias
-        let svd = parameters.svdWeight * factors.movieVectors.withRow(i) { q in
-            user.latent.withUnsafeBufferPointer { dot($0, q) }
-        }
+        let (base, svd) = baselineAndSVD(user, movie: i)
         let k = parameters.neighbours
 
         // User neighbours among the raters of i (their ratings gathered with them): the film's saved sample
@@ -116,6 +113,15 @@ extension TrainedModel {
 }
 
 extension TrainedModel {
+    /// The first two terms of a prediction: the baseline `μ + b_u + b_i` and `α_svd·(p_u·q_i)`.
+    func baselineAndSVD(_ user: UserContext, movie i: Int) -> (baseline: Float, svd: Float) {
+        let base = baseline.globalMean + user.bias + baseline.movieBias[i]
+        let svd = parameters.svdWeight * factors.movieVectors.withRow(i) { q in
+            user.latent.withUnsafeBufferPointer { dot($0, q) }
+        }
+        return (base, svd)
+    }
+
     /// The film-neighbour attention of ``explanation(for:movie:limit:movieCosines:raterCosines:movieNeighbours:)``:
     /// `Σ w_j·(r_uj − (μ + b_u + b_j))` over the K films j the user rated with the largest latent cosine to i (never i
     /// itself), and the null key's weight; with `limit` > 0 the neighbours are appended to `neighbours`.
@@ -155,10 +161,7 @@ extension TrainedModel {
     /// `movieNeighbours` is ``movieNeighbourAttention(_:movie:limit:movieCosines:neighbours:)``'s sum.
     func passesWithoutRaters(_ user: UserContext, movie i: Int, movieNeighbours: Float, threshold: Float) -> Bool {
         guard threshold <= ratingRange.upperBound else { return false }
-        let base = baseline.globalMean + user.bias + baseline.movieBias[i]
-        let svd = parameters.svdWeight * factors.movieVectors.withRow(i) { q in
-            user.latent.withUnsafeBufferPointer { dot($0, q) }
-        }
+        let (base, svd) = baselineAndSVD(user, movie: i)
         let lowest = base + svd + parameters.movieAttentionWeight * movieNeighbours
             + parameters.userAttentionWeight * raterResidualFloors[i]
         return lowest >= threshold + 1e-3 * max(1, abs(threshold))

@@ -48,7 +48,7 @@ extension Recommender {
     }
 
     /// Users whose lists are built together: their predictions of one film share its raters' rows (at 25 M ratings
-    /// a film of a block's top-10 lists is offered to about 13 of 256 users on average).
+    /// a film in a block's top-10 lists is in about 13 of its 256 lists on average).
     static var batchBlockSize: Int { 256 }
 
     /// The lists of trained users `block` (in range), in order.
@@ -79,11 +79,6 @@ extension Recommender {
         }
         // Predictions, round by round: each list's next films (as many as it still misses), grouped by film.
         let stride = model.factors.halfStride
-        var latents = [Float](repeating: 0, count: pending.count * stride)
-        for (l, list) in pending.enumerated() {
-            let row = list.context.unitLatent
-            for c in row.indices { latents[l * stride + c] = row[c] }
-        }
         var active = Array(pending.indices)
         var requests: [(movie: Int32, list: Int32, position: Int32)] = []
         var queries: [Float] = []
@@ -119,7 +114,9 @@ extension Recommender {
                             pending[l].ratings[position] = .infinity
                         } else {
                             undecided.append((l, position, part))
-                            queries.append(contentsOf: latents[(l * stride)..<((l + 1) * stride)])
+                            let latent = pending[l].context.unitLatent
+                            queries.append(contentsOf: latent)
+                            queries.append(contentsOf: repeatElement(0, count: stride - latent.count))
                         }
                     }
                     if !undecided.isEmpty {
